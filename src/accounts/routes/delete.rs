@@ -1,0 +1,46 @@
+//! `DELETE /api/account`: re-authenticate with the auth key, then delete the account and
+//! everything that cascades from it (sessions, memberships, event log). Messages already
+//! delivered to others stay theirs.
+
+use actix_web::{delete, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::{
+    accounts::fields::AuthKey,
+    audit::{self, AuditKind},
+    auth::{credentials, AuthUser},
+    db::{self, schema::users},
+    error::AppError,
+    http::meta::RequestMeta,
+    sessions::store,
+    state::AppState,
+};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DeleteAccountRequest {
+    pub auth_key: String,
+}
+
+#[utoipa::path(tag = "account", security(("bearer" = [])), request_body = DeleteAccountRequest, responses(
+    (status = 204), (status = 401, body = crate::error::ErrorBody)))]
+#[delete("/api/account")]
+pub async fn delete_account(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    meta: RequestMeta,
+    body: web::Json<DeleteAccountRequest>,
+) -> Result<HttpResponse, AppError> {
+    let key = AuthKey::parse("auth_key", &body.auth_key)?;
+    credentials::verify_by_id(&state, user.user_id, key, &meta).await?;
+    let sessions = db::transaction(&state.pool, move |conn| {
+        let sessions = store::revoke_all_except(conn, user.user_id, None)?;
+        crate::accounts::before_delete(conn, user.user_id)?;
+        diesel::delete(users::table.find(user.user_id.0)).execute(conn)?;
+        audit::record(conn, AuditKind::AccountDeleted, Some(user.user_id), Some(user.session_id), &meta, serde_json::json!({}))?;
+        Ok(sessions)
+    })
+    .await?;
+    state.sessions_revoked(&sessions);
+    Ok(HttpResponse::NoContent().finish())
+}

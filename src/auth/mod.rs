@@ -1,0 +1,11 @@
+//! Authentication: prelogin, registration, login, token refresh with reuse detection, logout.
+//! The password never arrives here; clients send an auth key derived from it (DESIGN §1).
+
+pub mod credentials;
+pub mod extractor;
+pub mod password;
+pub mod routes;
+pub mod throttle;
+pub mod tokens;
+
+pub use extractor::AuthUser;

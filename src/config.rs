@@ -1,0 +1,185 @@
+//! Typed settings read once from the environment (and `.env`), validated at boot so a bad
+//! deployment fails loudly at start instead of at the first request. Secrets are wrapped in
+//! [`Secret`], whose `Debug` prints `***`, so a settings dump can never leak them.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+/// A string that must never reach a log line.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How instances wake each other's streams (DESIGN §3). The database stays the source of truth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BusKind {
+    /// PostgreSQL LISTEN/NOTIFY on the main database: nothing extra to run.
+    Postgres,
+    /// Redis pub/sub at this URL.
+    Redis(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: Secret,
+    pub listen_addr: SocketAddr,
+    /// `None` serves plain HTTP: only for running behind a TLS-terminating proxy.
+    pub tls: Option<TlsFiles>,
+    pub jwt_secret: Secret,
+    pub prelogin_secret: Secret,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub bcrypt_cost: u32,
+    pub bcrypt_concurrency: usize,
+    pub bcrypt_queue: usize,
+    pub login_failures_per_account: i64,
+    pub login_failures_per_ip: i64,
+    pub login_failure_window: Duration,
+    pub trust_proxy_headers: bool,
+    pub static_dir: PathBuf,
+    pub workers: usize,
+    pub db_pool_size: u32,
+    pub bus: BusKind,
+    pub max_streams_per_user: usize,
+    pub stream_queue: usize,
+    pub heartbeat: Duration,
+    pub instance_id: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+fn bad(msg: impl Into<String>) -> ConfigError {
+    ConfigError(msg.into())
+}
+
+/// Reads a variable; an unset or empty one is `None`.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| bad(format!("{name}={v:?} is not valid"))),
+    }
+}
+
+fn flag(name: &str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(bad(format!("{name}={other:?} must be true or false"))),
+    }
+}
+
+impl Settings {
+    /// Loads `.env` (if present) and the environment, and validates everything.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+
+        let database_url = var("DATABASE_URL")
+            .ok_or_else(|| bad("DATABASE_URL is missing (postgres://user:pass@host/db)"))?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(bad("DATABASE_URL must start with postgres:// or postgresql://"));
+        }
+
+        let jwt_secret = var("JWT_SECRET").ok_or_else(|| {
+            bad("JWT_SECRET is missing: set at least 32 random characters (scripts/run.sh makes one)")
+        })?;
+        if jwt_secret.len() < 32 {
+            return Err(bad("JWT_SECRET is too short: use at least 32 random characters"));
+        }
+        // Kept apart from the JWT secret so rotating one does not change the fake salts
+        // (a changed fake salt would tell an observer that the name is not registered).
+        let prelogin_secret = var("PRELOGIN_SECRET").unwrap_or_else(|| format!("prelogin|{jwt_secret}"));
+        if prelogin_secret.len() < 32 {
+            return Err(bad("PRELOGIN_SECRET is too short: use at least 32 random characters"));
+        }
+
+        let listen_addr: SocketAddr = parsed("LISTEN_ADDR", "127.0.0.1:8443".parse().expect("literal"))?;
+        let tls = if flag("PLAIN_HTTP", false)? {
+            None
+        } else {
+            let cert = PathBuf::from(var("TLS_CERT").unwrap_or_else(|| "certs/localhost.crt".into()));
+            let key = PathBuf::from(var("TLS_KEY").unwrap_or_else(|| "certs/localhost.key.pem".into()));
+            for (what, path) in [("TLS_CERT", &cert), ("TLS_KEY", &key)] {
+                std::fs::metadata(path).map_err(|e| {
+                    bad(format!("{what} {} is unreadable ({e}); run `courier gen-cert` or scripts/run.sh", path.display()))
+                })?;
+            }
+            Some(TlsFiles { cert, key })
+        };
+
+        let access_ttl: u64 = parsed("ACCESS_TOKEN_TTL_SECS", 900)?;
+        if !(10..=900).contains(&access_ttl) {
+            return Err(bad("ACCESS_TOKEN_TTL_SECS must be between 10 and 900 (15 minutes)"));
+        }
+        let refresh_days: u64 = parsed("REFRESH_TOKEN_TTL_DAYS", 30)?;
+
+        let bcrypt_cost: u32 = parsed("BCRYPT_COST", 12)?;
+        if !(4..=31).contains(&bcrypt_cost) {
+            return Err(bad("BCRYPT_COST must be between 4 and 31"));
+        }
+        if bcrypt_cost < 10 {
+            tracing::warn!(
+                bcrypt_cost,
+                "!!! BCRYPT_COST below 10 makes stolen auth hashes cheap to attack: load tests only !!!"
+            );
+        }
+
+        let bus = match var("BUS_URL") {
+            None => BusKind::Postgres,
+            Some(url) if url == "postgres" => BusKind::Postgres,
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => BusKind::Redis(url),
+            Some(_) => return Err(bad("BUS_URL must be unset, `postgres`, or redis://host:port")),
+        };
+
+        Ok(Settings {
+            database_url: Secret::new(database_url),
+            listen_addr,
+            tls,
+            jwt_secret: Secret::new(jwt_secret),
+            prelogin_secret: Secret::new(prelogin_secret),
+            access_token_ttl: Duration::from_secs(access_ttl),
+            refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),
+            bcrypt_cost,
+            bcrypt_concurrency: parsed("BCRYPT_CONCURRENCY", cpus.max(1))?.max(1),
+            bcrypt_queue: parsed("BCRYPT_QUEUE", 32)?,
+            login_failures_per_account: parsed("LOGIN_FAILURES_PER_ACCOUNT", 10)?,
+            login_failures_per_ip: parsed("LOGIN_FAILURES_PER_IP", 50)?,
+            login_failure_window: Duration::from_secs(parsed("LOGIN_FAILURE_WINDOW_SECS", 900)?),
+            trust_proxy_headers: flag("TRUST_PROXY_HEADERS", false)?,
+            static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "frontend/dist".into())),
+            workers: parsed("WORKERS", cpus)?.max(1),
+            db_pool_size: parsed("DB_POOL_SIZE", 24)?.max(2),
+            bus,
+            max_streams_per_user: parsed("MAX_STREAMS_PER_USER", 20)?.max(1),
+            stream_queue: parsed("STREAM_QUEUE", 256)?.max(8),
+            heartbeat: Duration::from_secs(parsed("HEARTBEAT_SECS", 15)?.max(1)),
+            instance_id: var("INSTANCE_ID").unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
+        })
+    }
+}

@@ -1,0 +1,153 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    audit_events (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        kind -> Text,
+        user_id -> Nullable<Uuid>,
+        session_id -> Nullable<Uuid>,
+        ip -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        detail -> Jsonb,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Uuid,
+        kind -> Text,
+        title -> Nullable<Text>,
+        direct_key -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        last_activity_at -> Timestamptz,
+        last_position -> Int8,
+    }
+}
+
+diesel::table! {
+    event_counters (user_id) {
+        user_id -> Uuid,
+        last_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    events (user_id, seq) {
+        user_id -> Uuid,
+        seq -> Int8,
+        kind -> Text,
+        conversation_id -> Nullable<Uuid>,
+        message_id -> Nullable<Uuid>,
+        payload -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        username -> Text,
+        ip -> Text,
+        failed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    members (conversation_id, user_id) {
+        conversation_id -> Uuid,
+        user_id -> Uuid,
+        joined_at -> Timestamptz,
+        delivered_up_to -> Int8,
+        read_up_to -> Int8,
+    }
+}
+
+diesel::table! {
+    message_keys (message_id, user_id) {
+        message_id -> Uuid,
+        user_id -> Uuid,
+        wrapped_key -> Bytea,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Uuid,
+        conversation_id -> Uuid,
+        position -> Int8,
+        sender_id -> Uuid,
+        header -> Text,
+        iv -> Bytea,
+        ciphertext -> Nullable<Bytea>,
+        signature -> Bytea,
+        sent_at -> Int8,
+        server_ts -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    retired_refresh_tokens (refresh_hash) {
+        refresh_hash -> Bytea,
+        session_id -> Uuid,
+        retired_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        refresh_hash -> Bytea,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        auth_hash -> Text,
+        kdf_iterations -> Int4,
+        salt -> Bytea,
+        enc_public -> Bytea,
+        sig_public -> Bytea,
+        key_signature -> Bytea,
+        wrapped_user_key -> Bytea,
+        wrapped_enc_private -> Bytea,
+        wrapped_sig_private -> Bytea,
+        recovery_hash -> Nullable<Text>,
+        wrapped_user_key_recovery -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(event_counters -> users (user_id));
+diesel::joinable!(events -> users (user_id));
+diesel::joinable!(members -> conversations (conversation_id));
+diesel::joinable!(members -> users (user_id));
+diesel::joinable!(message_keys -> messages (message_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    conversations,
+    event_counters,
+    events,
+    login_failures,
+    members,
+    message_keys,
+    messages,
+    retired_refresh_tokens,
+    sessions,
+    users,
+);

@@ -1,0 +1,166 @@
+//! Session queries. Every function takes `&mut PgConnection` so callers compose them inside one
+//! transaction; every lookup is scoped to its owner.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    db::schema::{retired_refresh_tokens, sessions},
+    ids::{SessionId, UserId},
+};
+
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: uuid::Uuid,
+    pub user_id: uuid::Uuid,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+struct NewSession<'a> {
+    id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    refresh_hash: &'a [u8],
+    user_agent: Option<&'a str>,
+    expires_at: DateTime<Utc>,
+}
+
+/// An opaque refresh token: 32 random bytes, URL-safe base64. Only its hash is stored.
+pub struct RefreshToken(pub String);
+
+impl RefreshToken {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        RefreshToken(URL_SAFE_NO_PAD.encode(bytes))
+    }
+    fn hash(token: &str) -> Vec<u8> {
+        Sha256::digest(token.as_bytes()).to_vec()
+    }
+}
+
+pub fn create(
+    conn: &mut PgConnection,
+    user: UserId,
+    user_agent: Option<&str>,
+    ttl: std::time::Duration,
+) -> QueryResult<(SessionId, RefreshToken)> {
+    let id = SessionId::new();
+    let token = RefreshToken::generate();
+    let hash = RefreshToken::hash(&token.0);
+    diesel::insert_into(sessions::table)
+        .values(NewSession {
+            id: id.0,
+            user_id: user.0,
+            refresh_hash: &hash,
+            user_agent,
+            expires_at: Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(30)),
+        })
+        .execute(conn)?;
+    Ok((id, token))
+}
+
+pub enum Rotation {
+    Rotated { user: UserId, session: SessionId, token: RefreshToken },
+    /// A retired token came back: the session has just been revoked.
+    Reused { user: UserId, session: SessionId },
+    Invalid,
+}
+
+/// Exchanges a refresh token for a new one. Reuse of a retired token revokes the session.
+pub fn rotate(conn: &mut PgConnection, presented: &str) -> QueryResult<Rotation> {
+    let hash = RefreshToken::hash(presented);
+    let current: Option<SessionRow> = sessions::table
+        .filter(sessions::refresh_hash.eq(&hash))
+        .select(SessionRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?;
+    if let Some(s) = current {
+        if s.revoked_at.is_some() || s.expires_at <= Utc::now() {
+            return Ok(Rotation::Invalid);
+        }
+        let token = RefreshToken::generate();
+        diesel::insert_into(retired_refresh_tokens::table)
+            .values((retired_refresh_tokens::refresh_hash.eq(&hash), retired_refresh_tokens::session_id.eq(s.id)))
+            .execute(conn)?;
+        diesel::update(sessions::table.find(s.id))
+            .set((sessions::refresh_hash.eq(RefreshToken::hash(&token.0)), sessions::last_used_at.eq(Utc::now())))
+            .execute(conn)?;
+        return Ok(Rotation::Rotated { user: UserId(s.user_id), session: SessionId(s.id), token });
+    }
+    let retired: Option<uuid::Uuid> = retired_refresh_tokens::table
+        .find(&hash)
+        .select(retired_refresh_tokens::session_id)
+        .first(conn)
+        .optional()?;
+    let Some(session_id) = retired else { return Ok(Rotation::Invalid) };
+    let user: uuid::Uuid = sessions::table.find(session_id).select(sessions::user_id).first(conn)?;
+    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(Utc::now()))
+        .execute(conn)?;
+    Ok(Rotation::Reused { user: UserId(user), session: SessionId(session_id) })
+}
+
+/// Whether this session of this user is still alive (not revoked, not expired).
+pub fn is_active(conn: &mut PgConnection, user: UserId, session: SessionId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::id.eq(session.0))
+            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(Utc::now())),
+    ))
+    .get_result(conn)
+}
+
+pub fn list_active(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user.0))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(Utc::now()))
+        .order(sessions::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)
+}
+
+/// Revokes one of the user's own sessions; false when there is no such live session.
+pub fn revoke(conn: &mut PgConnection, user: UserId, session: SessionId) -> QueryResult<bool> {
+    let n = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session.0))
+            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(Utc::now()))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Revokes every live session of the user except `keep`; returns the ids revoked.
+pub fn revoke_all_except(
+    conn: &mut PgConnection,
+    user: UserId,
+    keep: Option<SessionId>,
+) -> QueryResult<Vec<SessionId>> {
+    let keep = keep.map(|s| s.0).unwrap_or_else(uuid::Uuid::nil);
+    let ids: Vec<uuid::Uuid> = diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep)),
+    )
+    .set(sessions::revoked_at.eq(Utc::now()))
+    .returning(sessions::id)
+    .get_results(conn)?;
+    Ok(ids.into_iter().map(SessionId).collect())
+}

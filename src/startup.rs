@@ -1,0 +1,149 @@
+//! The one app factory: `build(settings)` makes the pool, runs migrations, loads TLS, binds the
+//! listener (port 0 in tests) and mounts every route. `main` and every test call it, so tests
+//! run exactly what production runs.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_files::NamedFile;
+use actix_web::{
+    dev::Server,
+    middleware::{from_fn, Compress, Condition},
+    web, App, HttpResponse, HttpServer,
+};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    accounts, auth,
+    config::Settings,
+    db,
+    error::{self, AppError},
+    http::{docs, headers, health},
+    sessions,
+    state::AppState,
+    telemetry::CourierRootSpan,
+};
+
+/// Request bodies bigger than this are refused with 413 (message posts have their own limit).
+pub const JSON_LIMIT: usize = 16 * 1024;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: web::Data<AppState>,
+}
+
+impl Application {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    let settings = Arc::new(settings);
+    let pool = db::pool(settings.database_url.expose(), settings.db_pool_size);
+    let migrate_pool = pool.clone();
+    let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        let mut conn = migrate_pool.get().context("connecting to DATABASE_URL")?;
+        db::migrate(&mut conn)
+    })
+    .await??;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+
+    let state = web::Data::new(AppState::new(pool, settings.clone()));
+    let warm = state.clone();
+    tokio::spawn(async move { warm.bcrypt.warm().await });
+
+    let listener = TcpListener::bind(settings.listen_addr).with_context(|| format!("binding {}", settings.listen_addr))?;
+    let port = listener.local_addr()?.port();
+    let app_state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .configure(configure)
+            .default_service(web::to(not_found))
+            .wrap(Condition::new(true, Compress::default()))
+            .wrap(from_fn(headers::security_headers))
+            .wrap(TracingLogger::<CourierRootSpan>::new())
+    })
+    .workers(settings.workers)
+    .backlog(4096)
+    .max_connections(50_000)
+    .client_request_timeout(Duration::from_secs(10))
+    .shutdown_timeout(10);
+
+    let server = match &settings.tls {
+        Some(files) => server.listen_rustls_0_23(listener, crate::tls::server_config(files)?)?,
+        None => server.listen(listener)?,
+    }
+    .run();
+    tracing::info!(port, tls = settings.tls.is_some(), instance = %settings.instance_id, "courier listening");
+    Ok(Application { port, server, state })
+}
+
+/// Every route of the app. Handlers name their full path, which is also their OpenAPI path.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|e, _| error::json_error(e).into()))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
+        .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(docs::openapi_json)
+        .service(docs::docs_page)
+        .service(docs::docs_js)
+        .service(docs::docs_css)
+        .service(auth::routes::prelogin::prelogin)
+        .service(auth::routes::register::register)
+        .service(auth::routes::login::login)
+        .service(auth::routes::refresh::refresh)
+        .service(auth::routes::logout::logout)
+        .service(sessions::routes::list)
+        .service(sessions::routes::revoke)
+        .service(accounts::routes::password::change_password)
+        .service(accounts::routes::recover::recover)
+        .service(accounts::routes::delete::delete_account)
+        .service(accounts::routes::lookup::by_username)
+        .service(accounts::routes::lookup::by_id);
+    configure_features(cfg);
+}
+
+/// Routes of the features built on the foundation (messaging, events).
+fn configure_features(cfg: &mut web::ServiceConfig) {
+    let _ = cfg;
+}
+
+/// OpenAPI parts of the features built on the foundation.
+pub fn extra_openapi() -> Vec<utoipa::openapi::OpenApi> {
+    Vec::new()
+}
+
+/// Anything not matched: JSON 404 under `/api`, else the browser app (it routes on the client).
+async fn not_found(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let path = req.path();
+    if path.starts_with("/api") || path == "/healthz" || path == "/readyz" || path == "/metrics" {
+        return Err(AppError::NotFound);
+    }
+    if req.method() != actix_web::http::Method::GET {
+        return Err(AppError::NotFound);
+    }
+    let dir = &state.settings.static_dir;
+    let file = dir.join(path.trim_start_matches('/'));
+    let canonical_ok = file.canonicalize().ok().zip(dir.canonicalize().ok()).is_some_and(|(f, d)| f.starts_with(d));
+    let target = if canonical_ok && file.is_file() { file } else { dir.join("index.html") };
+    match NamedFile::open_async(&target).await {
+        Ok(f) => Ok(f.use_etag(true).into_response(&req)),
+        Err(_) => Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(PLACEHOLDER)),
+    }
+}
+
+const PLACEHOLDER: &str = "<!doctype html><meta charset=utf-8><title>Courier</title>\
+<h1>Courier</h1><p>The browser app is not built yet (<code>cd frontend && npm ci && npm run build</code>). \
+The API is up: <a href=/api/docs>/api/docs</a>.</p>";
