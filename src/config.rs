@@ -56,6 +56,10 @@ pub struct Settings {
     pub max_streams_per_user: usize,
     pub stream_queue: usize,
     pub heartbeat: Duration,
+    /// A stream whose client has not read for this long is cut off.
+    pub stream_stall_timeout: Duration,
+    /// How often every local stream is checked against its log (safety net for lost wake-ups).
+    pub sweep_interval: Duration,
     pub instance_id: String,
 }
 
@@ -179,6 +183,8 @@ impl Settings {
             max_streams_per_user: parsed("MAX_STREAMS_PER_USER", 20)?.max(1),
             stream_queue: parsed("STREAM_QUEUE", 256)?.max(8),
             heartbeat: Duration::from_secs(parsed("HEARTBEAT_SECS", 15)?.max(1)),
+            stream_stall_timeout: Duration::from_secs(parsed("STREAM_STALL_SECS", 10)?.max(1)),
+            sweep_interval: Duration::from_secs(parsed("SWEEP_SECS", 5)?.max(1)),
             instance_id: var("INSTANCE_ID").unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
         })
     }

@@ -58,9 +58,23 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         tracing::info!(applied, "database migrations applied");
     }
 
+    let instance = settings.instance_id.clone();
+    let register_pool = pool.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = register_pool.get()?;
+        crate::presence::register_instance(&mut conn, &instance)?;
+        Ok(())
+    })
+    .await??;
+
     let state = web::Data::new(AppState::new(pool, settings.clone()));
     let warm = state.clone();
     tokio::spawn(async move { warm.bcrypt.warm().await });
+    {
+        let mut tasks = state.tasks.lock().expect("tasks lock");
+        tasks.push(tokio::spawn(crate::presence::heartbeat_loop(state.clone())));
+        tasks.push(tokio::spawn(crate::events::sweep::sweep_loop(state.clone())));
+    }
 
     let listener = TcpListener::bind(settings.listen_addr).with_context(|| format!("binding {}", settings.listen_addr))?;
     let port = listener.local_addr()?.port();
@@ -115,14 +129,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     configure_features(cfg);
 }
 
-/// Routes of the features built on the foundation (messaging, events).
+/// Routes of messaging and real-time delivery.
 fn configure_features(cfg: &mut web::ServiceConfig) {
-    let _ = cfg;
+    use crate::{conversations::routes as conv, messages::routes as msg};
+    cfg.app_data(web::PayloadConfig::new(crate::messages::BODY_LIMIT))
+        .service(crate::metrics::metrics)
+        .service(crate::events::routes::events)
+        .service(crate::presence::routes::presence)
+        .service(conv::create::create)
+        .service(conv::read::list)
+        .service(conv::read::get)
+        .service(conv::members::add)
+        .service(conv::members::remove)
+        .service(msg::post::post_message)
+        .service(msg::history::history)
+        .service(msg::delete::delete_message)
+        .service(msg::receipts::receipt)
+        .service(msg::typing::typing);
 }
 
-/// OpenAPI parts of the features built on the foundation.
+/// OpenAPI parts of messaging and real-time delivery.
 pub fn extra_openapi() -> Vec<utoipa::openapi::OpenApi> {
-    Vec::new()
+    use utoipa::OpenApi;
+    vec![crate::http::docs::MessagingDoc::openapi()]
 }
 
 /// Anything not matched: JSON 404 under `/api`, else the browser app (it routes on the client).

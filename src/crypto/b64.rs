@@ -63,7 +63,10 @@ mod tests {
     fn unpadded_urlsafe_or_noncanonical_base64_is_refused() {
         assert!(decode("x", "+/8").is_err());
         assert!(decode("x", "-_8=").is_err());
-        assert!(decode("x", "+/9=").is_err(), "stray low bits must be refused");
+        assert!(
+            decode("x", "+/9=").is_err(),
+            "stray low bits must be refused"
+        );
         assert!(decode("x", " +/8=").is_err());
     }
 
@@ -72,7 +75,11 @@ mod tests {
         assert_eq!(decode_array::<2>("x", "+/8=").unwrap(), [0xfb, 0xff]);
         assert_eq!(
             decode_array::<3>("x", "+/8="),
-            Err(CryptoError::Length { field: "x", expected: 3, got: 2 })
+            Err(CryptoError::Length {
+                field: "x",
+                expected: 3,
+                got: 2
+            })
         );
     }
 }

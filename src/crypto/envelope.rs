@@ -121,15 +121,26 @@ pub fn seal_with<K: AsRef<[u8]>>(
     let header_text = header.canonical();
     let h = header.hash();
     let ciphertext = aes_gcm_seal(content_key, iv, &h, plaintext)?;
-    let signature = sender.signer().sign(&signature_input(&h, iv, &ciphertext))?;
+    let signature = sender
+        .signer()
+        .sign(&signature_input(&h, iv, &ciphertext))?;
     let mut keys = Vec::with_capacity(recipients.len());
     for (user_id, spki) in recipients {
         validate_enc_public(spki.as_ref())?;
         let wrapped_key = rsa_oaep_encrypt(spki.as_ref(), &h, content_key)?;
-        keys.push(RecipientKey { user_id: *user_id, wrapped_key });
+        keys.push(RecipientKey {
+            user_id: *user_id,
+            wrapped_key,
+        });
     }
     keys.sort_by_key(|k| k.user_id);
-    Ok(Envelope { header: header_text, iv: iv.to_vec(), ciphertext, signature, keys })
+    Ok(Envelope {
+        header: header_text,
+        iv: iv.to_vec(),
+        ciphertext,
+        signature,
+        keys,
+    })
 }
 
 /// `h ‖ iv ‖ ciphertext`: the bytes the sender signs.
@@ -156,17 +167,28 @@ pub fn open(
     if header.sender_id() != context.sender_id {
         return Err(CryptoError::WrongSender);
     }
-    if context.message_id.is_some_and(|id| id != header.message_id()) {
+    if context
+        .message_id
+        .is_some_and(|id| id != header.message_id())
+    {
         return Err(CryptoError::WrongMessageId);
     }
-    if header.recipients().binary_search(&context.recipient_id).is_err() {
+    if header
+        .recipients()
+        .binary_search(&context.recipient_id)
+        .is_err()
+    {
         return Err(CryptoError::NotARecipient);
     }
-    let iv: [u8; IV_LEN] = message.iv.as_slice().try_into().map_err(|_| CryptoError::Length {
-        field: "iv",
-        expected: IV_LEN,
-        got: message.iv.len(),
-    })?;
+    let iv: [u8; IV_LEN] = message
+        .iv
+        .as_slice()
+        .try_into()
+        .map_err(|_| CryptoError::Length {
+            field: "iv",
+            expected: IV_LEN,
+            got: message.iv.len(),
+        })?;
     validate_sig_public(sender_sig_public)?;
     let h = header.hash();
     if message.signature.len() != SIGNATURE_LEN
@@ -183,7 +205,7 @@ pub fn open(
         .decrypt(&h, &message.wrapped_key)
         .and_then(|k| k.as_slice().try_into().ok())
         .ok_or(CryptoError::KeyUnwrapFailed)?;
-    let plaintext =
-        aes_gcm_open(&content_key, &iv, &h, &message.ciphertext).ok_or(CryptoError::DecryptFailed)?;
+    let plaintext = aes_gcm_open(&content_key, &iv, &h, &message.ciphertext)
+        .ok_or(CryptoError::DecryptFailed)?;
     Ok(OpenedMessage { header, plaintext })
 }

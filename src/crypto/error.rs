@@ -48,7 +48,11 @@ pub enum CryptoError {
     Base64 { field: &'static str },
     /// A binary value has the wrong length (salt, iv, key, signature...).
     #[error("{field} must be {expected} bytes, got {got}")]
-    Length { field: &'static str, expected: usize, got: usize },
+    Length {
+        field: &'static str,
+        expected: usize,
+        got: usize,
+    },
     /// A username outside the protocol's alphabet (3–32 of `a-z 0-9 _ . -`).
     #[error("invalid username")]
     InvalidUsername,

@@ -59,7 +59,9 @@ mod tests {
         let fp = fingerprint(Uuid::nil(), b"enc", b"sig");
         let groups: Vec<&str> = fp.split(' ').collect();
         assert_eq!(groups.len(), 6);
-        assert!(groups.iter().all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit())));
+        assert!(groups
+            .iter()
+            .all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit())));
     }
 
     #[test]
@@ -67,7 +69,10 @@ mod tests {
         let mut d = [0u8; 32];
         d[..5].copy_from_slice(&[0xff; 5]); // 2^40 - 1 = 1099511627775
         d[9] = 7;
-        assert_eq!(fingerprint_from_digest(&d), "27775 00007 00000 00000 00000 00000");
+        assert_eq!(
+            fingerprint_from_digest(&d),
+            "27775 00007 00000 00000 00000 00000"
+        );
     }
 
     #[test]
@@ -83,6 +88,9 @@ mod tests {
     #[test]
     fn the_user_id_is_bound_into_the_fingerprint() {
         // (enc and sig need no separator between them: DER SPKIs are self-delimiting.)
-        assert_ne!(fingerprint(Uuid::from_u128(5), b"k", b"k"), fingerprint(Uuid::from_u128(6), b"k", b"k"));
+        assert_ne!(
+            fingerprint(Uuid::from_u128(5), b"k", b"k"),
+            fingerprint(Uuid::from_u128(6), b"k", b"k")
+        );
     }
 }

@@ -68,8 +68,8 @@ impl Header {
     /// Parses a received header string; refuses anything that is not exactly the canonical
     /// form of a valid v1 header.
     pub fn parse(text: &str) -> Result<Self> {
-        let header: Self = serde_json::from_str(text)
-            .map_err(|e| CryptoError::HeaderMalformed(e.to_string()))?;
+        let header: Self =
+            serde_json::from_str(text).map_err(|e| CryptoError::HeaderMalformed(e.to_string()))?;
         if header.v != ENVELOPE_VERSION {
             return Err(CryptoError::UnsupportedVersion(header.v));
         }
@@ -92,7 +92,9 @@ impl Header {
             return malformed("sent_at out of range");
         }
         let ct = self.content_type.as_bytes();
-        let printable = ct.iter().all(|&b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        let printable = ct
+            .iter()
+            .all(|&b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
         if ct.is_empty() || ct.len() > MAX_CONTENT_TYPE_LEN || !printable {
             return malformed("content_type must be 1-127 printable ASCII characters");
         }
@@ -155,8 +157,15 @@ mod tests {
     }
 
     fn sample() -> Header {
-        Header::new(id(0xcc), id(0xdd), id(0x22), [id(0x11), id(0x22)], "text/plain", 1_700_000_000_000)
-            .unwrap()
+        Header::new(
+            id(0xcc),
+            id(0xdd),
+            id(0x22),
+            [id(0x11), id(0x22)],
+            "text/plain",
+            1_700_000_000_000,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -187,14 +196,16 @@ mod tests {
         let text = sample().canonical();
         let spaced = text.replace(",", ", ");
         let upper = text.replace(&id(0xcc).to_string(), &id(0xcc).to_string().to_uppercase());
-        let reordered = text.replacen("{\"content_type\":\"text/plain\",", "{", 1).replacen(
-            ",\"v\":1}",
-            ",\"v\":1,\"content_type\":\"text/plain\"}",
-            1,
-        );
+        let reordered = text
+            .replacen("{\"content_type\":\"text/plain\",", "{", 1)
+            .replacen(",\"v\":1}", ",\"v\":1,\"content_type\":\"text/plain\"}", 1);
         let escaped = text.replace("text/plain", "text\\/plain");
         for bad in [spaced, upper, reordered, escaped] {
-            assert_eq!(Header::parse(&bad), Err(CryptoError::HeaderNotCanonical), "{bad}");
+            assert_eq!(
+                Header::parse(&bad),
+                Err(CryptoError::HeaderNotCanonical),
+                "{bad}"
+            );
         }
     }
 
@@ -210,8 +221,18 @@ mod tests {
             &format!("\"sender_id\":\"{}\"", id(0x11)),
         );
         let extra = text.replace(",\"v\":1}", ",\"v\":1,\"x\":0}");
-        for bad in [unsorted, no_sender, extra, "".into(), "[]".into(), "{".into()] {
-            assert!(matches!(Header::parse(&bad), Err(CryptoError::HeaderMalformed(_))), "{bad}");
+        for bad in [
+            unsorted,
+            no_sender,
+            extra,
+            "".into(),
+            "[]".into(),
+            "{".into(),
+        ] {
+            assert!(
+                matches!(Header::parse(&bad), Err(CryptoError::HeaderMalformed(_))),
+                "{bad}"
+            );
         }
         let v2 = text.replace("\"v\":1", "\"v\":2");
         assert_eq!(Header::parse(&v2), Err(CryptoError::UnsupportedVersion(2)));

@@ -50,14 +50,20 @@ pub struct KdfParams {
 
 impl Default for KdfParams {
     fn default() -> Self {
-        Self { name: KDF_NAME.to_owned(), iterations: MIN_ITERATIONS }
+        Self {
+            name: KDF_NAME.to_owned(),
+            iterations: MIN_ITERATIONS,
+        }
     }
 }
 
 impl KdfParams {
     /// PBKDF2-SHA256 with the given iteration count.
     pub fn pbkdf2(iterations: u32) -> Self {
-        Self { name: KDF_NAME.to_owned(), iterations }
+        Self {
+            name: KDF_NAME.to_owned(),
+            iterations,
+        }
     }
 
     /// Refuses unknown KDFs and iteration counts outside the client policy.
@@ -114,7 +120,11 @@ pub fn new_salt() -> Result<[u8; SALT_LEN]> {
 pub fn derive_master_key(password: &str, salt: &[u8], iterations: u32) -> Result<[u8; KEY_LEN]> {
     let iterations = check_iterations(iterations)?;
     if salt.len() != SALT_LEN {
-        return Err(CryptoError::Length { field: "salt", expected: SALT_LEN, got: salt.len() });
+        return Err(CryptoError::Length {
+            field: "salt",
+            expected: SALT_LEN,
+            got: salt.len(),
+        });
     }
     let mut normalized = normalize_password(password);
     let key = pbkdf2_sha256(normalized.as_bytes(), salt, iterations);
@@ -162,7 +172,10 @@ impl PasswordKeys {
 
     /// The HKDF step alone, for a master key derived elsewhere.
     pub fn from_master_key(master: &[u8; KEY_LEN]) -> Self {
-        Self { auth_key: derive_auth_key(master), stretch_key: derive_stretch_key(master) }
+        Self {
+            auth_key: derive_auth_key(master),
+            stretch_key: derive_stretch_key(master),
+        }
     }
 
     /// The auth key bytes.
@@ -259,7 +272,12 @@ mod tests {
         let err = derive_master_key("pw", &[0; 16], 599_999).unwrap_err();
         assert!(matches!(err, CryptoError::WeakKdf(_)));
         assert!(KdfParams::pbkdf2(1000).check().is_err());
-        assert!(KdfParams { name: "argon2".into(), iterations: 600_000 }.check().is_err());
+        assert!(KdfParams {
+            name: "argon2".into(),
+            iterations: 600_000
+        }
+        .check()
+        .is_err());
         assert!(KdfParams::pbkdf2(MAX_ITERATIONS + 1).check().is_err());
         assert!(KdfParams::default().check().is_ok());
     }
@@ -267,7 +285,14 @@ mod tests {
     #[test]
     fn a_salt_that_is_not_16_bytes_is_refused() {
         let err = derive_master_key("pw", &[0; 32], 600_000).unwrap_err();
-        assert_eq!(err, CryptoError::Length { field: "salt", expected: 16, got: 32 });
+        assert_eq!(
+            err,
+            CryptoError::Length {
+                field: "salt",
+                expected: 16,
+                got: 32
+            }
+        );
     }
 
     #[test]
@@ -281,7 +306,11 @@ mod tests {
     fn usernames_are_lowercased_and_checked() {
         assert_eq!(normalize_username("Alice_1.x-y").unwrap(), "alice_1.x-y");
         for bad in ["ab", "a b c", "ålice", "alice!", &"a".repeat(33), ""] {
-            assert_eq!(normalize_username(bad), Err(CryptoError::InvalidUsername), "{bad:?}");
+            assert_eq!(
+                normalize_username(bad),
+                Err(CryptoError::InvalidUsername),
+                "{bad:?}"
+            );
         }
     }
 

@@ -114,7 +114,11 @@ impl AccountKeys {
     /// [`crate::crypto::RegistrationMaterial::from_parts`]; the server only checks that the
     /// keys are well formed, not that they are unique.
     pub fn generate() -> Result<Self> {
-        Self::assemble(UserKey::generate()?, RsaPrivate::generate()?, EcdsaPrivate::generate()?)
+        Self::assemble(
+            UserKey::generate()?,
+            RsaPrivate::generate()?,
+            EcdsaPrivate::generate()?,
+        )
     }
 
     /// Rebuilds keys from known parts (PKCS#8 DER). Used by the vector generator; the key
@@ -129,7 +133,12 @@ impl AccountKeys {
 
     fn assemble(user_key: UserKey, enc: RsaPrivate, sig: EcdsaPrivate) -> Result<Self> {
         let key_signature = sig.sign(enc.spki())?;
-        Ok(Self { user_key, enc, sig, key_signature })
+        Ok(Self {
+            user_key,
+            enc,
+            sig,
+            key_signature,
+        })
     }
 
     /// The user key.
@@ -209,7 +218,12 @@ impl AccountKeys {
         if sig.spki() != sig_public.as_slice() {
             return Err(KeyError::KeyMismatch { kind: "signing" }.into());
         }
-        Ok(Self { user_key, enc, sig, key_signature })
+        Ok(Self {
+            user_key,
+            enc,
+            sig,
+            key_signature,
+        })
     }
 }
 
@@ -264,12 +278,18 @@ impl UnlockedAccount {
     /// Unlocks with a user key obtained some other way.
     pub fn with_user_key(username: &str, user_key: UserKey, keys: &LoginKeys) -> Result<Self> {
         let keys = AccountKeys::unwrap_checked(username, user_key, keys)?;
-        Ok(Self { username: normalize_username(username)?, keys })
+        Ok(Self {
+            username: normalize_username(username)?,
+            keys,
+        })
     }
 
     /// Wraps up freshly generated keys without a round trip through the server.
     pub fn from_keys(username: &str, keys: AccountKeys) -> Result<Self> {
-        Ok(Self { username: normalize_username(username)?, keys })
+        Ok(Self {
+            username: normalize_username(username)?,
+            keys,
+        })
     }
 
     /// The normalised username.
@@ -318,7 +338,9 @@ impl UnlockedAccount {
 
 impl fmt::Debug for UnlockedAccount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnlockedAccount").field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("UnlockedAccount")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 

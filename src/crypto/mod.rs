@@ -30,16 +30,16 @@ pub mod validate;
 pub mod wrap;
 
 pub use envelope::{
-    open, seal, seal_with, signature_input, Envelope, OpenContext, OpenedMessage,
-    ReceivedMessage, RecipientKey,
+    open, seal, seal_with, signature_input, Envelope, OpenContext, OpenedMessage, ReceivedMessage,
+    RecipientKey,
 };
 pub use error::{CryptoError, KeyError, Result};
 pub use fingerprint::{fingerprint, fingerprint_digest, fingerprint_from_digest, safety_number};
 pub use header::{Header, ENVELOPE_VERSION, TEXT_PLAIN};
 pub use kdf::{
     derive_auth_key, derive_master_key, derive_recovery_auth_key, derive_recovery_wrap_key,
-    derive_stretch_key, new_salt, normalize_password, normalize_username, KdfParams,
-    PasswordKeys, RecoveryKey, MIN_ITERATIONS,
+    derive_stretch_key, new_salt, normalize_password, normalize_username, KdfParams, PasswordKeys,
+    RecoveryKey, MIN_ITERATIONS,
 };
 pub use keys::{AccountKeys, LoginKeys, UnlockedAccount, UserKey};
 pub use registration::{

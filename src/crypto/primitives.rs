@@ -71,7 +71,13 @@ pub fn hkdf_sha256(ikm: &[u8], info: &[u8]) -> [u8; KEY_LEN] {
 /// PBKDF2-HMAC-SHA256 to 32 bytes. Iteration policy is checked by the caller.
 pub fn pbkdf2_sha256(secret: &[u8], salt: &[u8], iterations: NonZeroU32) -> [u8; KEY_LEN] {
     let mut out = [0u8; KEY_LEN];
-    pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, iterations, salt, secret, &mut out);
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations,
+        salt,
+        secret,
+        &mut out,
+    );
     out
 }
 
@@ -90,7 +96,11 @@ pub fn aes_gcm_seal(
 ) -> Result<Vec<u8>> {
     let mut in_out = plaintext.to_vec();
     gcm_key(key)?
-        .seal_in_place_append_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), &mut in_out)
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(*iv),
+            Aad::from(aad),
+            &mut in_out,
+        )
         .map_err(|_| CryptoError::Primitive("aes-gcm seal"))?;
     Ok(in_out)
 }
@@ -108,7 +118,11 @@ pub fn aes_gcm_open(
     let mut in_out = ciphertext_and_tag.to_vec();
     let key = gcm_key(key).ok()?;
     let len = key
-        .open_in_place(Nonce::assume_unique_for_key(*iv), Aad::from(aad), &mut in_out)
+        .open_in_place(
+            Nonce::assume_unique_for_key(*iv),
+            Aad::from(aad),
+            &mut in_out,
+        )
         .ok()?
         .len();
     in_out.truncate(len);
@@ -287,21 +301,30 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
     fn hkdf_with_an_empty_salt_matches_rfc_5869_test_case_3() {
         // RFC 5869 A.3: SHA-256, IKM = 0x0b * 22, salt and info empty; first 32 bytes of OKM.
         let okm = hkdf_sha256(&[0x0b; 22], b"");
-        assert_eq!(okm.to_vec(), hex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"));
+        assert_eq!(
+            okm.to_vec(),
+            hex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d")
+        );
     }
 
     #[test]
     fn pbkdf2_matches_rfc_7914() {
         // RFC 7914 §11: PBKDF2-HMAC-SHA256("passwd", "salt", 1); first 32 bytes.
         let out = pbkdf2_sha256(b"passwd", b"salt", NonZeroU32::new(1).unwrap());
-        assert_eq!(out.to_vec(), hex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"));
+        assert_eq!(
+            out.to_vec(),
+            hex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+        );
     }
 
     #[test]
@@ -314,7 +337,10 @@ mod tests {
         assert!(ecdsa_verify(key.spki(), b"message", &sig));
         assert!(!ecdsa_verify(key.spki(), b"messagf", &sig));
         assert!(!ecdsa_verify(other.spki(), b"message", &sig));
-        assert!(!ecdsa_verify(&key.spki()[26..], b"message", &sig), "a bare point is not an SPKI");
+        assert!(
+            !ecdsa_verify(&key.spki()[26..], b"message", &sig),
+            "a bare point is not an SPKI"
+        );
         assert!(!ecdsa_verify(key.spki(), b"message", &sig[..63]));
         let back = EcdsaPrivate::from_pkcs8(key.pkcs8()).unwrap();
         assert_eq!(back.spki(), key.spki());
@@ -323,7 +349,10 @@ mod tests {
     #[test]
     fn aes_gcm_refuses_a_wrong_aad() {
         let ct = aes_gcm_seal(&[1; 32], &[2; 12], b"aad", b"text").unwrap();
-        assert_eq!(aes_gcm_open(&[1; 32], &[2; 12], b"aad", &ct).unwrap(), b"text");
+        assert_eq!(
+            aes_gcm_open(&[1; 32], &[2; 12], b"aad", &ct).unwrap(),
+            b"text"
+        );
         assert!(aes_gcm_open(&[1; 32], &[2; 12], b"aae", &ct).is_none());
         assert!(aes_gcm_open(&[1; 32], &[2; 12], b"aad", &ct[..15]).is_none());
     }

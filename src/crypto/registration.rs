@@ -46,11 +46,27 @@ pub struct RegistrationMaterial {
 impl RegistrationMaterial {
     /// Generates keys, a salt and (optionally) a recovery key, and derives the password keys.
     /// Costs one RSA-3072 key generation plus one PBKDF2 (together about 0.3–1.5 s).
-    pub fn new(username: &str, password: &str, iterations: u32, with_recovery: bool) -> Result<Self> {
+    pub fn new(
+        username: &str,
+        password: &str,
+        iterations: u32,
+        with_recovery: bool,
+    ) -> Result<Self> {
         let salt = new_salt()?;
         let password_keys = PasswordKeys::derive(password, &salt, iterations)?;
-        let recovery = if with_recovery { Some(RecoveryKey::generate()?) } else { None };
-        Self::from_parts(username, &salt, iterations, password_keys, AccountKeys::generate()?, recovery)
+        let recovery = if with_recovery {
+            Some(RecoveryKey::generate()?)
+        } else {
+            None
+        };
+        Self::from_parts(
+            username,
+            &salt,
+            iterations,
+            password_keys,
+            AccountKeys::generate()?,
+            recovery,
+        )
     }
 
     /// Builds the material from given parts, with no key generation and no PBKDF2: only
@@ -84,13 +100,20 @@ impl RegistrationMaterial {
             recovery,
         };
         let account = UnlockedAccount::from_keys(&username, keys)?;
-        Ok(Self { request, account, password_keys, recovery_key })
+        Ok(Self {
+            request,
+            account,
+            password_keys,
+            recovery_key,
+        })
     }
 }
 
 impl fmt::Debug for RegistrationMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegistrationMaterial").field("request", &self.request).finish_non_exhaustive()
+        f.debug_struct("RegistrationMaterial")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,7 +132,12 @@ impl PasswordChange {
     /// Derives keys for `new_password` under a fresh salt and re-wraps `user_key` with them.
     /// Used after a password login (via [`UnlockedAccount::rewrap_for_password`]) and after
     /// recovery (with the user key from [`UserKey::unwrap_with_recovery`]).
-    pub fn new(username: &str, user_key: &UserKey, new_password: &str, iterations: u32) -> Result<Self> {
+    pub fn new(
+        username: &str,
+        user_key: &UserKey,
+        new_password: &str,
+        iterations: u32,
+    ) -> Result<Self> {
         let salt = new_salt()?;
         let keys = PasswordKeys::derive(new_password, &salt, iterations)?;
         Ok(Self {

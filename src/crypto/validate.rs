@@ -20,8 +20,9 @@ pub const MIN_RSA_BITS: usize = 3072;
 pub const MAX_RSA_BITS: usize = 8192;
 
 /// AlgorithmIdentifier content for rsaEncryption: OID 1.2.840.113549.1.1.1 and NULL parameters.
-const RSA_ENCRYPTION_ALG: [u8; 13] =
-    [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+const RSA_ENCRYPTION_ALG: [u8; 13] = [
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+];
 
 /// Validates a user's published keys; the error says which part is wrong.
 pub fn validate_public_keys(
@@ -32,7 +33,9 @@ pub fn validate_public_keys(
     validate_enc_public(enc_spki)?;
     validate_sig_public(sig_spki)?;
     if key_signature.len() != SIGNATURE_LEN {
-        return Err(KeyError::BadKeySignatureLength { len: key_signature.len() });
+        return Err(KeyError::BadKeySignatureLength {
+            len: key_signature.len(),
+        });
     }
     if !ecdsa_verify(sig_spki, enc_spki, key_signature) {
         return Err(KeyError::BadKeySignature);
@@ -75,7 +78,9 @@ fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 3 || rest.len() < n || rest[0] == 0 {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
         if len < 0x80 {
             return None;
         }
@@ -131,9 +136,20 @@ mod tests {
 
     #[test]
     fn der_lengths_must_be_minimal_and_within_the_input() {
-        assert_eq!(read_tlv(&[0x30, 0x01, 0xaa]), Some((0x30, &[0xaa][..], &[][..])));
-        assert_eq!(read_tlv(&[0x30, 0x81, 0x01, 0xaa]), None, "long form for a short length");
-        assert_eq!(read_tlv(&[0x30, 0x02, 0xaa]), None, "content runs past the end");
+        assert_eq!(
+            read_tlv(&[0x30, 0x01, 0xaa]),
+            Some((0x30, &[0xaa][..], &[][..]))
+        );
+        assert_eq!(
+            read_tlv(&[0x30, 0x81, 0x01, 0xaa]),
+            None,
+            "long form for a short length"
+        );
+        assert_eq!(
+            read_tlv(&[0x30, 0x02, 0xaa]),
+            None,
+            "content runs past the end"
+        );
         assert_eq!(read_tlv(&[0x30, 0x80]), None, "indefinite length");
         assert_eq!(read_tlv(&[0x30]), None);
         assert_eq!(read_tlv(&[]), None);
@@ -144,7 +160,9 @@ mod tests {
         let sig = EcdsaPrivate::generate().unwrap();
         let mut inputs: Vec<Vec<u8>> = vec![vec![], vec![0x30], vec![0x30, 0x82, 0xff, 0xff]];
         inputs.extend((0..200u32).map(|i| {
-            (0..(i * 7 % 600)).map(|j| (j.wrapping_mul(2_654_435_761) >> (i % 24)) as u8).collect()
+            (0..(i * 7 % 600))
+                .map(|j| (j.wrapping_mul(2_654_435_761) >> (i % 24)) as u8)
+                .collect()
         }));
         for input in &inputs {
             assert!(validate_public_keys(input, sig.spki(), &[0; 64]).is_err());

@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn unwrap_refuses_wrong_aad_wrong_key_flipped_bits_and_short_blobs() {
         let blob = wrap(&KEY, b"courier/v1/enc-key|alice", b"secret").unwrap();
-        assert_eq!(unwrap(&KEY, b"courier/v1/enc-key|bob", &blob), Err(CryptoError::UnwrapFailed));
+        assert_eq!(
+            unwrap(&KEY, b"courier/v1/enc-key|bob", &blob),
+            Err(CryptoError::UnwrapFailed)
+        );
         assert_eq!(
             unwrap(&[8; 32], b"courier/v1/enc-key|alice", &blob),
             Err(CryptoError::UnwrapFailed)
@@ -108,7 +111,10 @@ mod tests {
         for i in 0..blob.len() {
             let mut bad = blob.clone();
             bad[i] ^= 1;
-            assert!(unwrap(&KEY, b"courier/v1/enc-key|alice", &bad).is_err(), "byte {i}");
+            assert!(
+                unwrap(&KEY, b"courier/v1/enc-key|alice", &bad).is_err(),
+                "byte {i}"
+            );
         }
         assert!(unwrap(&KEY, b"", &[0; 27]).is_err());
         assert!(unwrap(&KEY, b"", &[]).is_err());
@@ -116,7 +122,10 @@ mod tests {
 
     #[test]
     fn aads_bind_purpose_and_username() {
-        assert_eq!(WrapPurpose::UserKey.aad("alice"), "courier/v1/user-key|alice");
+        assert_eq!(
+            WrapPurpose::UserKey.aad("alice"),
+            "courier/v1/user-key|alice"
+        );
         assert_eq!(
             WrapPurpose::UserKeyRecovery.aad("alice"),
             "courier/v1/user-key-recovery|alice"

@@ -46,6 +46,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    instances (id) {
+        id -> Text,
+        heartbeat_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         username -> Text,
@@ -89,6 +96,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    presence (instance_id, user_id) {
+        instance_id -> Text,
+        user_id -> Uuid,
+        streams -> Int4,
+    }
+}
+
+diesel::table! {
     retired_refresh_tokens (refresh_hash) {
         refresh_hash -> Bytea,
         session_id -> Uuid,
@@ -106,6 +121,14 @@ diesel::table! {
         last_used_at -> Timestamptz,
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    typing_limits (user_id, conversation_id) {
+        user_id -> Uuid,
+        conversation_id -> Uuid,
+        last_at -> Timestamptz,
     }
 }
 
@@ -135,19 +158,26 @@ diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(message_keys -> messages (message_id));
 diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(presence -> instances (instance_id));
+diesel::joinable!(presence -> users (user_id));
 diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(typing_limits -> conversations (conversation_id));
+diesel::joinable!(typing_limits -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     conversations,
     event_counters,
     events,
+    instances,
     login_failures,
     members,
     message_keys,
     messages,
+    presence,
     retired_refresh_tokens,
     sessions,
+    typing_limits,
     users,
 );

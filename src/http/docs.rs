@@ -29,6 +29,18 @@ use crate::{accounts, auth, http::health, sessions};
 )]
 pub struct ApiDoc;
 
+/// The messaging half of the contract.
+#[derive(OpenApi)]
+#[openapi(paths(
+    crate::metrics::metrics, crate::events::routes::events, crate::presence::routes::presence,
+    crate::conversations::routes::create::create, crate::conversations::routes::read::list,
+    crate::conversations::routes::read::get, crate::conversations::routes::members::add,
+    crate::conversations::routes::members::remove, crate::messages::routes::post::post_message,
+    crate::messages::routes::history::history, crate::messages::routes::delete::delete_message,
+    crate::messages::routes::receipts::receipt, crate::messages::routes::typing::typing,
+))]
+pub struct MessagingDoc;
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {

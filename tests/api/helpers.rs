@@ -155,6 +155,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         max_streams_per_user: 5,
         stream_queue: 64,
         heartbeat: Duration::from_secs(15),
+        stream_stall_timeout: Duration::from_secs(2),
+        sweep_interval: Duration::from_secs(1),
         instance_id: "test".into(),
     }
 }
@@ -166,6 +168,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub handle: actix_web::dev::ServerHandle,
     pub settings: Settings,
+    pub state: actix_web::web::Data<courier::state::AppState>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -184,6 +187,7 @@ pub async fn spawn_on(settings: Settings) -> TestApp {
     let app = startup::build(settings.clone()).await.expect("app builds");
     let port = app.port();
     let handle = app.handle();
+    let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("https://127.0.0.1:{port}"),
@@ -192,6 +196,7 @@ pub async fn spawn_on(settings: Settings) -> TestApp {
         client: client(),
         handle,
         settings,
+        state,
     }
 }
 
@@ -348,7 +353,7 @@ impl TestApp {
     /// Row counts of every table that a rejected request must leave untouched.
     pub async fn snapshot(&self) -> Vec<i64> {
         let mut counts = Vec::new();
-        for t in ["users", "sessions", "retired_refresh_tokens", "event_counters"] {
+        for t in ["users", "sessions", "retired_refresh_tokens", "event_counters", "conversations", "members", "messages", "message_keys", "events"] {
             counts.push(self.count(&format!("SELECT count(*) AS n FROM {t}")).await);
         }
         counts

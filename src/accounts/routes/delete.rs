@@ -33,14 +33,15 @@ pub async fn delete_account(
 ) -> Result<HttpResponse, AppError> {
     let key = AuthKey::parse("auth_key", &body.auth_key)?;
     credentials::verify_by_id(&state, user.user_id, key, &meta).await?;
-    let sessions = db::transaction(&state.pool, move |conn| {
+    let (sessions, deliveries) = db::transaction(&state.pool, move |conn| {
         let sessions = store::revoke_all_except(conn, user.user_id, None)?;
-        crate::accounts::before_delete(conn, user.user_id)?;
+        let deliveries = crate::conversations::leave_all(conn, user.user_id)?;
         diesel::delete(users::table.find(user.user_id.0)).execute(conn)?;
         audit::record(conn, AuditKind::AccountDeleted, Some(user.user_id), Some(user.session_id), &meta, serde_json::json!({}))?;
-        Ok(sessions)
+        Ok((sessions, deliveries))
     })
     .await?;
     state.sessions_revoked(&sessions);
+    state.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -32,13 +32,10 @@ pub async fn refresh(
 ) -> Result<HttpResponse, AppError> {
     // The body is optional (browsers send nothing and rely on the cookie), but when present it
     // must be well-formed: a malformed body is a 400, not a silent fall-back to the cookie.
-    if body.len() > crate::startup::JSON_LIMIT {
-        return Err(AppError::PayloadTooLarge);
-    }
     let parsed: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefreshRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| crate::error::json_error(actix_web::error::JsonPayloadError::Deserialize(e)))?
+        crate::http::body::parse(&body, crate::startup::JSON_LIMIT)?
     };
     let from_body = parsed.refresh_token.filter(|t| !t.is_empty());
     let (presented, via_cookie) = match from_body {

@@ -1,0 +1,3 @@
+DROP TABLE typing_limits;
+DROP TABLE presence;
+DROP TABLE instances;

@@ -1,0 +1,106 @@
+//! The bus wire format: compact JSON, split into chunks that fit a NOTIFY payload (< 8000
+//! bytes). Each message names its origin so an instance ignores its own.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::BusMessage;
+use crate::{
+    events::EventData,
+    ids::{SessionId, UserId},
+};
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    /// Origin instance.
+    o: String,
+    /// Publish time, ms since epoch (for the bus-lag metric).
+    t: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    d: Vec<(Uuid, i64)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    e: Vec<Uuid>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    r: Vec<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    j: Option<String>,
+}
+
+/// Encodes a message as one or more chunks of at most 100 targets (≈ 5 KB: NOTIFY payloads
+/// must stay under 8000 bytes).
+pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let base = |k: Option<&EventData>| Wire {
+        o: origin.to_owned(),
+        t: now,
+        d: vec![],
+        e: vec![],
+        r: vec![],
+        k: k.map(|d| d.kind.to_owned()),
+        j: k.map(|d| d.json.to_string()),
+    };
+    let mut out = Vec::new();
+    match message {
+        BusMessage::Deliveries { targets, payload } => {
+            // Include the payload only while it keeps the chunk small; otherwise streams read the log.
+            let payload = payload.as_ref().filter(|p| p.json.len() < 2_000);
+            for chunk in targets.chunks(100) {
+                let mut w = base(payload);
+                w.d = chunk.iter().map(|(u, s)| (u.0, *s)).collect();
+                out.push(serde_json::to_string(&w).expect("wire encodes"));
+            }
+        }
+        BusMessage::Ephemeral { users, data } => {
+            if data.json.len() < 2_000 {
+                for chunk in users.chunks(100) {
+                    let mut w = base(Some(data));
+                    w.e = chunk.iter().map(|u| u.0).collect();
+                    out.push(serde_json::to_string(&w).expect("wire encodes"));
+                }
+            }
+        }
+        BusMessage::Revoke { sessions } => {
+            for chunk in sessions.chunks(100) {
+                let mut w = base(None);
+                w.r = chunk.iter().map(|s| s.0).collect();
+                out.push(serde_json::to_string(&w).expect("wire encodes"));
+            }
+        }
+    }
+    out
+}
+
+/// Decodes a message; `None` for our own or for garbage. Also returns its publish time.
+pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
+    let w: Wire = serde_json::from_str(text).ok()?;
+    if w.o == origin {
+        return None;
+    }
+    let data = match (w.k, w.j) {
+        (Some(k), Some(j)) => Some(EventData { kind: static_kind(&k)?, json: j.into() }),
+        _ => None,
+    };
+    let message = if !w.d.is_empty() {
+        BusMessage::Deliveries { targets: w.d.into_iter().map(|(u, s)| (UserId(u), s)).collect(), payload: data }
+    } else if !w.e.is_empty() {
+        BusMessage::Ephemeral { users: w.e.into_iter().map(UserId).collect(), data: data? }
+    } else if !w.r.is_empty() {
+        BusMessage::Revoke { sessions: w.r.into_iter().map(SessionId).collect() }
+    } else {
+        return None;
+    };
+    Some((message, w.t))
+}
+
+fn static_kind(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "message_deleted" => "message_deleted",
+        "receipt" => "receipt",
+        "conversation" => "conversation",
+        "typing" => "typing",
+        "presence" => "presence",
+        _ => return None,
+    })
+}

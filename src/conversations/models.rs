@@ -1,0 +1,167 @@
+//! Rows, views and member-scoped queries of conversations.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    accounts::models::UserRef,
+    db::schema::{conversations, members, messages, message_keys, users},
+    ids::{ConversationId, UserId},
+};
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = conversations)]
+pub struct ConversationRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub title: Option<String>,
+    pub direct_key: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub last_position: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = conversations)]
+pub struct NewConversation {
+    pub id: Uuid,
+    pub kind: String,
+    pub title: Option<String>,
+    pub direct_key: Option<String>,
+    pub created_by: Option<Uuid>,
+}
+
+/// A conversation as clients see it. The caller-specific fields are absent in events, which
+/// every member shares.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ConversationView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ConversationId,
+    /// `direct` or `group`.
+    pub kind: String,
+    pub title: Option<String>,
+    pub members: Vec<UserRef>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    /// Position of the newest message.
+    pub last_position: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_up_to: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_up_to: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+}
+
+/// The direct-conversation key of a pair: the same whoever creates it.
+pub fn direct_key(a: UserId, b: UserId) -> String {
+    let (lo, hi) = if a.0 <= b.0 { (a.0, b.0) } else { (b.0, a.0) };
+    format!("{lo}:{hi}")
+}
+
+/// The conversation, if `user` is a member; `lock` takes its row lock for the transaction.
+/// Every conversation-changing transaction locks this row first (then event counters), which
+/// orders them and keeps membership stable while a message is checked against it.
+pub fn find_for_member(
+    conn: &mut PgConnection,
+    conversation: ConversationId,
+    user: UserId,
+    lock: bool,
+) -> QueryResult<Option<ConversationRow>> {
+    let query = conversations::table
+        .filter(conversations::id.eq(conversation.0))
+        .filter(diesel::dsl::exists(
+            members::table.filter(members::conversation_id.eq(conversation.0)).filter(members::user_id.eq(user.0)),
+        ))
+        .select(ConversationRow::as_select());
+    if lock {
+        query.for_update().first(conn).optional()
+    } else {
+        query.first(conn).optional()
+    }
+}
+
+/// Member ids, ascending (the order of an envelope's `recipients`).
+pub fn member_ids(conn: &mut PgConnection, conversation: ConversationId) -> QueryResult<Vec<UserId>> {
+    let ids: Vec<Uuid> = members::table
+        .filter(members::conversation_id.eq(conversation.0))
+        .select(members::user_id)
+        .order(members::user_id.asc())
+        .load(conn)?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+/// Builds views of these conversations; with `caller`, including their read state.
+pub fn views(conn: &mut PgConnection, rows: Vec<ConversationRow>, caller: Option<UserId>) -> QueryResult<Vec<ConversationView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let member_rows: Vec<(Uuid, Uuid, String, i64, i64)> = members::table
+        .inner_join(users::table)
+        .filter(members::conversation_id.eq_any(&ids))
+        .order((members::conversation_id, users::username))
+        .select((members::conversation_id, users::id, users::username, members::read_up_to, members::delivered_up_to))
+        .load(conn)?;
+    let mut by_conv: HashMap<Uuid, Vec<UserRef>> = HashMap::new();
+    let mut own: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    for (conv, user, username, read, delivered) in member_rows {
+        if caller.is_some_and(|c| c.0 == user) {
+            own.insert(conv, (read, delivered));
+        }
+        by_conv.entry(conv).or_default().push(UserRef { id: UserId(user), username });
+    }
+    let unread: HashMap<Uuid, i64> = match caller {
+        None => HashMap::new(),
+        Some(me) => messages::table
+            .inner_join(members::table.on(members::conversation_id.eq(messages::conversation_id).and(members::user_id.eq(me.0))))
+            .inner_join(message_keys::table.on(message_keys::message_id.eq(messages::id).and(message_keys::user_id.eq(me.0))))
+            .filter(messages::conversation_id.eq_any(&ids))
+            .filter(messages::position.gt(members::read_up_to))
+            .filter(messages::sender_id.ne(me.0))
+            .filter(messages::deleted_at.is_null())
+            .group_by(messages::conversation_id)
+            .select((messages::conversation_id, diesel::dsl::count_star()))
+            .load::<(Uuid, i64)>(conn)?
+            .into_iter()
+            .collect(),
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mine = own.get(&r.id).copied();
+            ConversationView {
+                id: ConversationId(r.id),
+                members: by_conv.remove(&r.id).unwrap_or_default(),
+                kind: r.kind,
+                title: r.title,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                last_activity_at: r.last_activity_at,
+                last_position: r.last_position,
+                read_up_to: mine.map(|m| m.0),
+                delivered_up_to: mine.map(|m| m.1),
+                unread_count: caller.map(|_| unread.get(&r.id).copied().unwrap_or(0)),
+            }
+        })
+        .collect())
+}
+
+pub fn view(conn: &mut PgConnection, row: ConversationRow, caller: Option<UserId>) -> QueryResult<ConversationView> {
+    Ok(views(conn, vec![row], caller)?.pop().expect("one row in, one view out"))
+}
+
+/// All conversations of `user`, newest activity first.
+pub fn list_for_member(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<ConversationView>> {
+    let rows: Vec<ConversationRow> = conversations::table
+        .inner_join(members::table)
+        .filter(members::user_id.eq(user.0))
+        .order(conversations::last_activity_at.desc())
+        .select(ConversationRow::as_select())
+        .load(conn)?;
+    views(conn, rows, Some(user))
+}

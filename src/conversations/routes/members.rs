@@ -1,0 +1,101 @@
+//! `POST /api/conversations/{id}/members` (any member adds to a group) and
+//! `DELETE /api/conversations/{id}/members/{user_id}` (leave; or, for the group's creator,
+//! remove). Direct conversations keep their two members.
+
+use actix_web::{delete, post, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::announce_change;
+use crate::{
+    auth::AuthUser,
+    conversations::{models, MAX_MEMBERS},
+    db::{self, schema::{members, users}},
+    error::AppError,
+    events::Delivery,
+    ids::{ConversationId, UserId},
+    state::AppState,
+};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AddMember {
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: Uuid,
+}
+
+#[utoipa::path(tag = "conversations", security(("bearer" = [])), request_body = AddMember,
+    params(("id" = String, Path, format = Uuid)), responses(
+    (status = 200, body = models::ConversationView), (status = 400, body = crate::error::ErrorBody),
+    (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[post("/api/conversations/{id}/members")]
+pub async fn add(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    body: web::Json<AddMember>,
+) -> Result<HttpResponse, AppError> {
+    let (id, new) = (ConversationId(path.into_inner()), UserId(body.user_id));
+    let me = user.user_id;
+    let (view, deliveries) = db::transaction(&state.pool, move |conn| {
+        let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
+        if row.kind != "group" {
+            return Err(AppError::bad("direct_fixed", "a direct conversation keeps its two members"));
+        }
+        let exists: bool = diesel::select(diesel::dsl::exists(users::table.find(new.0))).get_result(conn)?;
+        if !exists {
+            return Err(AppError::bad("unknown_user", "user_id names no user"));
+        }
+        let current = models::member_ids(conn, id)?;
+        if current.contains(&new) {
+            return Err(AppError::conflict("already_member", "that user is already a member"));
+        }
+        if current.len() >= MAX_MEMBERS {
+            return Err(AppError::bad("too_many_members", format!("a group has at most {MAX_MEMBERS} members")));
+        }
+        diesel::insert_into(members::table)
+            .values((members::conversation_id.eq(id.0), members::user_id.eq(new.0)))
+            .execute(conn)?;
+        let deliveries = announce_change(conn, &row, "member_added", Some(new), None)?;
+        Ok((models::view(conn, row, Some(me))?, deliveries))
+    })
+    .await?;
+    state.deliver(deliveries);
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[utoipa::path(tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)), responses(
+    (status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+#[delete("/api/conversations/{id}/members/{user_id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, target) = (ConversationId(path.0), UserId(path.1));
+    let me = user.user_id;
+    let deliveries = db::transaction(&state.pool, move |conn| {
+        let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
+        if row.kind != "group" {
+            return Err(AppError::bad("direct_fixed", "a direct conversation keeps its two members"));
+        }
+        if target != me && row.created_by != Some(me.0) {
+            return Err(AppError::Forbidden("only the group's creator removes others; anyone may leave"));
+        }
+        remove_member(conn, &row, target)
+    })
+    .await?;
+    state.deliver(deliveries);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes `target` (the conversation row already locked): the remaining members get the new
+/// view, the removed user an event naming only the conversation.
+pub fn remove_member(conn: &mut PgConnection, row: &models::ConversationRow, target: UserId) -> Result<Vec<Delivery>, AppError> {
+    let removed = diesel::delete(members::table.find((row.id, target.0))).execute(conn)?;
+    if removed == 0 {
+        return Err(AppError::NotFound);
+    }
+    announce_change(conn, row, "member_removed", Some(target), Some(target))
+}

@@ -1,0 +1,67 @@
+//! `GET /api/events`: the SSE stream. Auth by the `Authorization` header only: a token in the
+//! URL would land in proxy and access logs, so one is refused outright.
+
+use std::time::Duration;
+
+use actix_web::{get, web, HttpRequest, Responder};
+use actix_web_lab::sse::Sse;
+use tokio::{sync::mpsc, time::Instant};
+
+use super::{log, stream::Stream};
+use crate::{auth::AuthUser, db, error::AppError, state::AppState};
+
+/// Query names that would carry a credential; refused so nobody gets used to sending one.
+const TOKEN_PARAMS: [&str; 5] = ["access_token", "token", "auth", "authorization", "jwt"];
+
+/// Where to resume: `Last-Event-ID` (what EventSource-style clients send on reconnect) or,
+/// for a first connection, `?last_event_id=`.
+fn resume_point(req: &HttpRequest) -> Result<i64, AppError> {
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|_| AppError::bad("invalid_query", "malformed query string"))?;
+    if query.iter().any(|(k, _)| TOKEN_PARAMS.contains(&k.to_ascii_lowercase().as_str())) {
+        return Err(AppError::bad("token_in_url", "send the token in the Authorization header, never in the URL"));
+    }
+    let from_header = req.headers().get("last-event-id").map(|v| v.to_str().unwrap_or("x").trim().to_owned());
+    let from_query = query.iter().find(|(k, _)| k == "last_event_id").map(|(_, v)| v.trim().to_owned());
+    match from_header.or(from_query).filter(|v| !v.is_empty()) {
+        None => Ok(0),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| AppError::bad("invalid_last_event_id", "Last-Event-ID must be a non-negative integer")),
+    }
+}
+
+#[utoipa::path(tag = "events", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "resume after this seq"),
+           ("last_event_id" = Option<i64>, Query, description = "resume point for a first connection")),
+    responses((status = 200, description = "text/event-stream of events (see the README)", content_type = "text/event-stream"),
+              (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+              (status = 429, description = "too many streams for this user", body = crate::error::ErrorBody)))]
+#[get("/api/events")]
+pub async fn events(state: web::Data<AppState>, req: HttpRequest, user: AuthUser) -> Result<impl Responder, AppError> {
+    let after = resume_point(&req)?;
+    let uid = user.user_id;
+    let head = db::run(&state.pool, move |conn| Ok(log::last_seq(conn, uid)?)).await?;
+    if after > head {
+        return Err(AppError::bad("invalid_last_event_id", format!("Last-Event-ID {after} is beyond this log (at {head})")));
+    }
+    crate::presence::stream_opening(&state, uid).await?;
+
+    let (handle, wakes) = state.hub.register(uid, user.session_id);
+    let (out, rx) = mpsc::channel(state.settings.stream_queue);
+    let remaining = user.expires_at.saturating_sub(crate::auth::tokens::now_secs());
+    let stream = Stream {
+        state: state.clone(),
+        handle,
+        wakes,
+        out,
+        last: after,
+        deadline: Instant::now() + Duration::from_secs(remaining),
+    };
+    actix_web::rt::spawn(stream.run());
+    Ok(Sse::from_infallible_receiver(rx)
+        .with_keep_alive(state.settings.heartbeat)
+        .with_retry_duration(Duration::from_secs(2)))
+}

@@ -1,0 +1,125 @@
+//! One SSE stream: replay from the log, then live. Runs as its own task, owns the stream's
+//! last delivered seq, and ends when the client goes, stops reading, its token expires, its
+//! session is revoked or the instance drains.
+
+use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
+
+use actix_web::web;
+use actix_web_lab::sse;
+use tokio::{sync::mpsc, time::Instant};
+
+use super::{
+    hub::{StreamHandle, Wake},
+    log, Payload,
+};
+use crate::{db, sessions::store, state::AppState};
+
+pub struct Stream {
+    pub state: web::Data<AppState>,
+    pub handle: Arc<StreamHandle>,
+    pub wakes: mpsc::Receiver<Wake>,
+    pub out: mpsc::Sender<sse::Event>,
+    pub last: i64,
+    pub deadline: Instant,
+}
+
+/// Why a stream stopped sending (logged at debug; the client just reconnects).
+#[derive(Debug)]
+enum End {
+    ClientGone,
+    TooSlow,
+    Revoked,
+    Expired,
+    Closed,
+    Database,
+}
+
+impl Stream {
+    pub async fn run(mut self) {
+        let end = self.serve().await;
+        tracing::debug!(user = %self.handle.user, reason = ?end, "stream ended");
+        let left = self.state.hub.unregister(&self.handle);
+        crate::presence::stream_closed(&self.state, self.handle.user, left).await;
+    }
+
+    async fn serve(&mut self) -> End {
+        self.handle.delivered.store(self.last, Ordering::Release);
+        if let Err(end) = self.catch_up().await {
+            return end;
+        }
+        let ready = sse::Data::new(format!("{{\"last_seq\":{}}}", self.last)).event("ready");
+        if let Err(end) = self.send(ready.into()).await {
+            return end;
+        }
+        loop {
+            let wake = tokio::select! {
+                _ = self.out.closed() => return End::ClientGone,
+                _ = tokio::time::sleep_until(self.deadline) => return End::Expired,
+                wake = self.wakes.recv() => wake,
+            };
+            let step = match wake {
+                None | Some(Wake::Close) => return End::Closed,
+                Some(Wake::CatchUp) => self.catch_up().await,
+                Some(Wake::Ephemeral(data)) => self.send(sse::Data::new(data.json.to_string()).event(data.kind).into()).await,
+                Some(Wake::Event { seq, payload }) if seq <= self.last => {
+                    let _ = payload;
+                    Ok(())
+                }
+                Some(Wake::Event { seq, payload: Some(payload) }) if seq == self.last + 1 => self.send_event(seq, &payload).await,
+                Some(Wake::Event { .. }) => self.catch_up().await,
+            };
+            if let Err(end) = step {
+                return end;
+            }
+            if self.handle.take_lagged() {
+                if let Err(end) = self.catch_up().await {
+                    return end;
+                }
+            }
+        }
+    }
+
+    /// Sends everything in the log after `last`, page by page; also re-checks the session so
+    /// a revocation whose wake-up was lost still ends the stream.
+    async fn catch_up(&mut self) -> Result<(), End> {
+        loop {
+            let (user, session, after) = (self.handle.user, self.handle.session, self.last);
+            let page = db::run(&self.state.pool, move |conn| {
+                if !store::is_active(conn, user, session)? {
+                    return Ok(None);
+                }
+                Ok(Some(log::replay(conn, user, after, log::REPLAY_PAGE)?))
+            })
+            .await
+            .map_err(|_| End::Database)?
+            .ok_or(End::Revoked)?;
+            let full = page.len() as i64 == log::REPLAY_PAGE;
+            for (seq, payload) in page {
+                self.send_event(seq, &payload).await?;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn send_event(&mut self, seq: i64, payload: &Payload) -> Result<(), End> {
+        let data = sse::Data::new(payload.render()).event(payload.kind()).id(seq.to_string());
+        self.send(data.into()).await?;
+        self.last = seq;
+        self.handle.delivered.store(seq, Ordering::Release);
+        self.state.metrics.events_delivered.inc();
+        Ok(())
+    }
+
+    /// Queues one event. The queue is bounded: a client that has not made room within the
+    /// stall timeout is cut off (it resumes later from its last id) instead of growing memory.
+    async fn send(&mut self, event: sse::Event) -> Result<(), End> {
+        let stall: Duration = self.state.settings.stream_stall_timeout;
+        match tokio::time::timeout(stall, self.out.send(event)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::ClientGone),
+            Err(_) => Err(End::TooSlow),
+        }
+    }
+}

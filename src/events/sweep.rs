@@ -1,0 +1,47 @@
+//! The periodic sweep: compares every local stream with its user's log head and wakes the ones
+//! behind. It bounds how late an event can be when its wake-up was lost (a crash between commit
+//! and publish, a dropped bus message) to one sweep interval.
+
+use actix_web::web;
+use diesel::{
+    prelude::*,
+    sql_types::{Array, BigInt, Uuid as SqlUuid},
+};
+
+use crate::{db, ids::UserId, state::AppState};
+
+#[derive(QueryableByName)]
+struct Head {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: uuid::Uuid,
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+}
+
+pub async fn sweep_loop(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(state.settings.sweep_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let users: Vec<uuid::Uuid> = state.hub.users().into_iter().map(|u| u.0).collect();
+        if users.is_empty() {
+            continue;
+        }
+        let heads = db::run(&state.pool, move |conn| {
+            let rows: Vec<Head> = diesel::sql_query("SELECT user_id, last_seq FROM event_counters WHERE user_id = ANY($1)")
+                .bind::<Array<SqlUuid>, _>(users)
+                .load(conn)?;
+            Ok(rows.into_iter().map(|h| (UserId(h.user_id), h.last_seq)).collect::<Vec<_>>())
+        })
+        .await;
+        match heads {
+            Ok(heads) => {
+                let woken = state.hub.catch_up_behind(&heads);
+                if woken > 0 {
+                    tracing::debug!(woken, "sweep woke streams that were behind");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "sweep skipped"),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The `messages` and `message_keys` rows and their member-scoped queries.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::{
+    db::schema::{events, message_keys, messages},
+    events::payload::message_prefix,
+    events::Payload,
+    ids::{ConversationId, MessageId, UserId},
+};
+
+#[derive(Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage<'a> {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub position: i64,
+    pub sender_id: Uuid,
+    pub header: &'a str,
+    pub iv: &'a [u8],
+    pub ciphertext: Option<&'a [u8]>,
+    pub signature: &'a [u8],
+    pub sent_at: i64,
+}
+
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub position: i64,
+    pub sender_id: Uuid,
+    pub header: String,
+    pub iv: Vec<u8>,
+    pub ciphertext: Option<Vec<u8>>,
+    pub signature: Vec<u8>,
+    pub server_ts: DateTime<Utc>,
+}
+
+impl MessageRow {
+    /// The message as its reader sees it, with that reader's wrapped key.
+    pub fn payload(&self, wrapped_key: Option<&[u8]>) -> Payload {
+        Self::for_reader(self.prefix(), self.ciphertext.is_some(), wrapped_key)
+    }
+
+    /// Renders what every reader shares once; `for_reader` adds each reader's key.
+    pub fn prefix(&self) -> std::sync::Arc<str> {
+        message_prefix(
+            self.conversation_id,
+            self.id,
+            self.position,
+            self.sender_id,
+            self.server_ts.timestamp_millis(),
+            &self.header,
+            &self.iv,
+            self.ciphertext.as_deref(),
+            &self.signature,
+        )
+    }
+
+    pub fn for_reader(prefix: std::sync::Arc<str>, live: bool, wrapped_key: Option<&[u8]>) -> Payload {
+        let wrapped_key = wrapped_key.filter(|_| live).map(|k| crate::accounts::fields::b64(k).into());
+        Payload::Message { prefix, wrapped_key }
+    }
+}
+
+/// Any message with this id (ids are global: a reused id in another conversation is a conflict).
+pub fn find(conn: &mut PgConnection, id: MessageId) -> QueryResult<Option<MessageRow>> {
+    messages::table.find(id.0).select(MessageRow::as_select()).first(conn).optional()
+}
+
+/// A message of this conversation that `reader` may see (they hold a key to it).
+pub fn find_visible(conn: &mut PgConnection, conversation: ConversationId, id: MessageId, reader: UserId) -> QueryResult<Option<MessageRow>> {
+    messages::table
+        .inner_join(message_keys::table.on(message_keys::message_id.eq(messages::id).and(message_keys::user_id.eq(reader.0))))
+        .filter(messages::id.eq(id.0))
+        .filter(messages::conversation_id.eq(conversation.0))
+        .select(MessageRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The sender's own event seq for a message (the answer to a repeated post).
+pub fn sender_seq(conn: &mut PgConnection, sender: UserId, id: MessageId) -> QueryResult<Option<i64>> {
+    events::table
+        .filter(events::user_id.eq(sender.0))
+        .filter(events::message_id.eq(id.0))
+        .filter(events::kind.eq("message"))
+        .select(events::seq)
+        .first(conn)
+        .optional()
+}
+
+/// Filters of a history page.
+pub struct Page {
+    pub before: Option<i64>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// A page of the reader's history, ascending by position: the newest `limit` matching ones.
+pub fn history(conn: &mut PgConnection, conversation: ConversationId, reader: UserId, page: &Page) -> QueryResult<Vec<Payload>> {
+    let mut query = messages::table
+        .inner_join(message_keys::table.on(message_keys::message_id.eq(messages::id).and(message_keys::user_id.eq(reader.0))))
+        .filter(messages::conversation_id.eq(conversation.0))
+        .into_boxed();
+    if let Some(before) = page.before {
+        query = query.filter(messages::position.lt(before));
+    }
+    if let Some(since) = page.since {
+        query = query.filter(messages::server_ts.ge(since));
+    }
+    if let Some(until) = page.until {
+        query = query.filter(messages::server_ts.lt(until));
+    }
+    let mut rows: Vec<(MessageRow, Vec<u8>)> = query
+        .order(messages::position.desc())
+        .limit(page.limit)
+        .select((MessageRow::as_select(), message_keys::wrapped_key))
+        .load(conn)?;
+    rows.reverse();
+    Ok(rows.iter().map(|(m, k)| m.payload(Some(k))).collect())
+}

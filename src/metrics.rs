@@ -1,0 +1,75 @@
+//! Prometheus metrics at `/metrics`: streams, deliveries, accepted messages, latencies, bus lag
+//! and pool use. Counters are updated on the hot path with atomics only.
+
+use actix_web::{get, web, HttpResponse};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Registry, TextEncoder,
+};
+
+use crate::state::AppState;
+
+pub struct Metrics {
+    registry: Registry,
+    pub events_delivered: IntCounter,
+    pub messages_accepted: IntCounter,
+    pub send_latency: Histogram,
+    pub delivery_latency: Histogram,
+    pub bus_lag: Histogram,
+    open_streams: IntGauge,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+const LATENCY_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0];
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("courier".into()), None).expect("registry");
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::new(name, help).expect("metric");
+            registry.register(Box::new(c.clone())).expect("register");
+            c
+        };
+        let gauge = |name: &str, help: &str| {
+            let g = IntGauge::new(name, help).expect("metric");
+            registry.register(Box::new(g.clone())).expect("register");
+            g
+        };
+        let histogram = |name: &str, help: &str| {
+            let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec())).expect("metric");
+            registry.register(Box::new(h.clone())).expect("register");
+            h
+        };
+        Metrics {
+            events_delivered: counter("events_delivered_total", "events written to SSE streams"),
+            messages_accepted: counter("messages_accepted_total", "messages stored"),
+            send_latency: histogram("send_seconds", "time to store a message and its events"),
+            delivery_latency: histogram("delivery_seconds", "message commit to stream write on this instance"),
+            bus_lag: histogram("bus_lag_seconds", "publish to receipt on the bus"),
+            open_streams: gauge("open_streams", "SSE streams open on this instance"),
+            pool_connections: gauge("db_pool_connections", "database connections open"),
+            pool_idle: gauge("db_pool_idle", "database connections idle"),
+            registry,
+        }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let m = &state.metrics;
+    m.open_streams.set(state.hub.stream_count() as i64);
+    let pool = state.pool.state();
+    m.pool_connections.set(pool.connections as i64);
+    m.pool_idle.set(pool.idle_connections as i64);
+    let mut out = Vec::new();
+    let _ = TextEncoder::new().encode(&m.registry.gather(), &mut out);
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+}
