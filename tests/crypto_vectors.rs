@@ -1,6 +1,7 @@
 //! The crypto module against the known-answer file `tests/vectors/courier-v1.json` (the single
 //! source of truth shared with the TypeScript client), plus round trips and tampering checks.
-//! Regenerate the file with `cargo test --test crypto_vectors -- --ignored generate_vectors`.
+//! Regenerate the file with
+//! `COURIER_WRITE_VECTORS=1 cargo test --test crypto_vectors -- --ignored generate_vectors`.
 
 #[path = "vectors/generate.rs"]
 mod generate;
@@ -56,7 +57,11 @@ fn vector_password_derivations_are_reproduced() {
     let v = vectors();
     let password = s(v, "/kdf/password");
     assert_eq!(normalize_password(password), s(v, "/kdf/password_nfkc"));
-    assert_ne!(password, s(v, "/kdf/password_nfkc"), "the vector must exercise NFKC");
+    assert_ne!(
+        password,
+        s(v, "/kdf/password_nfkc"),
+        "the vector must exercise NFKC"
+    );
     let iterations = v["kdf"]["iterations"].as_u64().unwrap() as u32;
     assert_eq!(iterations, 600_000);
     let master = derive_master_key(password, &b(v, "/kdf/salt"), iterations).unwrap();
@@ -71,8 +76,14 @@ fn vector_recovery_derivations_are_reproduced() {
     let recovery = RecoveryKey::parse(s(v, "/recovery/recovery_key")).unwrap();
     assert_eq!(recovery.auth_key(), b32(v, "/recovery/auth_key"));
     assert_eq!(recovery.wrap_key(), b32(v, "/recovery/wrap_key"));
-    assert_eq!(derive_recovery_auth_key(recovery.as_bytes()), recovery.auth_key());
-    assert_eq!(derive_recovery_wrap_key(recovery.as_bytes()), recovery.wrap_key());
+    assert_eq!(
+        derive_recovery_auth_key(recovery.as_bytes()),
+        recovery.auth_key()
+    );
+    assert_eq!(
+        derive_recovery_wrap_key(recovery.as_bytes()),
+        recovery.wrap_key()
+    );
 }
 
 #[test]
@@ -80,10 +91,30 @@ fn vector_wraps_are_reproduced_with_their_fixed_ivs_and_unwrap() {
     let v = vectors();
     let username = s(v, "/kdf/username");
     let expected = [
-        ("user_key", WrapPurpose::UserKey, "/kdf/stretch_key", "/keys/user_key"),
-        ("user_key_recovery", WrapPurpose::UserKeyRecovery, "/recovery/wrap_key", "/keys/user_key"),
-        ("enc_private", WrapPurpose::EncKey, "/keys/user_key", "/keys/enc_private_pkcs8"),
-        ("sig_private", WrapPurpose::SigKey, "/keys/user_key", "/keys/sig_private_pkcs8"),
+        (
+            "user_key",
+            WrapPurpose::UserKey,
+            "/kdf/stretch_key",
+            "/keys/user_key",
+        ),
+        (
+            "user_key_recovery",
+            WrapPurpose::UserKeyRecovery,
+            "/recovery/wrap_key",
+            "/keys/user_key",
+        ),
+        (
+            "enc_private",
+            WrapPurpose::EncKey,
+            "/keys/user_key",
+            "/keys/enc_private_pkcs8",
+        ),
+        (
+            "sig_private",
+            WrapPurpose::SigKey,
+            "/keys/user_key",
+            "/keys/sig_private_pkcs8",
+        ),
     ];
     let wraps = v["wraps"].as_array().unwrap();
     assert_eq!(wraps.len(), expected.len());
@@ -94,9 +125,13 @@ fn vector_wraps_are_reproduced_with_their_fixed_ivs_and_unwrap() {
         assert_eq!(b(w, "/plaintext"), b(v, plaintext_at), "{name} plaintext");
         let key = b32(w, "/key");
         let iv: [u8; 12] = b(w, "/iv").try_into().unwrap();
-        let wrapped = wrap_with_iv(&key, &iv, s(w, "/aad").as_bytes(), &b(w, "/plaintext")).unwrap();
+        let wrapped =
+            wrap_with_iv(&key, &iv, s(w, "/aad").as_bytes(), &b(w, "/plaintext")).unwrap();
         assert_eq!(b64::encode(&wrapped), s(w, "/wrapped"), "{name} wrapped");
-        assert_eq!(unwrap(&key, s(w, "/aad").as_bytes(), &wrapped).unwrap(), b(w, "/plaintext"));
+        assert_eq!(
+            unwrap(&key, s(w, "/aad").as_bytes(), &wrapped).unwrap(),
+            b(w, "/plaintext")
+        );
     }
 }
 
@@ -116,8 +151,12 @@ fn vector_envelope_is_reproduced_and_its_randomised_parts_verify() {
     let e = &v["envelope"];
     let f = &e["header_fields"];
     assert_eq!(f["v"], 1);
-    let recipients: Vec<Uuid> =
-        f["recipients"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().parse().unwrap()).collect();
+    let recipients: Vec<Uuid> = f["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().parse().unwrap())
+        .collect();
     let header = Header::new(
         uuid(f, "/conversation_id"),
         uuid(f, "/message_id"),
@@ -127,7 +166,11 @@ fn vector_envelope_is_reproduced_and_its_randomised_parts_verify() {
         f["sent_at"].as_u64().unwrap(),
     )
     .unwrap();
-    assert_eq!(header.recipients(), recipients.as_slice(), "vector recipients are sorted");
+    assert_eq!(
+        header.recipients(),
+        recipients.as_slice(),
+        "vector recipients are sorted"
+    );
     assert_eq!(header.canonical(), s(e, "/header"));
     assert_eq!(Header::parse(s(e, "/header")).unwrap(), header);
     let h = sha256(s(e, "/header").as_bytes());
@@ -137,11 +180,21 @@ fn vector_envelope_is_reproduced_and_its_randomised_parts_verify() {
     let plaintext = s(e, "/plaintext_utf8").as_bytes();
     let ciphertext = aes_gcm_seal(&content_key, &iv, &h, plaintext).unwrap();
     assert_eq!(ciphertext, b(e, "/ciphertext"));
-    assert_eq!(signature_input(&h, &iv, &ciphertext), b(e, "/signature_input"));
-    assert!(ecdsa_verify(&b(v, "/keys/sig_public_spki"), &b(e, "/signature_input"), &b(e, "/signature")));
+    assert_eq!(
+        signature_input(&h, &iv, &ciphertext),
+        b(e, "/signature_input")
+    );
+    assert!(ecdsa_verify(
+        &b(v, "/keys/sig_public_spki"),
+        &b(e, "/signature_input"),
+        &b(e, "/signature")
+    ));
     let enc = RsaPrivate::from_pkcs8(&b(v, "/keys/enc_private_pkcs8")).unwrap();
     assert_eq!(enc.decrypt(&h, &b(e, "/wrapped_key")).unwrap(), content_key);
-    assert!(enc.decrypt(&[0; 32], &b(e, "/wrapped_key")).is_none(), "the OAEP label is h");
+    assert!(
+        enc.decrypt(&[0; 32], &b(e, "/wrapped_key")).is_none(),
+        "the OAEP label is h"
+    );
 }
 
 #[test]
@@ -178,7 +231,10 @@ fn vector_recovery_wrap_unlocks_the_vector_account() {
     let v = vectors();
     let recovery = RecoveryKey::parse(s(v, "/recovery/recovery_key")).unwrap();
     let wraps = v["wraps"].as_array().unwrap();
-    let w = wraps.iter().find(|w| w["name"] == "user_key_recovery").unwrap();
+    let w = wraps
+        .iter()
+        .find(|w| w["name"] == "user_key_recovery")
+        .unwrap();
     let account = UnlockedAccount::open_with_recovery(
         s(v, "/kdf/username"),
         &recovery,
@@ -197,19 +253,35 @@ fn vector_fingerprint_and_safety_number_are_reproduced() {
     assert_eq!(s(fp, "/sig_public_spki"), s(v, "/keys/sig_public_spki"));
     let id = uuid(fp, "/user_id");
     let (enc, sig) = (b(fp, "/enc_public_spki"), b(fp, "/sig_public_spki"));
-    assert_eq!(fingerprint_digest(id, &enc, &sig).to_vec(), b(fp, "/digest"));
+    assert_eq!(
+        fingerprint_digest(id, &enc, &sig).to_vec(),
+        b(fp, "/digest")
+    );
     assert_eq!(fingerprint(id, &enc, &sig), s(fp, "/fingerprint"));
 
     let sn = &v["safety_number"];
     let (a, bb) = (&sn["a"], &sn["b"]);
     assert_eq!(s(a, "/fingerprint"), s(fp, "/fingerprint"));
-    let b_fp = fingerprint(uuid(bb, "/user_id"), &b(bb, "/enc_public_spki"), &b(bb, "/sig_public_spki"));
+    let b_fp = fingerprint(
+        uuid(bb, "/user_id"),
+        &b(bb, "/enc_public_spki"),
+        &b(bb, "/sig_public_spki"),
+    );
     assert_eq!(b_fp, s(bb, "/fingerprint"));
     let expected = s(sn, "/safety_number");
     let (a_id, b_id) = (uuid(a, "/user_id"), uuid(bb, "/user_id"));
-    assert_eq!(safety_number(a_id, s(a, "/fingerprint"), b_id, &b_fp), expected);
-    assert_eq!(safety_number(b_id, &b_fp, a_id, s(a, "/fingerprint")), expected);
-    assert!(expected.starts_with(&b_fp), "bob's id sorts first in the vector");
+    assert_eq!(
+        safety_number(a_id, s(a, "/fingerprint"), b_id, &b_fp),
+        expected
+    );
+    assert_eq!(
+        safety_number(b_id, &b_fp, a_id, s(a, "/fingerprint")),
+        expected
+    );
+    assert!(
+        expected.starts_with(&b_fp),
+        "bob's id sorts first in the vector"
+    );
     assert_eq!(expected.split(' ').count(), 12);
 }
 

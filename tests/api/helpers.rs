@@ -154,7 +154,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         bus: BusKind::Postgres,
         max_streams_per_user: 5,
         stream_queue: 64,
-        heartbeat: Duration::from_secs(15),
+        // Short, so streams whose client vanished are noticed (at the next write) quickly.
+        heartbeat: Duration::from_secs(1),
         stream_stall_timeout: Duration::from_secs(2),
         sweep_interval: Duration::from_secs(1),
         instance_id: "test".into(),

@@ -1,5 +1,6 @@
 //! Writes `tests/vectors/courier-v1.json`. Run on purpose only:
-//! `cargo test --test crypto_vectors -- --ignored generate_vectors`.
+//! `COURIER_WRITE_VECTORS=1 cargo test --test crypto_vectors -- --ignored generate_vectors`
+//! (without the variable, a stray `--ignored` run builds the vectors but writes nothing).
 //!
 //! Fixed inputs (salt, ivs, user key, recovery key, content key) are SHA-256 of
 //! `courier/v1/test-vector/<label>`, cut to length. RSA and ECDSA keys cannot be derived from
@@ -92,7 +93,10 @@ fn generate_vectors() {
         (Some(enc), Some(sig)) => (enc, sig),
         _ => {
             let keys = AccountKeys::generate().unwrap();
-            (keys.enc_public_spki().to_vec(), keys.sig_public_spki().to_vec())
+            (
+                keys.enc_public_spki().to_vec(),
+                keys.sig_public_spki().to_vec(),
+            )
         }
     };
     let rsa2048 = reuse("/bad/rsa2048_spki").unwrap_or_else(|| {
@@ -114,9 +118,24 @@ fn generate_vectors() {
     // wraps
     let wrap_entries = [
         ("user_key", WrapPurpose::UserKey, stretch, user_key.to_vec()),
-        ("user_key_recovery", WrapPurpose::UserKeyRecovery, recovery.wrap_key(), user_key.to_vec()),
-        ("enc_private", WrapPurpose::EncKey, user_key, enc_pkcs8.clone()),
-        ("sig_private", WrapPurpose::SigKey, user_key, sig_pkcs8.clone()),
+        (
+            "user_key_recovery",
+            WrapPurpose::UserKeyRecovery,
+            recovery.wrap_key(),
+            user_key.to_vec(),
+        ),
+        (
+            "enc_private",
+            WrapPurpose::EncKey,
+            user_key,
+            enc_pkcs8.clone(),
+        ),
+        (
+            "sig_private",
+            WrapPurpose::SigKey,
+            user_key,
+            sig_pkcs8.clone(),
+        ),
     ];
     let wraps: Vec<Value> = wrap_entries
         .iter()
@@ -130,24 +149,54 @@ fn generate_vectors() {
         .collect();
 
     // envelope
-    let (alice_id, bob_id) = (Uuid::parse_str(ALICE_ID).unwrap(), Uuid::parse_str(BOB_ID).unwrap());
+    let (alice_id, bob_id) = (
+        Uuid::parse_str(ALICE_ID).unwrap(),
+        Uuid::parse_str(BOB_ID).unwrap(),
+    );
     let conversation_id = Uuid::parse_str(CONVERSATION_ID).unwrap();
     let message_id = Uuid::parse_str(MESSAGE_ID).unwrap();
-    let header =
-        Header::new(conversation_id, message_id, alice_id, [bob_id], "text/plain", SENT_AT).unwrap();
+    let header = Header::new(
+        conversation_id,
+        message_id,
+        alice_id,
+        [bob_id],
+        "text/plain",
+        SENT_AT,
+    )
+    .unwrap();
     let h = header.hash();
     let content_key: [u8; 32] = fixed("content-key");
     let iv: [u8; 12] = fixed("envelope-iv");
-    let recipients = [(alice_id, keys.enc_public_spki().to_vec()), (bob_id, bob_enc.clone())];
-    let envelope =
-        seal_with(&header, PLAINTEXT.as_bytes(), &alice, &recipients, &content_key, &iv).unwrap();
-    assert_eq!(envelope.ciphertext, aes_gcm_seal(&content_key, &iv, &h, PLAINTEXT.as_bytes()).unwrap());
-    let alice_wrapped = envelope.keys.iter().find(|k| k.user_id == alice_id).unwrap();
+    let recipients = [
+        (alice_id, keys.enc_public_spki().to_vec()),
+        (bob_id, bob_enc.clone()),
+    ];
+    let envelope = seal_with(
+        &header,
+        PLAINTEXT.as_bytes(),
+        &alice,
+        &recipients,
+        &content_key,
+        &iv,
+    )
+    .unwrap();
+    assert_eq!(
+        envelope.ciphertext,
+        aes_gcm_seal(&content_key, &iv, &h, PLAINTEXT.as_bytes()).unwrap()
+    );
+    let alice_wrapped = envelope
+        .keys
+        .iter()
+        .find(|k| k.user_id == alice_id)
+        .unwrap();
 
     // fingerprints
     let alice_fp = fingerprint(alice_id, keys.enc_public_spki(), keys.sig_public_spki());
     let bob_fp = fingerprint(bob_id, &bob_enc, &bob_sig);
-    let wrong_signature = EcdsaPrivate::generate().unwrap().sign(keys.enc_public_spki()).unwrap();
+    let wrong_signature = EcdsaPrivate::generate()
+        .unwrap()
+        .sign(keys.enc_public_spki())
+        .unwrap();
 
     let vectors = json!({
         "description": DESCRIPTION,
@@ -194,5 +243,9 @@ fn generate_vectors() {
         "bad": {"rsa2048_spki": b64::encode(&rsa2048), "key_signature_wrong": b64::encode(wrong_signature)},
     });
     let text = serde_json::to_string_pretty(&vectors).unwrap() + "\n";
-    std::fs::write(vectors_path(), text).unwrap();
+    if std::env::var_os("COURIER_WRITE_VECTORS").is_some() {
+        std::fs::write(vectors_path(), text).unwrap();
+    } else {
+        eprintln!("set COURIER_WRITE_VECTORS=1 to write {}", vectors_path().display());
+    }
 }

@@ -24,7 +24,9 @@ pub fn vectors() -> &'static Value {
 
 /// A string at a `/`-separated JSON pointer.
 pub fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("missing string {pointer}"))
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("missing string {pointer}"))
 }
 
 /// Base64 bytes at a JSON pointer.
@@ -34,7 +36,9 @@ pub fn b(v: &Value, pointer: &str) -> Vec<u8> {
 
 /// A 32-byte base64 value at a JSON pointer.
 pub fn b32(v: &Value, pointer: &str) -> [u8; 32] {
-    b(v, pointer).try_into().unwrap_or_else(|_| panic!("{pointer} is not 32 bytes"))
+    b(v, pointer)
+        .try_into()
+        .unwrap_or_else(|_| panic!("{pointer} is not 32 bytes"))
 }
 
 /// A test identity: a user id and unlocked keys.

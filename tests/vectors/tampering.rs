@@ -19,7 +19,10 @@ struct Sent {
 fn alice_to_bob() -> Sent {
     let (a, b) = (alice(), bob());
     let header = Header::new(Uuid::new_v4(), Uuid::new_v4(), a.id, [b.id], TEXT_PLAIN, 42).unwrap();
-    let keys = [(a.id, a.account.enc_public_spki()), (b.id, b.account.enc_public_spki())];
+    let keys = [
+        (a.id, a.account.enc_public_spki()),
+        (b.id, b.account.enc_public_spki()),
+    ];
     let envelope = seal(&header, b"meet at noon", &a.account, &keys).unwrap();
     Sent { header, envelope }
 }
@@ -41,7 +44,13 @@ impl Sent {
 
 /// Bob opens `message` expecting it from alice, with alice's pinned signing key.
 fn bob_opens(message: &ReceivedMessage, context: &OpenContext) -> Result<Vec<u8>, CryptoError> {
-    open(message, context, alice().account.sig_public_spki(), &bob().account).map(|m| m.plaintext)
+    open(
+        message,
+        context,
+        alice().account.sig_public_spki(),
+        &bob().account,
+    )
+    .map(|m| m.plaintext)
 }
 
 fn flip(bytes: &mut [u8], index: usize) {
@@ -51,7 +60,10 @@ fn flip(bytes: &mut [u8], index: usize) {
 #[test]
 fn an_untouched_message_opens() {
     let sent = alice_to_bob();
-    assert_eq!(bob_opens(&sent.for_bob(), &sent.context()).unwrap(), b"meet at noon");
+    assert_eq!(
+        bob_opens(&sent.for_bob(), &sent.context()).unwrap(),
+        b"meet at noon"
+    );
 }
 
 #[test]
@@ -60,11 +72,18 @@ fn a_flipped_bit_anywhere_in_the_ciphertext_is_refused() {
     for i in 0..sent.envelope.ciphertext.len() {
         let mut m = sent.for_bob();
         flip(&mut m.ciphertext, i);
-        assert_eq!(bob_opens(&m, &sent.context()), Err(CryptoError::BadSignature), "byte {i}");
+        assert_eq!(
+            bob_opens(&m, &sent.context()),
+            Err(CryptoError::BadSignature),
+            "byte {i}"
+        );
     }
     let mut truncated = sent.for_bob();
     truncated.ciphertext.truncate(4);
-    assert_eq!(bob_opens(&truncated, &sent.context()), Err(CryptoError::BadSignature));
+    assert_eq!(
+        bob_opens(&truncated, &sent.context()),
+        Err(CryptoError::BadSignature)
+    );
 }
 
 #[test]
@@ -72,9 +91,15 @@ fn a_flipped_bit_in_the_iv_is_refused() {
     let sent = alice_to_bob();
     let mut m = sent.for_bob();
     flip(&mut m.iv, 11);
-    assert_eq!(bob_opens(&m, &sent.context()), Err(CryptoError::BadSignature));
+    assert_eq!(
+        bob_opens(&m, &sent.context()),
+        Err(CryptoError::BadSignature)
+    );
     m.iv.push(0);
-    assert!(matches!(bob_opens(&m, &sent.context()), Err(CryptoError::Length { field: "iv", .. })));
+    assert!(matches!(
+        bob_opens(&m, &sent.context()),
+        Err(CryptoError::Length { field: "iv", .. })
+    ));
 }
 
 #[test]
@@ -83,11 +108,18 @@ fn a_flipped_bit_in_the_signature_is_refused() {
     for i in [0, 31, 32, 63] {
         let mut m = sent.for_bob();
         flip(&mut m.signature, i);
-        assert_eq!(bob_opens(&m, &sent.context()), Err(CryptoError::BadSignature), "byte {i}");
+        assert_eq!(
+            bob_opens(&m, &sent.context()),
+            Err(CryptoError::BadSignature),
+            "byte {i}"
+        );
     }
     let mut short = sent.for_bob();
     short.signature.pop();
-    assert_eq!(bob_opens(&short, &sent.context()), Err(CryptoError::BadSignature));
+    assert_eq!(
+        bob_opens(&short, &sent.context()),
+        Err(CryptoError::BadSignature)
+    );
 }
 
 #[test]
@@ -95,13 +127,22 @@ fn a_changed_header_is_refused() {
     let sent = alice_to_bob();
     let mut later = sent.for_bob();
     later.header = later.header.replace("\"sent_at\":42", "\"sent_at\":43");
-    assert_eq!(bob_opens(&later, &sent.context()), Err(CryptoError::BadSignature));
+    assert_eq!(
+        bob_opens(&later, &sent.context()),
+        Err(CryptoError::BadSignature)
+    );
     let mut retyped = sent.for_bob();
     retyped.header = retyped.header.replace("text/plain", "text/html!");
-    assert_eq!(bob_opens(&retyped, &sent.context()), Err(CryptoError::BadSignature));
+    assert_eq!(
+        bob_opens(&retyped, &sent.context()),
+        Err(CryptoError::BadSignature)
+    );
     let mut spaced = sent.for_bob();
     spaced.header = spaced.header.replace(":", ": ");
-    assert_eq!(bob_opens(&spaced, &sent.context()), Err(CryptoError::HeaderNotCanonical));
+    assert_eq!(
+        bob_opens(&spaced, &sent.context()),
+        Err(CryptoError::HeaderNotCanonical)
+    );
     let mut flipped = sent.for_bob();
     let mut bytes = flipped.header.clone().into_bytes();
     flip(&mut bytes, 3);
@@ -112,22 +153,40 @@ fn a_changed_header_is_refused() {
 #[test]
 fn an_envelope_replayed_into_another_conversation_is_refused() {
     let sent = alice_to_bob();
-    let ctx = OpenContext { conversation_id: Uuid::new_v4(), ..sent.context() };
-    assert_eq!(bob_opens(&sent.for_bob(), &ctx), Err(CryptoError::WrongConversation));
+    let ctx = OpenContext {
+        conversation_id: Uuid::new_v4(),
+        ..sent.context()
+    };
+    assert_eq!(
+        bob_opens(&sent.for_bob(), &ctx),
+        Err(CryptoError::WrongConversation)
+    );
 }
 
 #[test]
 fn an_envelope_attributed_to_another_sender_is_refused() {
     let sent = alice_to_bob();
-    let ctx = OpenContext { sender_id: carol().id, ..sent.context() };
-    assert_eq!(bob_opens(&sent.for_bob(), &ctx), Err(CryptoError::WrongSender));
+    let ctx = OpenContext {
+        sender_id: carol().id,
+        ..sent.context()
+    };
+    assert_eq!(
+        bob_opens(&sent.for_bob(), &ctx),
+        Err(CryptoError::WrongSender)
+    );
 }
 
 #[test]
 fn an_envelope_delivered_under_another_message_id_is_refused() {
     let sent = alice_to_bob();
-    let ctx = OpenContext { message_id: Some(Uuid::new_v4()), ..sent.context() };
-    assert_eq!(bob_opens(&sent.for_bob(), &ctx), Err(CryptoError::WrongMessageId));
+    let ctx = OpenContext {
+        message_id: Some(Uuid::new_v4()),
+        ..sent.context()
+    };
+    assert_eq!(
+        bob_opens(&sent.for_bob(), &ctx),
+        Err(CryptoError::WrongMessageId)
+    );
 }
 
 #[test]
@@ -135,7 +194,10 @@ fn a_message_signed_by_a_substituted_key_is_refused() {
     // Mallory writes a header claiming alice as sender and signs with her own key.
     let (a, b, m) = (alice(), bob(), mallory());
     let header = Header::new(Uuid::new_v4(), Uuid::new_v4(), a.id, [b.id], TEXT_PLAIN, 1).unwrap();
-    let keys = [(a.id, a.account.enc_public_spki()), (b.id, b.account.enc_public_spki())];
+    let keys = [
+        (a.id, a.account.enc_public_spki()),
+        (b.id, b.account.enc_public_spki()),
+    ];
     let forged = seal(&header, b"send money", &m.account, &keys).unwrap();
     let ctx = OpenContext {
         conversation_id: header.conversation_id(),
@@ -149,14 +211,20 @@ fn a_message_signed_by_a_substituted_key_is_refused() {
     let sent = alice_to_bob();
     let mut resigned = sent.for_bob();
     resigned.signature = EcdsaPrivate::generate().unwrap().sign(b"anything").unwrap();
-    assert_eq!(bob_opens(&resigned, &sent.context()), Err(CryptoError::BadSignature));
+    assert_eq!(
+        bob_opens(&resigned, &sent.context()),
+        Err(CryptoError::BadSignature)
+    );
 }
 
 #[test]
 fn a_reader_outside_the_recipients_is_refused() {
     let sent = alice_to_bob();
     let c = carol();
-    let ctx = OpenContext { recipient_id: c.id, ..sent.context() };
+    let ctx = OpenContext {
+        recipient_id: c.id,
+        ..sent.context()
+    };
     let stolen = sent.for_bob();
     let result = open(&stolen, &ctx, alice().account.sig_public_spki(), &c.account);
     assert_eq!(result.unwrap_err(), CryptoError::NotARecipient);
@@ -167,21 +235,35 @@ fn a_wrapped_key_for_someone_else_or_another_header_does_not_unwrap() {
     let sent = alice_to_bob();
     let mut wrong_copy = sent.for_bob();
     wrong_copy.wrapped_key = sent.envelope.for_recipient(alice().id).unwrap().wrapped_key;
-    assert_eq!(bob_opens(&wrong_copy, &sent.context()), Err(CryptoError::KeyUnwrapFailed));
+    assert_eq!(
+        bob_opens(&wrong_copy, &sent.context()),
+        Err(CryptoError::KeyUnwrapFailed)
+    );
 
     let other = alice_to_bob();
     let mut moved = sent.for_bob();
     moved.wrapped_key = other.for_bob().wrapped_key;
-    assert_eq!(bob_opens(&moved, &sent.context()), Err(CryptoError::KeyUnwrapFailed));
+    assert_eq!(
+        bob_opens(&moved, &sent.context()),
+        Err(CryptoError::KeyUnwrapFailed)
+    );
     let mut garbage = sent.for_bob();
     garbage.wrapped_key = vec![0xff; 7];
-    assert_eq!(bob_opens(&garbage, &sent.context()), Err(CryptoError::KeyUnwrapFailed));
+    assert_eq!(
+        bob_opens(&garbage, &sent.context()),
+        Err(CryptoError::KeyUnwrapFailed)
+    );
 }
 
 #[test]
 fn a_pinned_key_that_is_not_p256_is_an_error_not_a_panic() {
     let sent = alice_to_bob();
-    let result = open(&sent.for_bob(), &sent.context(), b"not a key", &bob().account);
+    let result = open(
+        &sent.for_bob(),
+        &sent.context(),
+        b"not a key",
+        &bob().account,
+    );
     assert_eq!(result.unwrap_err(), CryptoError::Key(KeyError::NotP256));
 }
 
@@ -200,7 +282,10 @@ fn validate_public_keys_accepts_a_real_account() {
 fn validate_public_keys_rejects_a_2048_bit_rsa_key() {
     let (_, sig, ks) = keys_of(alice());
     let small = b(vectors(), "/bad/rsa2048_spki");
-    assert_eq!(validate_public_keys(&small, sig, ks), Err(KeyError::RsaTooSmall { bits: 2048 }));
+    assert_eq!(
+        validate_public_keys(&small, sig, ks),
+        Err(KeyError::RsaTooSmall { bits: 2048 })
+    );
 }
 
 #[test]
@@ -218,34 +303,60 @@ fn validate_public_keys_rejects_an_rsa_key_given_as_the_signing_key() {
 #[test]
 fn validate_public_keys_rejects_garbage_bytes() {
     let (enc, sig, ks) = keys_of(alice());
-    assert_eq!(validate_public_keys(b"garbage", sig, ks), Err(KeyError::NotRsa));
-    assert_eq!(validate_public_keys(enc, b"garbage", ks), Err(KeyError::NotP256));
-    assert_eq!(validate_public_keys(enc, sig, b"garbage"), Err(KeyError::BadKeySignatureLength { len: 7 }));
+    assert_eq!(
+        validate_public_keys(b"garbage", sig, ks),
+        Err(KeyError::NotRsa)
+    );
+    assert_eq!(
+        validate_public_keys(enc, b"garbage", ks),
+        Err(KeyError::NotP256)
+    );
+    assert_eq!(
+        validate_public_keys(enc, sig, b"garbage"),
+        Err(KeyError::BadKeySignatureLength { len: 7 })
+    );
     assert_eq!(validate_public_keys(&[], &[], &[]), Err(KeyError::NotRsa));
     let mut truncated = enc.to_vec();
     truncated.pop();
-    assert_eq!(validate_public_keys(&truncated, sig, ks), Err(KeyError::NotRsa));
+    assert_eq!(
+        validate_public_keys(&truncated, sig, ks),
+        Err(KeyError::NotRsa)
+    );
     let mut trailing = enc.to_vec();
     trailing.push(0);
-    assert_eq!(validate_public_keys(&trailing, sig, ks), Err(KeyError::NotRsa));
+    assert_eq!(
+        validate_public_keys(&trailing, sig, ks),
+        Err(KeyError::NotRsa)
+    );
 }
 
 #[test]
 fn validate_public_keys_rejects_a_bad_key_signature() {
     let (enc, sig, ks) = keys_of(alice());
     let (_, _, bobs_ks) = keys_of(bob());
-    assert_eq!(validate_public_keys(enc, sig, bobs_ks), Err(KeyError::BadKeySignature));
+    assert_eq!(
+        validate_public_keys(enc, sig, bobs_ks),
+        Err(KeyError::BadKeySignature)
+    );
     let mut flipped = ks.to_vec();
     flipped[10] ^= 1;
-    assert_eq!(validate_public_keys(enc, sig, &flipped), Err(KeyError::BadKeySignature));
+    assert_eq!(
+        validate_public_keys(enc, sig, &flipped),
+        Err(KeyError::BadKeySignature)
+    );
     let (bob_enc, _, _) = keys_of(bob());
-    assert_eq!(validate_public_keys(bob_enc, sig, ks), Err(KeyError::BadKeySignature), "substituted enc key");
+    assert_eq!(
+        validate_public_keys(bob_enc, sig, ks),
+        Err(KeyError::BadKeySignature),
+        "substituted enc key"
+    );
 }
 
 #[test]
 fn an_account_unlocked_for_one_user_cannot_be_renamed() {
     assert_eq!(
-        UnlockedAccount::from_keys("no spaces allowed", alice().account.keys().clone()).unwrap_err(),
+        UnlockedAccount::from_keys("no spaces allowed", alice().account.keys().clone())
+            .unwrap_err(),
         CryptoError::InvalidUsername
     );
 }

@@ -1,0 +1,195 @@
+// Browser end-to-end test: two people in two Chromium profiles chat through the real server.
+//   COURIER_URL=https://localhost:8443 DATABASE_URL=postgres://… npm run e2e
+// With COURIER_MOCK=1 (and the mock server) the database checks use the mock's dump instead.
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { assert, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
+import { countMessages, deliveryOf, expectMessage, message, newUserPage, openConversation, register, send, shot, startChat, unlock } from './app.mjs';
+import { dumpDatabase, plaintextFindings, substituteKeyInDb } from './db.mjs';
+import { substituteKeys } from './keys.mjs';
+import { accountSteps } from './account-steps.mjs';
+
+const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
+const DB = process.env.DATABASE_URL;
+const MOCK = process.env.COURIER_MOCK === '1';
+const run = randomBytes(3).toString('hex');
+const alice = { username: `alice_${run}`, password: `correct horse ${run} battery` };
+const bob = { username: `bob_${run}`, password: `tr0ub4dor&3 ${run} staple` };
+const nonce = randomBytes(4).toString('hex');
+const text = (label) => `${label} ${nonce}`;
+const sent = [];
+const problems = [];
+
+console.log(`Courier e2e against ${BASE} (run ${run})`);
+if (!MOCK && !DB) console.log('  DATABASE_URL is not set: the database checks will fail');
+
+const browser = await launch();
+let A;
+let B;
+onFailure(async (n) => {
+  for (const [who, p] of [['alice', A?.page], ['bob', B?.page]]) if (p && !p.isClosed()) await shot(p, `fail-${String(n).padStart(2, '0')}-${who}.png`);
+  if (problems.length) console.log(`      console: ${problems.slice(-5).join('\n      ')}`);
+});
+try {
+  await step('the server answers and serves the app', async () => {
+    A = await newUserPage(browser, BASE, 'alice', problems);
+    B = await newUserPage(browser, BASE, 'bob', problems, { width: 1100, height: 800 });
+    await A.page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+    await shot(A.page, '00-sign-in.png');
+  }, { critical: true });
+
+  await step('two people register and are shown their recovery key once', async () => {
+    const [ka, kb] = await Promise.all([register(A.page, alice.username, alice.password, '01-recovery-key.png'), register(B.page, bob.username, bob.password)]);
+    assert(/^[A-Za-z0-9+/]{43}=$/.test(ka) && ka !== kb, 'recovery keys are 32 bytes of base64');
+  }, { critical: true });
+
+  await step('alice finds bob by exact username and messages him; bob gets it live', async () => {
+    await startChat(A.page, bob.username);
+    sent.push(text('Hello Bob, this is Alice'));
+    await send(A.page, sent.at(-1));
+    await expectMessage(A.page, sent.at(-1));
+    await openConversation(B.page, alice.username);
+    await expectMessage(B.page, sent.at(-1));
+  }, { critical: true });
+
+  await step('bob replies and alice gets it live', async () => {
+    sent.push(text('Hi Alice! Got your message <b>not bold</b>'));
+    await send(B.page, sent.at(-1));
+    await expectMessage(A.page, sent.at(-1));
+    const html = await message(A.page, sent.at(-1)).first().innerHTML();
+    assert(html.includes('&lt;b&gt;not bold&lt;/b&gt;'), 'decrypted text is rendered as text, never HTML');
+  });
+
+  await step("alice's message reaches 'read' while bob has the chat open", async () => {
+    await waitUntil(async () => (await deliveryOf(A.page, sent[0])) === 'read', { message: 'read ticks' });
+  });
+
+  await step('alice sees bob typing', async () => {
+    await B.page.getByLabel('Message', { exact: true }).pressSequentially('typing some', { delay: 40 });
+    await waitUntil(async () => /is typing/.test(await A.page.getByTestId('chat-status').textContent()), { message: 'typing indicator' });
+    const item = A.page.locator(`[data-testid="conversation"][data-title="${bob.username}"]`);
+    await waitUntil(async () => /, online/.test(await item.getAttribute('aria-label')), { message: 'bob shown online' });
+    await shot(A.page, '02-chat.png');
+    await B.page.getByLabel('Message', { exact: true }).fill('');
+  });
+
+  await step('both see the same safety number, and alice marks bob verified', async () => {
+    await A.page.getByRole('button', { name: 'View safety number' }).click();
+    const na = await A.page.getByTestId('safety-number').getAttribute('aria-label');
+    await shot(A.page, '03-safety-number.png');
+    await B.page.getByRole('button', { name: 'View safety number' }).click();
+    const nb = await B.page.getByTestId('safety-number').getAttribute('aria-label');
+    assert(na.split(': ')[1] === nb.split(': ')[1] && /^(\d{5} ){11}\d{5}$/.test(na.split(': ')[1]), `safety numbers match (${na} / ${nb})`);
+    await B.page.getByRole('button', { name: 'Close' }).click();
+    await A.page.getByRole('button', { name: 'Mark as verified' }).click();
+    await A.page.getByTestId('verified-badge').waitFor();
+    await A.page.getByRole('button', { name: 'Close' }).click();
+    await A.page.getByTestId('verified-mark').waitFor();
+  });
+
+  await step('bob goes offline, comes back and finds what he missed', async () => {
+    await B.context.setOffline(true);
+    await B.page.getByTestId('connection-banner').waitFor({ timeout: 15_000 });
+    sent.push(text('Sent while you were offline (1)'), text('Sent while you were offline (2)'));
+    await send(A.page, sent.at(-2));
+    await send(A.page, sent.at(-1));
+    await waitUntil(async () => (await deliveryOf(A.page, sent.at(-1))) === 'sent', { message: 'stored while bob is offline' });
+    await shot(B.page, '04-offline.png');
+    assert((await countMessages(B.page, sent.at(-1))) === 0, 'bob is really offline');
+    await B.context.setOffline(false);
+    await expectMessage(B.page, sent.at(-2), 30_000);
+    await expectMessage(B.page, sent.at(-1), 30_000);
+    await B.page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  await step('a reload resumes without loss or duplicates (unlock with the password)', async () => {
+    await B.page.reload();
+    sent.push(text('Sent while bob was reloading'));
+    await send(A.page, sent.at(-1));
+    await unlock(B.page, bob.password);
+    await openConversation(B.page, alice.username).catch(() => {});
+    for (const t of sent) {
+      await expectMessage(B.page, t, 30_000);
+      assert((await countMessages(B.page, t)) === 1, `exactly one copy of "${t}"`);
+    }
+    await waitUntil(async () => (await deliveryOf(A.page, sent.at(-1))) === 'read', { message: 'read after reload' });
+  });
+
+  await step('delete for everyone removes the message on both sides', async () => {
+    sent.push(text('Oops, wrong chat'));
+    await send(A.page, sent.at(-1));
+    await expectMessage(B.page, sent.at(-1));
+    const bubble = message(A.page, sent.at(-1)).first();
+    const id = await bubble.getAttribute('data-message-id');
+    await bubble.hover();
+    await A.page.locator(`[data-message-id="${id}"]`).locator('xpath=..').getByRole('button', { name: 'Delete for everyone' }).click();
+    await A.page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await waitUntil(async () => (await B.page.locator(`[data-message-id="${id}"]`).getAttribute('data-kind')) === 'deleted', { message: 'deleted at bob' });
+    assert((await countMessages(B.page, sent.at(-1))) === 0, 'deleted text is gone');
+  });
+
+  await step('the chat works on a narrow screen', async () => {
+    await B.page.setViewportSize({ width: 390, height: 844 });
+    await B.page.getByTestId('chat-title').waitFor();
+    await shot(B.page, '05-mobile-chat.png');
+    await B.page.getByRole('button', { name: 'Back to conversations' }).click();
+    await B.page.getByRole('navigation', { name: 'Conversations' }).waitFor();
+    await shot(B.page, '06-mobile-list.png');
+    await B.page.setViewportSize({ width: 1100, height: 800 });
+  });
+
+  await accountSteps({ browser, base: BASE, run, problems, alice, bob, A, B, sent, text });
+
+  await step("a substituted key for bob raises a blocking warning at alice's", async () => {
+    const keys = await substituteKeys();
+    if (MOCK) {
+      const r = await fetch(`${BASE}/__mock/substitute-key`, { method: 'POST', body: JSON.stringify({ username: bob.username, enc_public: keys.encSpki.toString('base64'), sig_public: keys.sigSpki.toString('base64'), key_signature: keys.keySignature.toString('base64') }) });
+      assert(r.ok, 'mock substitution');
+    } else {
+      assert(DB, 'DATABASE_URL is needed to substitute a key');
+      substituteKeyInDb(DB, bob.username, keys);
+    }
+    await A.page.reload();
+    await unlock(A.page, alice.password);
+    await openConversation(A.page, bob.username);
+    await A.page.getByTestId('key-change-warning').waitFor({ timeout: 30_000 });
+    assert((await A.page.getByLabel('Message', { exact: true }).count()) === 0, 'no composer while the key change is not accepted');
+    assert((await A.page.getByTestId('verified-mark').count()) === 0, 'the verified mark is gone');
+    await A.page.getByRole('button', { name: 'Review safety number' }).click();
+    await A.page.getByRole('button', { name: 'Accept the new key' }).waitFor();
+    await shot(A.page, '07-key-change.png');
+    await A.page.getByRole('button', { name: 'Not now' }).click();
+  });
+
+  await step('the database holds no plaintext of any message sent', async () => {
+    let dump;
+    if (MOCK) dump = JSON.stringify(await (await fetch(`${BASE}/__mock/dump`)).json());
+    else {
+      assert(DB, 'DATABASE_URL is needed to inspect the database');
+      dump = dumpDatabase(DB);
+    }
+    assert(dump.includes(bob.username), 'the dump is of the database the server uses');
+    const findings = plaintextFindings(dump, [...sent, nonce]);
+    assert(findings.length === 0, `plaintext found: ${findings.join(', ')}`);
+  });
+
+  await step('no CSP violations or page errors', async () => {
+    assert(problems.length === 0, problems.join('\n'));
+  });
+} finally {
+  await browser.close().catch(() => {});
+}
+
+const ok = summary();
+if (process.env.COPY_SCREENSHOTS === '1') {
+  const docs = new URL('../../docs/screenshots/', import.meta.url).pathname;
+  mkdirSync(docs, { recursive: true });
+  for (const f of ['02-chat.png', '03-safety-number.png', '05-mobile-chat.png', '07-key-change.png']) {
+    try {
+      copyFileSync(new URL(`./artifacts/${f}`, import.meta.url).pathname, docs + f);
+    } catch {
+      /* missing screenshot: its step failed */
+    }
+  }
+}
+process.exit(ok ? 0 : 1);

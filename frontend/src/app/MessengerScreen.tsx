@@ -1,0 +1,170 @@
+//! The signed-in layout: conversation list beside the open chat (one at a time on a narrow
+//! screen), the connection banner, and the dialogs. Features are composed here, never inside
+//! each other.
+
+import { useMemo, useState } from 'react';
+import { Alert } from '@/components/ui/Alert';
+import { Avatar } from '@/components/ui/Avatar';
+import { IconButton } from '@/components/ui/Button';
+import { ChatIcon, Logo, PlusIcon, SettingsIcon, UsersIcon, LockIcon } from '@/components/ui/icons';
+import { SettingsDialog } from '@/features/account/components/SettingsDialog';
+import type { UnlockedSession } from '@/features/auth/flows';
+import { ConversationList, type ConversationItem } from '@/features/conversations/components/ConversationList';
+import { NewChatDialog } from '@/features/conversations/components/NewChatDialog';
+import { NewGroupDialog } from '@/features/conversations/components/NewGroupDialog';
+import { describeError } from '@/lib/api/errors';
+import type { KdfParams } from '@/lib/crypto';
+import { ChatPane } from './ChatPane';
+import { sortedConversations } from './messenger/timeline';
+import { conversationTitle, otherMembers, type ChatMessage, type MessengerState } from './messenger/types';
+import { useMessenger, useMessengerState } from './useMessenger';
+
+function previewText(m: ChatMessage | null): string {
+  if (!m) return '';
+  switch (m.content.kind) {
+    case 'text':
+      return m.content.text.replace(/\s+/g, ' ');
+    case 'deleted':
+      return 'Message deleted';
+    case 'unverified':
+      return '⚠ Could not verify message';
+    case 'pending':
+      return 'Encrypted message';
+    default:
+      return 'Unsupported message';
+  }
+}
+
+function listItems(s: MessengerState): ConversationItem[] {
+  return sortedConversations(s).map((v) => {
+    const others = otherMembers(v.conv, s.me.id);
+    const typingId = Object.keys(v.typing)[0];
+    return {
+      id: v.conv.id,
+      title: conversationTitle(v.conv, s.me.id),
+      isGroup: v.conv.kind === 'group',
+      online: v.conv.kind === 'direct' ? !!(others[0] && s.online[others[0].user_id]) : undefined,
+      preview: previewText(v.preview),
+      previewMine: v.preview?.senderId === s.me.id,
+      time: v.preview?.sentAt ?? (Date.parse(v.conv.last_activity_at) || null),
+      unread: v.conv.unread_count,
+      typing: typingId ? (v.conv.members.find((m) => m.user_id === typingId)?.username ?? 'Someone') : null,
+      keyWarning: others.some((m) => ['changed', 'invalid'].includes(s.contacts[m.user_id]?.status?.kind ?? '')),
+    };
+  });
+}
+
+type DialogName = 'chat' | 'group' | 'settings' | null;
+
+export interface MessengerScreenProps {
+  session: UnlockedSession;
+  onSignOut: () => void;
+  onDeleted: () => void;
+  onPasswordChanged: (next: { kdf: KdfParams; salt: string; wrappedUserKey: string }) => void;
+}
+
+export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChanged }: MessengerScreenProps) {
+  const { messenger, actions } = useMessenger();
+  const state = useMessengerState();
+  const [dialog, setDialog] = useState<DialogName>(null);
+  const items = useMemo(() => listItems(state), [state]);
+  const active = state.activeId ? state.conversations[state.activeId] : null;
+  const offline = state.connection === 'offline';
+
+  return (
+    <div className="flex h-dvh flex-col bg-slate-100">
+      {offline && (
+        <div role="status" data-testid="connection-banner" className="bg-amber-500 px-4 py-1.5 text-center text-sm font-medium text-white">
+          Connection lost. Reconnecting… Messages you missed will appear when you are back online.
+        </div>
+      )}
+      <div className="mx-auto flex min-h-0 w-full max-w-7xl flex-1 overflow-hidden bg-white shadow-xl xl:my-4 xl:rounded-2xl xl:ring-1 xl:ring-slate-200">
+        <aside className={`min-h-0 w-full flex-col border-r border-slate-200 md:flex md:w-80 lg:w-96 ${active ? 'hidden' : 'flex'}`} aria-label="Sidebar">
+          <header className="flex items-center gap-2 border-b border-slate-100 px-3 py-3">
+            <Logo className="h-8 w-8" />
+            <h1 className="flex-1 text-lg font-bold tracking-tight text-slate-900">Courier</h1>
+            <IconButton label="New chat" onClick={() => setDialog('chat')}>
+              <PlusIcon className="h-5 w-5" />
+            </IconButton>
+            <IconButton label="New group" onClick={() => setDialog('group')}>
+              <UsersIcon className="h-5 w-5" />
+            </IconButton>
+            <IconButton label="Settings" onClick={() => setDialog('settings')}>
+              <SettingsIcon className="h-5 w-5" />
+            </IconButton>
+          </header>
+          {state.notice && (
+            <div className="px-3 pt-3">
+              <Alert
+                tone={state.notice.kind === 'error' ? 'error' : 'info'}
+                action={
+                  <button type="button" className="text-xs font-semibold underline" onClick={() => messenger.notify('info', null)}>
+                    Dismiss
+                  </button>
+                }
+              >
+                {state.notice.text}
+              </Alert>
+            </div>
+          )}
+          <ConversationList items={items} activeId={state.activeId} loading={!state.listLoaded} onSelect={(id) => void messenger.open(id)} onNewChat={() => setDialog('chat')} />
+          <footer className="flex items-center gap-3 border-t border-slate-100 px-4 py-3">
+            <Avatar name={state.me.username} seed={state.me.id} size="sm" online={state.connection === 'live'} />
+            <div className="min-w-0 flex-1">
+              <p className="truncate text-sm font-semibold text-slate-800" data-testid="me">
+                {state.me.username}
+              </p>
+              <p className="text-xs text-slate-500" data-testid="connection-status">
+                {state.connection === 'live' ? 'Connected' : state.connection === 'offline' ? 'Offline' : 'Connecting…'}
+              </p>
+            </div>
+          </footer>
+        </aside>
+        <main className={`min-h-0 min-w-0 flex-1 flex-col ${active ? 'flex' : 'hidden md:flex'}`}>
+          {active ? (
+            <ChatPane view={active} />
+          ) : (
+            <div className="chat-backdrop flex flex-1 flex-col items-center justify-center px-6 text-center">
+              <span className="rounded-full bg-white p-5 text-indigo-600 shadow-sm ring-1 ring-slate-200">
+                <ChatIcon className="h-9 w-9" />
+              </span>
+              <p className="mt-4 text-lg font-semibold text-slate-800">Select a conversation</p>
+              <p className="mt-1 flex items-center gap-1 text-sm text-slate-500">
+                <LockIcon className="h-3.5 w-3.5" /> Every message is encrypted on your device before it is sent.
+              </p>
+            </div>
+          )}
+        </main>
+      </div>
+      {dialog === 'chat' && (
+        <NewChatDialog
+          onClose={() => setDialog(null)}
+          onStart={async (u) => {
+            await actions.startDirect(u).catch((e) => Promise.reject(new Error(describeError(e))));
+            setDialog(null);
+          }}
+        />
+      )}
+      {dialog === 'group' && (
+        <NewGroupDialog
+          onClose={() => setDialog(null)}
+          onCreate={async (title, names) => {
+            await actions.createGroup(title, names).catch((e) => Promise.reject(new Error(describeError(e))));
+            setDialog(null);
+          }}
+        />
+      )}
+      {dialog === 'settings' && (
+        <SettingsDialog
+          username={state.me.username}
+          fingerprint={messenger.myFingerprint}
+          passwordContext={{ username: state.me.username, kdf: session.device.kdf, salt: session.device.salt, wrappedUserKey: session.device.keys.wrapped_user_key }}
+          onPasswordChanged={onPasswordChanged}
+          onLogout={onSignOut}
+          onDeleted={onDeleted}
+          onClose={() => setDialog(null)}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { applyReceipt, deliveryOf } from './receipts';
+import type { Conversation } from '@/lib/api/types';
+import type { ChatMessage } from './types';
+
+const conv: Conversation = {
+  id: 'c', kind: 'group', title: 'g', created_at: '', last_activity_at: '', last_position: 3, read_up_to: 3, unread_count: 0,
+  members: [{ user_id: 'me', username: 'me' }, { user_id: 'a', username: 'a' }, { user_id: 'b', username: 'b' }],
+};
+const msg = (position: number | null, local: ChatMessage['local'] = 'stored'): ChatMessage => ({
+  id: 'm', conversationId: 'c', senderId: 'me', position, sentAt: 0, local, content: { kind: 'pending' },
+});
+
+describe('ticks', () => {
+  it('go sent → delivered → read only when every other member has reached the position', () => {
+    let r: ReturnType<typeof applyReceipt> = {};
+    expect(deliveryOf(msg(null, 'sending'), conv, 'me', undefined)).toBe('sending');
+    expect(deliveryOf(msg(2, 'failed'), conv, 'me', undefined)).toBe('failed');
+    expect(deliveryOf(msg(2), conv, 'me', undefined)).toBe('sent');
+    r = applyReceipt(r, 'c', 'a', 'delivered', 2);
+    expect(deliveryOf(msg(2), conv, 'me', r.c)).toBe('sent');
+    r = applyReceipt(r, 'c', 'b', 'read', 5);
+    expect(deliveryOf(msg(2), conv, 'me', r.c)).toBe('delivered');
+    r = applyReceipt(r, 'c', 'a', 'read', 2);
+    expect(deliveryOf(msg(2), conv, 'me', r.c)).toBe('read');
+    expect(deliveryOf(msg(3), conv, 'me', r.c)).toBe('sent');
+    r = applyReceipt(r, 'c', 'a', 'delivered', 3);
+    expect(deliveryOf(msg(3), conv, 'me', r.c)).toBe('delivered');
+  });
+
+  it('never move back', () => {
+    const r1 = applyReceipt({}, 'c', 'a', 'read', 5);
+    expect(applyReceipt(r1, 'c', 'a', 'read', 4)).toBe(r1);
+  });
+});

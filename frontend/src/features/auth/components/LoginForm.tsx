@@ -1,0 +1,59 @@
+import { useState, type FormEvent } from 'react';
+import { Alert } from '@/components/ui/Alert';
+import { Button } from '@/components/ui/Button';
+import { TextField } from '@/components/ui/TextField';
+import { describeError } from '@/lib/api/errors';
+import { signIn, type UnlockedSession } from '../flows';
+import { AuthLayout, LinkButton } from '@/components/layouts/AuthLayout';
+
+export interface LoginFormProps {
+  onSignedIn: (session: UnlockedSession) => void;
+  onRegister: () => void;
+  onRecover: () => void;
+  /** Why the user is here again (session revoked, account deleted …). */
+  notice?: { tone: 'error' | 'info' | 'success'; text: string } | null;
+}
+
+export function LoginForm({ onSignedIn, onRegister, onRecover, notice }: LoginFormProps) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onSignedIn(await signIn(username, password));
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <AuthLayout
+      title="Sign in"
+      subtitle="Your password never leaves this device; it unlocks your keys here."
+      footer={
+        <>
+          New to Courier? <LinkButton onClick={onRegister}>Create an account</LinkButton>
+        </>
+      }
+    >
+      {notice && !error && <Alert tone={notice.tone} className="mb-4">{notice.text}</Alert>}
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <TextField label="Username" name="username" autoComplete="username" autoCapitalize="none" spellCheck={false} required value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
+        <TextField label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        {error && <Alert>{error}</Alert>}
+        <Button type="submit" className="w-full" busy={busy} disabled={!username || !password}>
+          {busy ? 'Unlocking your keys…' : 'Sign in'}
+        </Button>
+      </form>
+      <p className="mt-4 text-center text-sm">
+        <LinkButton onClick={onRecover}>Forgot your password? Use your recovery key</LinkButton>
+      </p>
+    </AuthLayout>
+  );
+}

@@ -1,0 +1,108 @@
+import { useState, type ReactNode } from 'react';
+import { Avatar } from '@/components/ui/Avatar';
+import { Button, IconButton } from '@/components/ui/Button';
+import { Dialog } from '@/components/ui/Dialog';
+import { BackIcon, ShieldIcon } from '@/components/ui/icons';
+import { Composer } from './Composer';
+import { MessageList } from './MessageList';
+import type { MessageItem } from './MessageBubble';
+
+export interface ChatViewProps {
+  conversationId: string;
+  title: string;
+  isGroup: boolean;
+  online?: boolean;
+  /** Status line under the title (online, members…), replaced by typing. */
+  status: string;
+  typingNames: string[];
+  verified: boolean;
+  messages: MessageItem[];
+  loaded: boolean;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  /** Replaces the composer when sending is blocked (key change). */
+  blocker?: ReactNode;
+  headerActions?: ReactNode;
+  onBack: () => void;
+  onLoadOlder: () => void;
+  onSend: (text: string) => Promise<void>;
+  onTyping: () => void;
+  onDelete: (id: string) => Promise<void>;
+  onRetry: (id: string) => void;
+}
+
+function typingText(names: string[]): string {
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return 'Several people are typing…';
+}
+
+export function ChatView(p: ChatViewProps) {
+  const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
+  const typing = p.typingNames.length > 0;
+  return (
+    <section className="flex min-h-0 min-w-0 flex-1 flex-col bg-slate-50" aria-label={`Conversation with ${p.title}`}>
+      <header className="flex items-center gap-2 border-b border-slate-200 bg-white/95 px-2 py-2 backdrop-blur sm:px-4">
+        <IconButton label="Back to conversations" onClick={p.onBack} className="md:hidden">
+          <BackIcon className="h-5 w-5" />
+        </IconButton>
+        <Avatar name={p.title} seed={p.conversationId} online={p.isGroup ? undefined : p.online} group={p.isGroup} />
+        <div className="min-w-0 flex-1 pl-1">
+          <h2 className="flex items-center gap-1.5 truncate text-base font-semibold text-slate-900">
+            <span className="truncate" data-testid="chat-title">{p.title}</span>
+            {p.verified && (
+              <span title="Safety number verified" className="text-emerald-600" data-testid="verified-mark">
+                <ShieldIcon className="h-4 w-4" />
+                <span className="sr-only">Verified</span>
+              </span>
+            )}
+          </h2>
+          <p className={`truncate text-xs ${typing ? 'font-medium text-indigo-600' : 'text-slate-500'}`} aria-live="polite" data-testid="chat-status">
+            {typing ? typingText(p.typingNames) : p.status}
+          </p>
+        </div>
+        {p.headerActions}
+      </header>
+      <MessageList
+        conversationId={p.conversationId}
+        messages={p.messages}
+        isGroup={p.isGroup}
+        loaded={p.loaded}
+        hasOlder={p.hasOlder}
+        loadingOlder={p.loadingOlder}
+        onLoadOlder={p.onLoadOlder}
+        onDelete={setConfirmDelete}
+        onRetry={p.onRetry}
+      />
+      {typing && (
+        <div className="flex items-center gap-2 bg-slate-50 px-5 pb-1 text-xs text-slate-500" data-testid="typing-indicator">
+          <span className="typing-dots inline-flex gap-0.5" aria-hidden="true">
+            <span /> <span /> <span />
+          </span>
+          {typingText(p.typingNames)}
+        </div>
+      )}
+      {p.blocker ?? <Composer key={p.conversationId} onSend={p.onSend} onTyping={p.onTyping} placeholder={`Message ${p.title}`} />}
+      {confirmDelete && (
+        <Dialog title="Delete for everyone?" onClose={() => setConfirmDelete(null)}>
+          <p className="text-sm text-slate-600">The message will be removed for everyone in this conversation.</p>
+          <div className="mt-5 flex justify-end gap-2">
+            <Button variant="secondary" onClick={() => setConfirmDelete(null)}>
+              Cancel
+            </Button>
+            <Button
+              variant="danger"
+              onClick={() => {
+                const id = confirmDelete;
+                setConfirmDelete(null);
+                void p.onDelete(id);
+              }}
+            >
+              Delete
+            </Button>
+          </div>
+        </Dialog>
+      )}
+    </section>
+  );
+}

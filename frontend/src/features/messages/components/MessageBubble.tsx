@@ -1,0 +1,81 @@
+import { AlertIcon, TrashIcon } from '@/components/ui/icons';
+import { formatTime } from '@/lib/format';
+import { Ticks, type Delivery } from './Ticks';
+
+export type MessageBody =
+  | { kind: 'text'; text: string }
+  | { kind: 'pending' }
+  | { kind: 'unverified'; reason: string }
+  | { kind: 'unsupported'; contentType: string }
+  | { kind: 'deleted' };
+
+export interface MessageItem {
+  id: string;
+  mine: boolean;
+  senderName: string;
+  body: MessageBody;
+  time: number;
+  delivery: Delivery | null;
+}
+
+export interface BubbleProps {
+  msg: MessageItem;
+  showSender: boolean;
+  firstOfRun: boolean;
+  onDelete: (id: string) => void;
+  onRetry: (id: string) => void;
+}
+
+/** Decrypted text is rendered as a React text node only: never as HTML. */
+export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry }: BubbleProps) {
+  const { body, mine } = msg;
+  const deletable = mine && body.kind !== 'deleted' && msg.delivery !== 'sending';
+  const shape = mine ? `bg-indigo-600 text-white ${firstOfRun ? 'rounded-2xl rounded-tr-md' : 'rounded-2xl'}` : `bg-white text-slate-900 ring-1 ring-slate-200 ${firstOfRun ? 'rounded-2xl rounded-tl-md' : 'rounded-2xl'}`;
+  const special = body.kind === 'unverified' ? 'bg-rose-50 text-rose-900 ring-1 ring-rose-200' : body.kind === 'deleted' ? 'bg-transparent text-slate-400 ring-1 ring-slate-200 ring-dashed' : '';
+  return (
+    <div className={`group flex ${mine ? 'justify-end' : 'justify-start'} ${firstOfRun ? 'mt-3' : 'mt-0.5'}`}>
+      {deletable && (
+        <button
+          type="button"
+          onClick={() => onDelete(msg.id)}
+          aria-label="Delete for everyone"
+          title="Delete for everyone"
+          className="mr-1 self-center rounded-full p-1.5 text-slate-400 opacity-0 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100 hover:bg-slate-200 hover:text-rose-600 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
+        >
+          <TrashIcon className="h-4 w-4" />
+        </button>
+      )}
+      <div
+        data-testid="message"
+        data-mine={mine ? 'true' : 'false'}
+        data-kind={body.kind}
+        data-message-id={msg.id}
+        className={`max-w-[85%] px-3.5 py-2 shadow-sm sm:max-w-[70%] ${special || shape}`}
+      >
+        {showSender && !mine && <p className="mb-0.5 text-xs font-semibold text-indigo-600">{msg.senderName}</p>}
+        {body.kind === 'text' && <p className="text-[15px] leading-snug break-words whitespace-pre-wrap">{body.text}</p>}
+        {body.kind === 'pending' && <p className="text-sm text-slate-400 italic">Decrypting…</p>}
+        {body.kind === 'deleted' && <p className="text-sm italic">This message was deleted</p>}
+        {body.kind === 'unsupported' && <p className="text-sm italic opacity-80">Unsupported message type ({body.contentType})</p>}
+        {body.kind === 'unverified' && (
+          <p className="flex items-start gap-1.5 text-sm font-medium" title={body.reason}>
+            <AlertIcon className="mt-0.5 h-4 w-4 shrink-0 text-rose-600" />
+            <span>
+              Could not verify this message
+              <span className="block text-xs font-normal text-rose-700">It may have been altered, or the sender’s key changed. It is not shown.</span>
+            </span>
+          </p>
+        )}
+        <p className={`mt-0.5 flex items-center justify-end gap-1 text-[11px] ${mine && !special ? 'text-indigo-200' : 'text-slate-400'}`}>
+          <time dateTime={new Date(msg.time).toISOString()}>{formatTime(msg.time)}</time>
+          {mine && msg.delivery && body.kind !== 'deleted' && <Ticks delivery={msg.delivery} />}
+        </p>
+        {msg.delivery === 'failed' && (
+          <button type="button" onClick={() => onRetry(msg.id)} className="mt-1 text-xs font-semibold text-white underline underline-offset-2">
+            Retry
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,166 @@
+//! Message envelope v1 (DESIGN.md §2). Sealing: canonical header → h = SHA-256(header);
+//! a fresh AES-256-GCM content key K encrypts the text with AAD h; K is RSA-OAEP-wrapped for
+//! every recipient with label h; the sender signs h ‖ iv ‖ ciphertext. Opening checks all of it
+//! and returns a "could not verify" result on any failure, never partial text.
+
+import { canonicalJson, parseCanonical } from './canonical';
+import { type Bytes, concat, copyBytes, fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from './encoding';
+
+export const ENVELOPE_VERSION = 1;
+export const TEXT_PLAIN = 'text/plain';
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface HeaderFields {
+  v: number;
+  conversation_id: string;
+  message_id: string;
+  sender_id: string;
+  recipients: string[];
+  content_type: string;
+  sent_at: number;
+}
+
+export interface Envelope {
+  header: string;
+  iv: string;
+  ciphertext: string;
+  signature: string;
+  keys: { user_id: string; wrapped_key: string }[];
+}
+
+export interface Recipient {
+  userId: string;
+  encPublic: CryptoKey;
+}
+
+export interface SealInput {
+  conversationId: string;
+  messageId: string;
+  senderId: string;
+  recipients: Recipient[];
+  plaintext: string;
+  sentAt: number;
+  signingKey: CryptoKey;
+  contentType?: string;
+}
+
+export function canonicalHeader(fields: HeaderFields): string {
+  return canonicalJson({ ...fields, recipients: [...fields.recipients] });
+}
+
+export async function sha256(data: Uint8Array): Promise<Bytes> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', copyBytes(data)));
+}
+
+export function sortedIds(ids: Iterable<string>): string[] {
+  return [...new Set(ids)].sort();
+}
+
+/** Seals a message for every recipient (the sender must be among them to read it back). */
+export async function sealMessage(input: SealInput): Promise<Envelope> {
+  const recipients = sortedIds(input.recipients.map((r) => r.userId));
+  if (recipients.length !== input.recipients.length) throw new Error('duplicate recipient');
+  if (!recipients.includes(input.senderId)) throw new Error('the sender must be a recipient');
+  const header = canonicalHeader({
+    v: ENVELOPE_VERSION,
+    conversation_id: input.conversationId,
+    message_id: input.messageId,
+    sender_id: input.senderId,
+    recipients,
+    content_type: input.contentType ?? TEXT_PLAIN,
+    sent_at: input.sentAt,
+  });
+  const h = await sha256(utf8(header));
+  const rawK = randomBytes(32);
+  const k = await crypto.subtle.importKey('raw', rawK, 'AES-GCM', false, ['encrypt']);
+  const iv = randomBytes(12);
+  const ciphertext = new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: h }, k, utf8(input.plaintext)),
+  );
+  const keys = await Promise.all(
+    input.recipients.map(async (r) => ({
+      user_id: r.userId,
+      wrapped_key: toBase64(
+        new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP', label: h }, r.encPublic, rawK)),
+      ),
+    })),
+  );
+  rawK.fill(0);
+  const signature = new Uint8Array(
+    await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, input.signingKey, concat(h, iv, ciphertext)),
+  );
+  keys.sort((a, b) => (a.user_id < b.user_id ? -1 : 1));
+  return { header, iv: toBase64(iv), ciphertext: toBase64(ciphertext), signature: toBase64(signature), keys };
+}
+
+/** What the reader received: the event/history item fields the opener needs. */
+export interface ReceivedMessage {
+  conversation_id: string;
+  message_id: string;
+  sender_id: string;
+  header: string;
+  iv: string;
+  ciphertext: string;
+  signature: string;
+  wrapped_key: string;
+}
+
+export interface OpenContext {
+  ownUserId: string;
+  ownEncPrivate: CryptoKey;
+  /** The sender's PINNED signing key, or null when we have none we trust. */
+  senderSigPublic: CryptoKey | null;
+}
+
+export type OpenResult =
+  | { ok: true; text: string; header: HeaderFields }
+  | { ok: false; reason: string };
+
+export function parseHeader(header: string): HeaderFields | null {
+  const value = parseCanonical(header);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const f = value as unknown as HeaderFields;
+  const keys = Object.keys(value).sort().join(',');
+  if (keys !== 'content_type,conversation_id,message_id,recipients,sender_id,sent_at,v') return null;
+  if (f.v !== ENVELOPE_VERSION || typeof f.content_type !== 'string') return null;
+  if (![f.conversation_id, f.message_id, f.sender_id].every((id) => typeof id === 'string' && UUID_RE.test(id))) return null;
+  if (!Number.isSafeInteger(f.sent_at)) return null;
+  if (!Array.isArray(f.recipients) || !f.recipients.every((r) => typeof r === 'string' && UUID_RE.test(r))) return null;
+  for (let i = 1; i < f.recipients.length; i++) if (!(f.recipients[i - 1] < f.recipients[i])) return null;
+  return f;
+}
+
+export async function openMessage(msg: ReceivedMessage, ctx: OpenContext): Promise<OpenResult> {
+  try {
+    const header = parseHeader(msg.header);
+    if (!header) return { ok: false, reason: 'malformed header' };
+    if (header.conversation_id !== msg.conversation_id) return { ok: false, reason: 'header names another conversation' };
+    if (header.sender_id !== msg.sender_id) return { ok: false, reason: 'header names another sender' };
+    if (header.message_id !== msg.message_id) return { ok: false, reason: 'header names another message' };
+    if (!header.recipients.includes(ctx.ownUserId)) return { ok: false, reason: 'not addressed to us' };
+    if (!header.recipients.includes(header.sender_id)) return { ok: false, reason: 'sender not among recipients' };
+    if (!ctx.senderSigPublic) return { ok: false, reason: 'no trusted key for the sender' };
+    const h = await sha256(utf8(msg.header));
+    const iv = fromBase64(msg.iv);
+    const ciphertext = fromBase64(msg.ciphertext);
+    const signature = fromBase64(msg.signature);
+    if (iv.length !== 12 || signature.length !== 64 || ciphertext.length < 16) return { ok: false, reason: 'bad sizes' };
+    const signed = await crypto.subtle.verify(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      ctx.senderSigPublic,
+      signature,
+      concat(h, iv, ciphertext),
+    );
+    if (!signed) return { ok: false, reason: 'bad signature' };
+    const rawK = new Uint8Array(
+      await crypto.subtle.decrypt({ name: 'RSA-OAEP', label: h }, ctx.ownEncPrivate, fromBase64(msg.wrapped_key)),
+    );
+    if (rawK.length !== 32) return { ok: false, reason: 'bad content key' };
+    const k = await crypto.subtle.importKey('raw', rawK, 'AES-GCM', false, ['decrypt']);
+    rawK.fill(0);
+    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: h }, k, ciphertext);
+    return { ok: true, text: fromUtf8(new Uint8Array(plain)), header };
+  } catch {
+    return { ok: false, reason: 'decryption failed' };
+  }
+}

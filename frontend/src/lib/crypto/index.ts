@@ -1,0 +1,10 @@
+//! Courier's client cryptography, framework-free (no React), WebCrypto only.
+export * from './encoding';
+export * from './kdf';
+export * from './wrap';
+export * from './keys';
+export * from './canonical';
+export * from './envelope';
+export * from './fingerprint';
+export * from './recovery';
+export * from './pins';

@@ -1,0 +1,167 @@
+//! Account key material (DESIGN.md §1): the user key, the RSA-OAEP-3072 encryption keypair and
+//! the ECDSA P-256 signing keypair. Private keys travel only wrapped under the user key, and are
+//! imported back NON-extractable: once unlocked, not even our own code can read them out.
+
+import { type Bytes, copyBytes, fromBase64, randomBytes, toBase64, CryptoFormatError } from './encoding';
+import { aad, aesUnwrap, aesWrap, importAesKey } from './wrap';
+
+export const RSA_BITS = 3072;
+const RSA_PARAMS = { name: 'RSA-OAEP', hash: 'SHA-256' } as const;
+const EC_PARAMS = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+/** The `keys` object of register and login, all base64. */
+export interface WireKeys {
+  enc_public: string;
+  sig_public: string;
+  key_signature: string;
+  wrapped_user_key: string;
+  wrapped_enc_private: string;
+  wrapped_sig_private: string;
+}
+
+/** Unlocked keys of the signed-in user; the private ones cannot be exported. */
+export interface AccountKeys {
+  userKey: CryptoKey;
+  encPrivate: CryptoKey;
+  sigPrivate: CryptoKey;
+  encPublic: CryptoKey;
+  sigPublic: CryptoKey;
+  encPublicSpki: Bytes;
+  sigPublicSpki: Bytes;
+}
+
+export interface NewAccountKeys {
+  /** Raw user key bytes: needed once more to wrap under the recovery key. */
+  userKeyRaw: Bytes;
+  wire: Omit<WireKeys, 'wrapped_user_key'>;
+  encPublicSpki: Bytes;
+  sigPublicSpki: Bytes;
+  encPrivatePkcs8: Bytes;
+  sigPrivatePkcs8: Bytes;
+}
+
+export async function generateAccountKeys(username: string): Promise<NewAccountKeys> {
+  const userKeyRaw = randomBytes(32);
+  const [enc, sig] = await Promise.all([
+    crypto.subtle.generateKey(
+      { ...RSA_PARAMS, modulusLength: RSA_BITS, publicExponent: new Uint8Array([1, 0, 1]) },
+      true,
+      ['encrypt', 'decrypt'],
+    ),
+    crypto.subtle.generateKey(EC_PARAMS, true, ['sign', 'verify']),
+  ]);
+  const encPublicSpki = new Uint8Array(await crypto.subtle.exportKey('spki', enc.publicKey));
+  const sigPublicSpki = new Uint8Array(await crypto.subtle.exportKey('spki', sig.publicKey));
+  const encPrivatePkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', enc.privateKey));
+  const sigPrivatePkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', sig.privateKey));
+  const keySignature = await signKeySignature(sig.privateKey, encPublicSpki);
+  const userKey = await importAesKey(userKeyRaw);
+  const wire = {
+    enc_public: toBase64(encPublicSpki),
+    sig_public: toBase64(sigPublicSpki),
+    key_signature: toBase64(keySignature),
+    wrapped_enc_private: toBase64(await aesWrap(userKey, encPrivatePkcs8, aad.encKey(username))),
+    wrapped_sig_private: toBase64(await aesWrap(userKey, sigPrivatePkcs8, aad.sigKey(username))),
+  };
+  return { userKeyRaw, wire, encPublicSpki, sigPublicSpki, encPrivatePkcs8, sigPrivatePkcs8 };
+}
+
+/** key_signature: ECDSA P-256 SHA-256 (raw r‖s) over the encryption key's SPKI DER. */
+export async function signKeySignature(sigPrivate: CryptoKey, encPublicSpki: Uint8Array): Promise<Bytes> {
+  return new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, sigPrivate, copyBytes(encPublicSpki)));
+}
+
+export async function verifyKeySignature(sigPublic: CryptoKey, encPublicSpki: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (signature.length !== 64) return false;
+  return crypto.subtle.verify(ECDSA_SIGN, sigPublic, copyBytes(signature), copyBytes(encPublicSpki));
+}
+
+/** Imports a contact's encryption key, refusing anything but RSA-3072 with exponent 65537. */
+export async function importEncPublic(spki: Uint8Array): Promise<CryptoKey> {
+  let key: CryptoKey;
+  try {
+    key = await crypto.subtle.importKey('spki', copyBytes(spki), RSA_PARAMS, true, ['encrypt']);
+  } catch {
+    throw new CryptoFormatError('encryption key is not an RSA-OAEP public key');
+  }
+  const alg = key.algorithm as RsaHashedKeyAlgorithm;
+  const e = Array.from(alg.publicExponent).join(',');
+  if (alg.modulusLength !== RSA_BITS || (e !== '1,0,1' && e !== '0,1,0,1')) {
+    throw new CryptoFormatError(`encryption key must be RSA-${RSA_BITS} with exponent 65537`);
+  }
+  return key;
+}
+
+export async function importSigPublic(spki: Uint8Array): Promise<CryptoKey> {
+  try {
+    return await crypto.subtle.importKey('spki', copyBytes(spki), EC_PARAMS, true, ['verify']);
+  } catch {
+    throw new CryptoFormatError('signing key is not an ECDSA P-256 public key');
+  }
+}
+
+export async function importEncPrivate(pkcs8: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey('pkcs8', copyBytes(pkcs8), RSA_PARAMS, false, ['decrypt']);
+}
+
+export async function importSigPrivate(pkcs8: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey('pkcs8', copyBytes(pkcs8), EC_PARAMS, false, ['sign']);
+}
+
+export class UnlockError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnlockError';
+  }
+}
+
+/** Unwraps the user key with the stretch key (throws UnlockError on a wrong password). */
+export async function unwrapUserKey(stretchKey: Uint8Array, wrappedUserKey: string, username: string, recovery = false): Promise<Bytes> {
+  try {
+    const blob = fromBase64(wrappedUserKey);
+    return await aesUnwrap(stretchKey, blob, recovery ? aad.userKeyRecovery(username) : aad.userKey(username));
+  } catch {
+    throw new UnlockError(recovery ? 'That recovery key does not open this account.' : 'Wrong password.');
+  }
+}
+
+/**
+ * Unwraps and imports the private keys, then checks that the public keys the server returned
+ * really belong to them (sign/verify and encrypt/decrypt a probe), and that key_signature holds.
+ */
+export async function unlockAccountKeys(userKeyRaw: Uint8Array, wire: WireKeys, username: string): Promise<AccountKeys> {
+  const userKey = await importAesKey(userKeyRaw);
+  let encPrivate: CryptoKey;
+  let sigPrivate: CryptoKey;
+  try {
+    const encPkcs8 = await aesUnwrap(userKey, fromBase64(wire.wrapped_enc_private), aad.encKey(username));
+    const sigPkcs8 = await aesUnwrap(userKey, fromBase64(wire.wrapped_sig_private), aad.sigKey(username));
+    encPrivate = await importEncPrivate(encPkcs8);
+    sigPrivate = await importSigPrivate(sigPkcs8);
+    encPkcs8.fill(0);
+    sigPkcs8.fill(0);
+  } catch {
+    throw new UnlockError('Your private keys could not be unlocked: they may have been tampered with.');
+  }
+  const encPublicSpki = fromBase64(wire.enc_public);
+  const sigPublicSpki = fromBase64(wire.sig_public);
+  const encPublic = await importEncPublic(encPublicSpki);
+  const sigPublic = await importSigPublic(sigPublicSpki);
+  const probe = randomBytes(32);
+  const sig = await crypto.subtle.sign(ECDSA_SIGN, sigPrivate, probe);
+  const sigOk = await crypto.subtle.verify(ECDSA_SIGN, sigPublic, sig, probe);
+  let encOk = false;
+  try {
+    const ct = await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, encPublic, probe);
+    const back = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, encPrivate, ct));
+    encOk = back.every((b, i) => b === probe[i]);
+  } catch {
+    encOk = false;
+  }
+  const ksOk = await verifyKeySignature(sigPublic, encPublicSpki, fromBase64(wire.key_signature));
+  if (!sigOk || !encOk || !ksOk) {
+    throw new UnlockError('The server returned public keys that do not match your private keys.');
+  }
+  return { userKey, encPrivate, sigPrivate, encPublic, sigPublic, encPublicSpki, sigPublicSpki };
+}
