@@ -1,18 +1,66 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Rust unit + integration tests against a real PostgreSQL,
-# then the browser app's unit tests and its end-to-end tests in real Chromium.
-# Prepares what it needs the way scripts/run.sh does (PostgreSQL from apt, a private cluster).
+# Runs every test of the project:
+#   1. Rust: unit tests, crypto known-answer vectors, API integration tests (real PostgreSQL,
+#      the real app over TLS), log hygiene, CLI tests, and the cluster tests (real nginx,
+#      Redis, several instances);
+#   2. the browser app: Vitest unit tests (incl. the shared vectors), type check, build;
+#   3. end to end: real Chromium (playwright-core) against the real server and PostgreSQL,
+#      browser ↔ browser and browser ↔ CLI.
+# Prepares what it needs like scripts/run.sh (PostgreSQL, nginx, Redis and Chromium from apt
+# when missing; a private cluster in .data/). One cargo profile (dev, optimised) for all of it.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
+missing=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v curl >/dev/null || missing+=(curl)
+pg_bin >/dev/null || missing+=(postgresql postgresql-client)
+command -v psql >/dev/null || missing+=(postgresql-client)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+
 ensure_database
 export ADMIN_DATABASE_URL DATABASE_URL
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
 log "dropping databases left by earlier test runs"
-psql "$ADMIN_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'courier_test_%'" |
+psql "$ADMIN_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'courier_test_%' OR datname LIKE 'courier_tpl_tmp_%'" |
   while read -r db; do [ -n "$db" ] && psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
 
-log "Rust tests (unit, crypto vectors, API)"
-# One profile (dev, optimised in Cargo.toml) for every test and for the e2e server binary.
-cargo test --locked --all-targets 2>&1 | tee "$DATA/cargo-test.log"
+log "Rust tests"
+cargo build --locked --bins
+cargo test --locked --all-targets
+
+log "browser app: unit tests, type check, build"
+ensure_node_modules "$ROOT/frontend"
+(cd frontend && npm test --silent && npm run lint --silent && npm run build --silent)
+
+log "end-to-end: starting a server for the browser"
+E2E_DB=courier_e2e
+psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)" >/dev/null
+psql "$ADMIN_DATABASE_URL" -qc "CREATE DATABASE $E2E_DB" >/dev/null
+E2E_URL="${DATABASE_URL%/*}/$E2E_DB"
+mkdir -p "$DATA/e2e"
+./target/debug/courier gen-cert --cert "$DATA/e2e/cert.pem" --key "$DATA/e2e/key.pem" >/dev/null
+E2E_PORT=9443
+env DATABASE_URL="$E2E_URL" LISTEN_ADDR="127.0.0.1:$E2E_PORT" \
+  TLS_CERT="$DATA/e2e/cert.pem" TLS_KEY="$DATA/e2e/key.pem" \
+  JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" BCRYPT_COST=10 \
+  LOGIN_FAILURES_PER_IP=1000 STATIC_DIR=frontend/dist RUST_LOG=warn \
+  ./target/debug/courier serve > "$DATA/e2e/server.log" 2>&1 &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -skf "https://127.0.0.1:$E2E_PORT/readyz" >/dev/null 2>&1 && break
+  kill -0 $SERVER_PID 2>/dev/null || { cat "$DATA/e2e/server.log" >&2; die "the e2e server exited"; }
+  sleep 0.2
+done
+export COURIER_URL="https://localhost:$E2E_PORT" DATABASE_URL="$E2E_URL" COURIER_CLI="$ROOT/target/debug/courier-cli"
+(cd frontend && npm run e2e --silent)
+if grep -q '"e2e:cli"' frontend/package.json; then
+  (cd frontend && npm run e2e:cli --silent)
+fi
+kill $SERVER_PID 2>/dev/null || true
+log "all tests passed"

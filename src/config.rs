@@ -61,6 +61,8 @@ pub struct Settings {
     /// How often every local stream is checked against its log (safety net for lost wake-ups).
     pub sweep_interval: Duration,
     pub instance_id: String,
+    /// On SIGTERM: how long in-flight requests get to finish before the process exits anyway.
+    pub drain_timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +187,7 @@ impl Settings {
             heartbeat: Duration::from_secs(parsed("HEARTBEAT_SECS", 15)?.max(1)),
             stream_stall_timeout: Duration::from_secs(parsed("STREAM_STALL_SECS", 10)?.max(1)),
             sweep_interval: Duration::from_secs(parsed("SWEEP_SECS", 5)?.max(1)),
+            drain_timeout: Duration::from_secs(parsed("DRAIN_TIMEOUT_SECS", 10)?.clamp(1, 300)),
             instance_id: var("INSTANCE_ID").unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
         })
     }

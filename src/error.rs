@@ -117,6 +117,15 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 AppError::Unavailable(anyhow::anyhow!("database connection closed"))
             }
+            // Two concurrent writes raced for the same unique value (e.g. one message id sent
+            // to two conversations at once): the loser retries or gives up; nothing was written.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::conflict("conflict", "a concurrent request wrote the same thing; retry")
+            }
+            // The database went away mid-query (restart, failover): a 503 the client retries.
+            Error::DatabaseError(_, info) if is_connection_loss(info.message()) => {
+                AppError::Unavailable(anyhow::anyhow!("database connection lost: {}", info.message()))
+            }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -132,6 +141,14 @@ impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
     }
+}
+
+fn is_connection_loss(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    ["server closed the connection", "terminating connection", "connection refused", "could not connect",
+     "the database system is shutting down", "the database system is starting up", "no connection to the server"]
+        .iter()
+        .any(|needle| m.contains(needle))
 }
 
 /// Turns the framework's JSON extractor failures into our shape (used by `JsonConfig`).

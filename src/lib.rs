@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bus;
+pub mod cli;
+pub mod client;
 pub mod config;
 pub mod conversations;
 pub mod crypto;

@@ -49,7 +49,7 @@ fn main() -> anyhow::Result<()> {
             let settings = load()?;
             actix_web::rt::System::new().block_on(async move {
                 let app = startup::build(settings).await?;
-                app.run_until_stopped().await?;
+                app.run_until_signalled().await?;
                 Ok(())
             })
         }

@@ -1,5 +1,6 @@
 //! Prometheus metrics at `/metrics`: streams, deliveries, accepted messages, latencies, bus lag
-//! and pool use. Counters are updated on the hot path with atomics only.
+//! and pool use. Counters and histograms are updated on the hot path with atomics only; gauges
+//! that need a lock (stream count, pool state) are read only when scraped.
 
 use actix_web::{get, web, HttpResponse};
 use prometheus::{
@@ -18,6 +19,8 @@ pub struct Metrics {
     open_streams: IntGauge,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    pool_max: IntGauge,
+    bus_connected: IntGauge,
 }
 
 const LATENCY_BUCKETS: [f64; 14] =
@@ -50,6 +53,8 @@ impl Metrics {
             open_streams: gauge("open_streams", "SSE streams open on this instance"),
             pool_connections: gauge("db_pool_connections", "database connections open"),
             pool_idle: gauge("db_pool_idle", "database connections idle"),
+            pool_max: gauge("db_pool_max", "database pool size (busy = connections - idle)"),
+            bus_connected: gauge("bus_connected", "1 while the cross-instance bus is subscribed"),
             registry,
         }
     }
@@ -69,6 +74,8 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.state();
     m.pool_connections.set(pool.connections as i64);
     m.pool_idle.set(pool.idle_connections as i64);
+    m.pool_max.set(state.pool.max_size() as i64);
+    m.bus_connected.set(state.bus_ready() as i64);
     let mut out = Vec::new();
     let _ = TextEncoder::new().encode(&m.registry.gather(), &mut out);
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)

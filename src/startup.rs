@@ -27,6 +27,9 @@ use crate::{
 /// Request bodies bigger than this are refused with 413 (message posts have their own limit).
 pub const JSON_LIMIT: usize = 16 * 1024;
 
+/// Advisory lock key held while migrating (any constant unique to Courier).
+const MIGRATION_LOCK: i64 = 0x0063_6f75_7269_6572; // "courier"
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -43,6 +46,57 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves until SIGTERM or SIGINT, then drains (see [`drain`]). What `courier serve` runs.
+    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
+        let Application { server, state, .. } = self;
+        let handle = server.handle();
+        let mut serving = tokio::spawn(server);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            done = &mut serving => return Ok(done??),
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: draining"),
+        }
+        drain(&state, &handle).await;
+        // The server future ends once `stop` has finished; never wait past the drain bound.
+        let _ = tokio::time::timeout(Duration::from_secs(2), serving).await;
+        Ok(())
+    }
+}
+
+/// Graceful drain: stop accepting, end every stream (clients resume on another instance from
+/// their Last-Event-ID), let in-flight requests finish, forget this instance's presence rows.
+/// Bounded by `drain_timeout` plus a few seconds for the database.
+pub async fn drain(state: &web::Data<AppState>, handle: &actix_web::dev::ServerHandle) {
+    let bound = state.settings.drain_timeout;
+    let stopping = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.stop(true).await }
+    });
+    // SSE responses never finish on their own, and actix's graceful stop waits for them: end
+    // them now, and again while stopping, for streams that were opening during the first call.
+    let deadline = tokio::time::Instant::now() + bound;
+    while !stopping.is_finished() && tokio::time::Instant::now() < deadline {
+        state.hub.close_all();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !stopping.is_finished() {
+        tracing::warn!(streams = state.hub.stream_count(), "drain: requests still running at the deadline");
+        handle.stop(false).await;
+    }
+    state.stop_background();
+    let (pool, instance) = (state.pool.clone(), state.settings.instance_id.clone());
+    let forget = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = pool.get()?;
+        crate::presence::deregister_instance(&mut conn, &instance)?;
+        Ok(())
+    });
+    match tokio::time::timeout(Duration::from_secs(5), forget).await {
+        Ok(Ok(Ok(()))) => tracing::info!("drain: done"),
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "drain: presence rows left for the reaper"),
+        _ => tracing::warn!("drain: presence rows left for the reaper"),
+    }
 }
 
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
@@ -50,8 +104,15 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let pool = db::pool(settings.database_url.expose(), settings.db_pool_size);
     let migrate_pool = pool.clone();
     let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-        let mut conn = migrate_pool.get().context("connecting to DATABASE_URL")?;
-        db::migrate(&mut conn)
+        use diesel::RunQueryDsl;
+        let mut pooled = migrate_pool.get().context("connecting to DATABASE_URL")?;
+        let conn: &mut diesel::PgConnection = &mut pooled;
+        // Instances starting together must not migrate at once (duplicate-type errors): one
+        // session-level advisory lock serialises them; the later ones find nothing to do.
+        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(conn)?;
+        let applied = db::migrate(conn);
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(conn)?;
+        applied
     })
     .await??;
     if applied > 0 {
@@ -92,7 +153,13 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     .backlog(4096)
     .max_connections(50_000)
     .client_request_timeout(Duration::from_secs(10))
-    .shutdown_timeout(10);
+    // Longer than nginx's upstream keepalive_timeout (60 s): the proxy closes idle upstream
+    // connections first, so it never reuses one this side is closing.
+    .keep_alive(Duration::from_secs(75))
+    // `courier serve` handles SIGTERM itself (`run_until_signalled`): actix's own handler
+    // would wait for SSE streams that never end.
+    .disable_signals()
+    .shutdown_timeout(settings.drain_timeout.as_secs());
 
     let server = match &settings.tls {
         Some(files) => server.listen_rustls_0_23(listener, crate::tls::server_config(files)?)?,

@@ -6,6 +6,7 @@
 //! alternative for deployments where the NOTIFY commit lock becomes the ceiling.
 
 mod postgres;
+mod redis;
 mod wire;
 
 use std::sync::{
@@ -83,10 +84,7 @@ pub fn start(settings: &Settings, hub: Arc<Hub>, metrics: Arc<Metrics>) -> (Arc<
     let bus = Arc::new(Bus { publish: tx, connected: connected.clone(), drop_publish: AtomicBool::new(false) });
     let tasks = match &settings.bus {
         BusKind::Postgres => postgres::start(settings, hub, connected, rx, metrics),
-        BusKind::Redis(_) => {
-            tracing::error!("the Redis bus is not built yet; falling back to PostgreSQL LISTEN/NOTIFY");
-            postgres::start(settings, hub, connected, rx, metrics)
-        }
+        BusKind::Redis(url) => redis::start(url, settings.instance_id.clone(), hub, connected, rx, metrics),
     };
     (bus, tasks)
 }

@@ -57,6 +57,9 @@ impl StreamHandle {
 pub struct Hub {
     streams: Mutex<HashMap<UserId, Vec<Arc<StreamHandle>>>>,
     next_id: AtomicU64,
+    /// Set once the instance drains: a `Close` lost to a full wake queue must not keep a
+    /// stream open, so streams also check this after every step, and new ones are refused.
+    draining: AtomicBool,
 }
 
 impl Hub {
@@ -127,6 +130,7 @@ impl Hub {
 
     /// Every stream is told to end (graceful drain): clients reconnect elsewhere and resume.
     pub fn close_all(&self) {
+        self.draining.store(true, Ordering::Release);
         let streams = self.streams.lock().expect("hub lock");
         for h in streams.values().flatten() {
             h.wake(Wake::Close);
@@ -147,6 +151,10 @@ impl Hub {
             }
         }
         woken
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
     }
 
     pub fn users(&self) -> Vec<UserId> {

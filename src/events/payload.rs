@@ -36,6 +36,15 @@ impl Payload {
         }
     }
 
+    /// A message's commit time (ms), read from its prefix without parsing the JSON: this runs
+    /// once per delivered message, for the delivery latency metric.
+    pub fn server_ts(&self) -> Option<i64> {
+        let Payload::Message { prefix, .. } = self else { return None };
+        let rest = &prefix[prefix.find("\"server_ts\":")? + 12..];
+        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        rest[..end].parse().ok()
+    }
+
     pub fn render(&self) -> String {
         match self {
             Payload::Whole(d) => d.json.to_string(),

@@ -42,6 +42,10 @@ fn resume_point(req: &HttpRequest) -> Result<i64, AppError> {
 #[get("/api/events")]
 pub async fn events(state: web::Data<AppState>, req: HttpRequest, user: AuthUser) -> Result<impl Responder, AppError> {
     let after = resume_point(&req)?;
+    if state.hub.is_draining() {
+        // nginx retries a 503 on another instance (proxy_next_upstream http_503).
+        return Err(AppError::Unavailable(anyhow::anyhow!("instance is draining")));
+    }
     let uid = user.user_id;
     let head = db::run(&state.pool, move |conn| Ok(log::last_seq(conn, uid)?)).await?;
     if after > head {
@@ -59,6 +63,7 @@ pub async fn events(state: web::Data<AppState>, req: HttpRequest, user: AuthUser
         out,
         last: after,
         deadline: Instant::now() + Duration::from_secs(remaining),
+        live: false,
     };
     actix_web::rt::spawn(stream.run());
     Ok(Sse::from_infallible_receiver(rx)

@@ -21,6 +21,9 @@ pub struct Stream {
     pub out: mpsc::Sender<sse::Event>,
     pub last: i64,
     pub deadline: Instant,
+    /// Set after the first replay: from then on a message event is a live delivery, and its
+    /// commit-to-write time goes into the delivery latency histogram.
+    pub live: bool,
 }
 
 /// Why a stream stopped sending (logged at debug; the client just reconnects).
@@ -47,6 +50,7 @@ impl Stream {
         if let Err(end) = self.catch_up().await {
             return end;
         }
+        self.live = true;
         let ready = sse::Data::new(format!("{{\"last_seq\":{}}}", self.last)).event("ready");
         if let Err(end) = self.send(ready.into()).await {
             return end;
@@ -70,6 +74,9 @@ impl Stream {
             };
             if let Err(end) = step {
                 return end;
+            }
+            if self.state.hub.is_draining() {
+                return End::Closed;
             }
             if self.handle.take_lagged() {
                 if let Err(end) = self.catch_up().await {
@@ -109,6 +116,12 @@ impl Stream {
         self.last = seq;
         self.handle.delivered.store(seq, Ordering::Release);
         self.state.metrics.events_delivered.inc();
+        if self.live {
+            if let Some(ts) = payload.server_ts() {
+                let age = chrono::Utc::now().timestamp_millis() - ts;
+                self.state.metrics.delivery_latency.observe(age.max(0) as f64 / 1000.0);
+            }
+        }
         Ok(())
     }
 

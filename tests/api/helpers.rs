@@ -159,15 +159,14 @@ pub fn test_settings(database_url: &str) -> Settings {
         stream_stall_timeout: Duration::from_secs(2),
         sweep_interval: Duration::from_secs(1),
         instance_id: "test".into(),
+        drain_timeout: Duration::from_secs(5),
     }
 }
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub db_url: String,
     pub client: reqwest::Client,
-    pub handle: actix_web::dev::ServerHandle,
     pub settings: Settings,
     pub state: actix_web::web::Data<courier::state::AppState>,
 }
@@ -187,15 +186,12 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 pub async fn spawn_on(settings: Settings) -> TestApp {
     let app = startup::build(settings.clone()).await.expect("app builds");
     let port = app.port();
-    let handle = app.handle();
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("https://127.0.0.1:{port}"),
-        port,
         db_url: settings.database_url.expose().to_owned(),
         client: client(),
-        handle,
         settings,
         state,
     }

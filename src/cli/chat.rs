@@ -1,0 +1,162 @@
+//! Conversation and message commands: conversations, send, history, receipts.
+
+use std::io::Read;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::context::Ctx;
+use super::ConvAction;
+use crate::client::{messaging, types::Conversation, ClientError, Content, Result, Session, Shown};
+use crate::crypto::TEXT_PLAIN;
+
+/// Largest text accepted from stdin or an argument (the server caps envelopes anyway).
+const MAX_TEXT: usize = 64 * 1024;
+
+/// A conversation by id, by title, or by the other member's username (a direct conversation,
+/// created when `create` and none exists yet).
+pub async fn resolve(session: &Session, target: &str, create: bool) -> Result<Conversation> {
+    if let Ok(id) = target.parse::<Uuid>() {
+        return session.call(|api, t| async move { api.conversation(&t, id).await }).await;
+    }
+    let name = target.trim_start_matches('@').to_ascii_lowercase();
+    let name = &name;
+    let all = session.call(|api, t| async move { api.conversations(&t).await }).await?;
+    let direct = all
+        .iter()
+        .find(|c| c.kind == "direct" && c.members.iter().any(|m| m.id != session.user_id && m.username == *name));
+    if let Some(c) = direct.or_else(|| all.iter().find(|c| c.title.as_deref() == Some(target))) {
+        return Ok(c.clone());
+    }
+    if !create {
+        return Err(ClientError::NotFound(format!("conversation {target:?}")));
+    }
+    let user = session.call(|api, t| async move { api.user_by_name(&t, name).await }).await?;
+    session.call(|api, t| async move { api.create_conversation(&t, &[user.id], None).await }).await
+}
+
+fn print_conversation(ctx: &Ctx, me: Uuid, c: &Conversation) {
+    ctx.emit(serde_json::to_value(c).unwrap_or_default(), || {
+        let unread = c.unread_count.filter(|n| *n > 0).map(|n| format!("  ({n} unread)")).unwrap_or_default();
+        format!("{}  {:<6}  {}{unread}", c.id, c.kind, c.label(me))
+    });
+}
+
+pub async fn conversations(ctx: &Ctx, action: ConvAction) -> Result<()> {
+    let session = ctx.session()?;
+    match action {
+        ConvAction::List => {
+            let all = session.call(|api, t| async move { api.conversations(&t).await }).await?;
+            if all.is_empty() && !ctx.json {
+                println!("No conversations yet. Start one with `courier-cli send USERNAME TEXT`.");
+            }
+            for c in &all {
+                print_conversation(ctx, session.user_id, c);
+            }
+        }
+        ConvAction::New { usernames, title } => {
+            let mut ids = Vec::new();
+            for name in &usernames {
+                ids.push(session.call(|api, t| async move { api.user_by_name(&t, name).await }).await?.id);
+            }
+            let (ids, title) = (&ids, title.as_deref());
+            let c = session.call(|api, t| async move { api.create_conversation(&t, ids, title).await }).await?;
+            print_conversation(ctx, session.user_id, &c);
+        }
+        ConvAction::Add { conversation, username } => {
+            let conv = resolve(&session, &conversation, false).await?;
+            let username = &username;
+            let user = session.call(|api, t| async move { api.user_by_name(&t, username).await }).await?;
+            let c = session.call(|api, t| async move { api.add_member(&t, conv.id, user.id).await }).await?;
+            print_conversation(ctx, session.user_id, &c);
+        }
+        ConvAction::Leave { conversation } => {
+            let conv = resolve(&session, &conversation, false).await?;
+            let me = session.user_id;
+            session.call(|api, t| async move { api.remove_member(&t, conv.id, me).await }).await?;
+            ctx.emit(json!({"left": conv.id}), || format!("Left {}.", conv.label(me)));
+        }
+    }
+    Ok(())
+}
+
+pub async fn send(ctx: &Ctx, to: &str, text: Option<String>) -> Result<()> {
+    let text = match text.filter(|t| t != "-") {
+        Some(t) => t,
+        None => {
+            let mut buf = String::new();
+            std::io::stdin()
+                .take(MAX_TEXT as u64 + 1)
+                .read_to_string(&mut buf)
+                .map_err(|e| ClientError::Usage(format!("reading stdin: {e}")))?;
+            buf.strip_suffix('\n').map(str::to_owned).unwrap_or(buf)
+        }
+    };
+    if text.is_empty() || text.len() > MAX_TEXT {
+        return Err(ClientError::Usage(format!("a message is 1 to {MAX_TEXT} bytes of text")));
+    }
+    let session = ctx.session()?;
+    let conv = resolve(&session, to, true).await?;
+    let mut pins = ctx.pins(&session)?;
+    // Check keys before asking for the password: a changed key refuses at once.
+    messaging::member_keys(&session, &mut pins, session.user_id, &conv).await?;
+    let me = ctx.me(&session).await?;
+    let posted = messaging::send(&session, &mut pins, &me, &conv, TEXT_PLAIN, text.as_bytes()).await?;
+    ctx.emit(
+        json!({"conversation_id": conv.id, "message_id": posted.message_id, "position": posted.position, "server_ts": posted.server_ts}),
+        || format!("sent to {} ({})", conv.label(session.user_id), posted.message_id),
+    );
+    Ok(())
+}
+
+/// One message line: `[time] #pos sender: text`, or the JSON object.
+pub fn print_message(ctx: &Ctx, label: &str, m: &Shown) {
+    ctx.emit(json!({"event": "message", "conversation": label, "message": m}), || {
+        let time = chrono::DateTime::from_timestamp_millis(m.server_ts)
+            .map(|d| d.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        let body = match &m.content {
+            Content::Verified { text, .. } => text.clone(),
+            Content::Unverified { reason } => format!("!! COULD NOT VERIFY this message ({reason})"),
+            Content::Deleted => "(deleted)".into(),
+        };
+        format!("[{time}] ({label} #{}) {}: {body}", m.position, m.sender)
+    });
+}
+
+pub async fn history(ctx: &Ctx, target: &str, limit: u32, before: Option<i64>) -> Result<()> {
+    let session = ctx.session()?;
+    let conv = resolve(&session, target, false).await?;
+    let limit = limit.clamp(1, 200);
+    let items = session.call(|api, t| async move { api.history(&t, conv.id, before, limit).await }).await?;
+    let me = ctx.me(&session).await?;
+    let mut pins = ctx.pins(&session)?;
+    let label = conv.label(session.user_id);
+    for item in &items {
+        let shown = messaging::open(&session, &mut pins, &me, item).await;
+        print_message(ctx, &label, &shown);
+    }
+    if items.is_empty() && !ctx.json {
+        println!("(no messages)");
+    }
+    Ok(())
+}
+
+pub async fn receipts(ctx: &Ctx, target: &str, status: &str, up_to: Option<Uuid>) -> Result<()> {
+    let session = ctx.session()?;
+    let conv = resolve(&session, target, false).await?;
+    let up_to = match up_to {
+        Some(id) => id,
+        None => {
+            let last = session.call(|api, t| async move { api.history(&t, conv.id, None, 1).await }).await?;
+            last.last()
+                .map(|m| m.message_id)
+                .ok_or_else(|| ClientError::NotFound("no message to acknowledge".into()))?
+        }
+    };
+    session.call(|api, t| async move { api.receipt(&t, conv.id, status, up_to).await }).await?;
+    ctx.emit(json!({"conversation_id": conv.id, "status": status, "up_to": up_to}), || {
+        format!("{} marked {status} up to {up_to}", conv.label(session.user_id))
+    });
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! `courier-cli` against the real server: the binary is run as a user would run it, with its
+//! own config folder per person, over TLS (`--insecure`: the test certificate is self-signed).
+
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+#[path = "cli/harness.rs"]
+mod harness;
+
+use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
+
+use courier::crypto::{self, Header};
+use harness::*;
+use helpers::*;
+use serde_json::{json, Value};
+use uuid::Uuid;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_cli_users_chat_both_ways_and_listen_resumes_without_loss_or_duplicates() {
+    let app = spawn_app().await;
+    let (alice, bob) = (Person::new(&app, "alice"), Person::new(&app, "bob"));
+    let (an, bn) = (unique_name("alice"), unique_name("bob"));
+    let ((alice_id, _), (bob_id, _)) = tokio::join!(alice.register(&an), bob.register(&bn));
+
+    let (mut at_alice, mut at_bob) = (alice.listen(&[]), bob.listen(&[]));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent = alice.ok(&["send", &bn, "Hello Bob, from the CLI"]).await;
+    let got = at_bob.message().await;
+    assert_eq!((got["status"].as_str(), got["text"].as_str()), (Some("verified"), Some("Hello Bob, from the CLI")));
+    assert_eq!(got["sender_id"], json!(alice_id));
+    assert_eq!(got["message_id"], sent["message_id"]);
+    assert_eq!(at_alice.message().await["text"], "Hello Bob, from the CLI", "the sender's own devices get it too");
+
+    let reply = bob
+        .command(&["--json", "send", &an], &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reply = reply;
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = reply.stdin.take().unwrap();
+        stdin.write_all("Hi Alice! (from stdin) ünïcødé\n".as_bytes()).await.unwrap();
+    }
+    assert!(reply.wait().await.unwrap().success());
+    let got = at_alice.message().await;
+    assert_eq!(
+        (got["status"].as_str(), got["text"].as_str()),
+        (Some("verified"), Some("Hi Alice! (from stdin) ünïcødé"))
+    );
+    assert_eq!(got["sender_id"], json!(bob_id));
+    assert_eq!(at_bob.message().await["text"], "Hi Alice! (from stdin) ünïcødé");
+
+    // Bob's listener dies; messages keep coming; a new run picks up exactly the missed ones.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    at_bob.child.kill().await.unwrap();
+    let missed: Vec<String> = (1..=3).map(|i| format!("missed while offline {i}")).collect();
+    for m in &missed {
+        alice.ok(&["send", &bn, m]).await;
+    }
+    let again = bob.listen(&["--count", "3"]).rest().await;
+    assert_eq!(texts(&again), missed, "resumed with exactly the missed messages, in order");
+    alice.ok(&["send", &bn, "one more"]).await;
+    let last = bob.listen(&["--count", "1"]).rest().await;
+    assert_eq!(texts(&last), ["one more"], "and again from where the last run stopped");
+
+    // History agrees: every message once, all verified.
+    let history = bob.history(&an).await;
+    let mut expected = vec!["Hello Bob, from the CLI".to_owned(), "Hi Alice! (from stdin) ünïcødé".to_owned()];
+    expected.extend(missed);
+    expected.push("one more".into());
+    assert_eq!(texts(&history), expected);
+    assert!(history.iter().all(|m| m["status"] == "verified"));
+    at_alice.child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn listen_outlives_short_access_tokens_while_other_commands_share_the_session() {
+    // Tokens live 4 s: the listener must renew and reconnect several times, and `send` runs
+    // from the same config folder meanwhile; one refresh token spent twice would revoke it all.
+    let app = spawn_app_with(|s| s.access_token_ttl = Duration::from_secs(4)).await;
+    let (alice, bob) = (Person::new(&app, "alice"), Person::new(&app, "bob"));
+    let (an, bn) = (unique_name("alice"), unique_name("bob"));
+    tokio::join!(alice.register(&an), bob.register(&bn));
+    alice.ok(&["send", &bn, "first"]).await;
+    let listening = bob.listen(&["--count", "6"]);
+    let mut expected = vec!["first".to_owned()];
+    for i in 1..=5 {
+        tokio::time::sleep(Duration::from_millis(1800)).await;
+        let (who, text) = if i % 2 == 0 { (&bob, &an) } else { (&alice, &bn) };
+        let msg = format!("message {i}");
+        who.ok(&["send", text, &msg]).await;
+        expected.push(msg);
+    }
+    let got = listening.rest().await;
+    assert_eq!(texts(&got), expected, "every message once, in order, across token renewals");
+    assert!(got.iter().all(|m| m["status"] == "verified"));
+    bob.ok(&["whoami"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cli_refuses_forged_replayed_and_altered_messages() {
+    let app = spawn_app().await;
+    let (alice, bob) = (Person::new(&app, "alice"), Person::new(&app, "bob"));
+    let (an, bn) = (unique_name("alice"), unique_name("bob"));
+    let ((_alice_id, _), (bob_id, _)) = tokio::join!(alice.register(&an), bob.register(&bn));
+
+    // Mallory is a member who talks to bob through the API directly.
+    let mut mallory = TestUser::real("mallory");
+    let mallory_id = app.register(&mut mallory).await;
+    let ms = app.login(&mallory).await;
+    let created: Value = app
+        .post_auth("/api/conversations", &ms.access_token, &json!({"member_ids": [bob_id]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let conv: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let bob_keys: Value = app.get_auth(&format!("/api/users/{bob_id}"), &ms.access_token).await.json().await.unwrap();
+    let bob_enc = crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
+    let members = [(mallory_id, mallory.material.account.enc_public_spki().to_vec()), (bob_id, bob_enc)];
+    let post = |text: &str, signer: &courier::crypto::UnlockedAccount| {
+        let header = Header::new(conv, Uuid::new_v4(), mallory_id, [bob_id], "text/plain", 1).unwrap();
+        (header.message_id(), crypto::seal(&header, text.as_bytes(), signer, &members).unwrap())
+    };
+    let eve = TestUser::cheap("eve"); // other keys than mallory's
+    let envelopes = [
+        post("genuine", &mallory.material.account),
+        post("signed by someone else", &eve.material.account),
+        post("ciphertext flipped", &mallory.material.account),
+        post("signature flipped", &mallory.material.account),
+    ];
+    for (_, env) in &envelopes {
+        let res = app
+            .post_auth(&format!("/api/conversations/{conv}/messages"), &ms.access_token, &json!({"envelope": env}))
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    // The server (or whoever holds its database) alters stored bytes.
+    let (ct, sig) = (envelopes[2].0, envelopes[3].0);
+    sql(
+        &app,
+        format!(
+            "UPDATE messages SET ciphertext = set_byte(ciphertext, 3, get_byte(ciphertext, 3) # 1) WHERE id = '{ct}'"
+        ),
+    )
+    .await;
+    sql(
+        &app,
+        format!(
+            "UPDATE messages SET signature = set_byte(signature, 10, get_byte(signature, 10) # 128) WHERE id = '{sig}'"
+        ),
+    )
+    .await;
+
+    let seen = bob.history(&mallory.username).await;
+    let status: Vec<(&str, &str)> =
+        seen.iter().map(|m| (m["status"].as_str().unwrap(), m["reason"].as_str().unwrap_or(""))).collect();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[0]["text"], "genuine");
+    assert_eq!(status[0].0, "verified");
+    for (i, m) in seen.iter().enumerate().skip(1) {
+        assert_eq!(m["status"], "unverified", "message {i} must not verify: {m}");
+        assert!(m.get("text").is_none(), "no text for an unverified message");
+        assert!(m["reason"].as_str().unwrap().contains("signature"), "{m}");
+    }
+
+    // A genuine message from alice, replayed by the server into another conversation.
+    alice.ok(&["send", &bn, "meant for the direct chat"]).await;
+    let group = alice.ok(&["conversations", "new", &bn, "--title", "replay target"]).await;
+    let original: Uuid = bob.history(&an).await[0]["message_id"].as_str().unwrap().parse().unwrap();
+    sql(
+        &app,
+        format!(
+            "UPDATE messages SET conversation_id = '{}', position = 1000 WHERE id = '{original}'",
+            group["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let replayed = bob.history("replay target").await;
+    assert_eq!(replayed.len(), 1);
+    assert_eq!(replayed[0]["status"], "unverified");
+    assert!(replayed[0]["reason"].as_str().unwrap().contains("another conversation"), "{}", replayed[0]);
+
+    // The server substitutes bob's keys (here: mallory's, valid and self-signed).
+    let mk = &mallory.material.request.keys;
+    let hex = |b64: &str| {
+        format!(
+            "'\\x{}'",
+            crypto::b64::decode("k", b64).unwrap().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    sql(
+        &app,
+        format!(
+            "UPDATE users SET enc_public = {}, sig_public = {}, key_signature = {} WHERE id = '{bob_id}'",
+            hex(&mk.enc_public),
+            hex(&mk.sig_public),
+            hex(&mk.key_signature)
+        ),
+    )
+    .await;
+    let refused = alice.run(&["send", &bn, "must not go to a substituted key"]).await;
+    assert_eq!(refused.code, 5, "changed key → exit 5; stderr: {}", refused.stderr);
+    assert!(refused.stderr.contains("CHANGED"), "{}", refused.stderr);
+    let lookup = alice.ok(&["lookup", &bn]).await;
+    assert!(lookup["key_state"].as_str().unwrap().starts_with("CHANGED"));
+    assert_eq!(alice.run(&["send", &bn, "still refused"]).await.code, 5, "refused until verified");
+    let verified = alice.ok(&["verify", &bn, "--yes"]).await;
+    assert_eq!(verified["key_changed"], true);
+    alice.ok(&["send", &bn, "sent after verify"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_short_simulation_loses_and_duplicates_nothing() {
+    let app = spawn_app().await;
+    let sim = Person::new(&app, "sim");
+    let report = sim.ok(&["simulate", "--clients", "4", "--rate", "20", "--duration", "2s", "--grace", "10s"]).await;
+    assert_eq!(report["sent"], 40, "{report}");
+    assert_eq!(report["send_errors"], 0, "{report}");
+    assert_eq!(report["delivered"], 40, "{report}");
+    assert_eq!(report["lost"], 0, "{report}");
+    assert_eq!(report["duplicated"], 0, "{report}");
+    assert_eq!(report["unverified"], 0, "{report}");
+    assert!(report["latency"]["p99_ms"].as_f64().unwrap() > 0.0, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn errors_are_clear_and_secrets_stay_off_disk() {
+    let app = spawn_app().await;
+    let alice = Person::new(&app, "alice");
+    let an = unique_name("alice");
+    alice.register(&an).await;
+
+    let mode = std::fs::metadata(alice.dir.join("session.json")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the refresh token file is private");
+    for entry in std::fs::read_dir(&alice.dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(&alice.password), "the password is never stored");
+    }
+
+    let wrong = alice.run_env(&["login", &an], &[("COURIER_PASSWORD", "not the password")]).await;
+    assert_eq!((wrong.code, wrong.stderr.contains("wrong username or password")), (3, true), "{}", wrong.stderr);
+
+    let mut away = Person::new(&app, "away");
+    away.server = "https://127.0.0.1:1".into();
+    let unreachable = away.run(&["login", &an]).await;
+    assert_eq!(unreachable.code, 6, "{}", unreachable.stderr);
+    assert!(unreachable.stderr.contains("cannot reach the server"), "{}", unreachable.stderr);
+
+    // A second device revokes the first one's session.
+    let other = Person {
+        dir: alice.dir.with_extension("second"),
+        server: alice.server.clone(),
+        password: alice.password.clone(),
+    };
+    other.ok(&["login", &an]).await;
+    let first = alice.ok(&["whoami"]).await["session_id"].as_str().unwrap().to_owned();
+    let sessions = other.ok(&["sessions"]).await;
+    assert_eq!(sessions["sessions"].as_array().unwrap().len(), 2);
+    other.ok(&["sessions", "revoke", &first]).await;
+    let revoked = alice.run(&["whoami"]).await;
+    assert_eq!(revoked.code, 4, "{}", revoked.stderr);
+    assert!(revoked.stderr.contains("session revoked"), "{}", revoked.stderr);
+
+    other.ok(&["logout"]).await;
+    let out = other.run(&["whoami"]).await;
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("not logged in"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn password_change_and_recovery_keep_the_history_readable() {
+    let app = spawn_app().await;
+    let (alice, mut bob) = (Person::new(&app, "alice"), Person::new(&app, "bob"));
+    let (an, bn) = (unique_name("alice"), unique_name("bob"));
+    let ((_, _), (_, registered)) = tokio::join!(alice.register(&an), bob.register(&bn));
+    let recovery = registered["recovery_key"].as_str().unwrap().to_owned();
+    alice.ok(&["send", &bn, "before any change"]).await;
+
+    let second = format!("{} v2", bob.password);
+    let wrong = bob.run_env(&["password"], &[("COURIER_PASSWORD", "not it"), ("COURIER_NEW_PASSWORD", &second)]).await;
+    assert_eq!(wrong.code, 3, "a wrong current password is refused locally: {}", wrong.stderr);
+    assert!(wrong.stderr.contains("wrong password"), "{}", wrong.stderr);
+    let changed = bob.run_env(&["--json", "password"], &[("COURIER_NEW_PASSWORD", &second)]).await;
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    assert_eq!(bob.run(&["login", &bn]).await.code, 3, "the old password no longer works");
+    bob.password = second;
+    assert_eq!(bob.history(&an).await[0]["text"], "before any change");
+
+    let third = "a brand new password after recovery".to_owned();
+    let recovered = bob
+        .run_env(&["--json", "recover", &bn], &[("COURIER_RECOVERY_KEY", &recovery), ("COURIER_NEW_PASSWORD", &third)])
+        .await;
+    assert_eq!(recovered.code, 0, "{}", recovered.stderr);
+    assert_eq!(bob.run(&["whoami"]).await.code, 4, "recovery ends every session");
+    bob.password = third;
+    bob.ok(&["login", &bn]).await;
+    assert_eq!(bob.history(&an).await[0]["text"], "before any change", "history survives recovery");
+
+    bob.ok(&["delete-account", "--yes"]).await;
+    assert_eq!(bob.run(&["login", &bn]).await.code, 3, "a deleted account cannot log in");
+}

@@ -1,0 +1,166 @@
+//! The harness of the CLI tests: a person at a terminal (a config folder and a password)
+//! running the real `courier-cli` binary, and a background `listen --json`.
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use diesel::{pg::PgConnection, Connection, RunQueryDsl};
+use serde_json::Value;
+use tokio::{
+    io::{AsyncBufReadExt, BufReader, Lines},
+    process::{Child, ChildStdout, Command},
+};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, PASSWORD};
+
+pub const CLI: &str = env!("CARGO_BIN_EXE_courier-cli");
+
+/// One person at a terminal: a config folder and a password.
+pub struct Person {
+    pub dir: PathBuf,
+    pub server: String,
+    pub password: String,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+impl Person {
+    pub fn new(app: &TestApp, name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("courier-cli-test-{name}-{}", Uuid::new_v4().simple()));
+        Person { dir, server: app.address.clone(), password: format!("{PASSWORD} {name}") }
+    }
+
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(CLI);
+        cmd.args(["--server", &self.server, "--insecure", "--config-dir"])
+            .arg(&self.dir)
+            .args(args)
+            .env("COURIER_PASSWORD", &self.password)
+            .env_remove("COURIER_CA_CERT")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub async fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = tokio::time::timeout(Duration::from_secs(120), self.command(args, env).output())
+            .await
+            .unwrap_or_else(|_| panic!("courier-cli {args:?} timed out"))
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[]).await
+    }
+
+    /// Runs with `--json`, asserts success, returns the last JSON line.
+    pub async fn ok(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let run = self.run(&all).await;
+        assert_eq!(run.code, 0, "courier-cli {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
+        run.json().pop().unwrap_or(Value::Null)
+    }
+
+    pub async fn register(&self, name: &str) -> (Uuid, Value) {
+        let out = self.ok(&["register", name]).await;
+        (out["user_id"].as_str().unwrap().parse().unwrap(), out)
+    }
+
+    /// Messages (the `message` objects) of a `history --json`.
+    pub async fn history(&self, conversation: &str) -> Vec<Value> {
+        let run = self.run(&["--json", "history", conversation]).await;
+        assert_eq!(run.code, 0, "history failed: {}", run.stderr);
+        run.json().into_iter().map(|v| v["message"].clone()).collect()
+    }
+
+    /// `listen --json` in the background.
+    pub fn listen(&self, extra: &[&str]) -> Listening {
+        let mut args = vec!["--json", "listen"];
+        args.extend_from_slice(extra);
+        let mut child = self.command(&args, &[]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Listening { child, lines }
+    }
+}
+
+impl Drop for Person {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Listening {
+    pub child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Listening {
+    /// The next `message` event's message object.
+    pub async fn message(&mut self) -> Value {
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(30), self.lines.next_line())
+                .await
+                .expect("a message within 30 s")
+                .unwrap()
+                .expect("listen ended early");
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v["event"] == "message" {
+                return v["message"].clone();
+            }
+        }
+    }
+
+    /// Every message until the process exits by itself (`--count`).
+    pub async fn rest(mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Some(line) =
+            tokio::time::timeout(Duration::from_secs(30), self.lines.next_line()).await.expect("listen exits").unwrap()
+        {
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v["event"] == "message" {
+                out.push(v["message"].clone());
+            }
+        }
+        let status = self.child.wait().await.unwrap();
+        assert!(status.success(), "listen exited with {status}");
+        out
+    }
+}
+
+pub fn texts(messages: &[Value]) -> Vec<String> {
+    messages.iter().map(|m| m["text"].as_str().unwrap_or("<none>").to_owned()).collect()
+}
+
+pub async fn sql(app: &TestApp, statement: String) {
+    let url = app.db_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = PgConnection::establish(&url).unwrap();
+        diesel::sql_query(statement).execute(&mut conn).unwrap()
+    })
+    .await
+    .unwrap();
+}
+
