@@ -9,7 +9,7 @@ use crate::{
     config::Settings,
     db::Pool,
     events::{hub::Hub, Delivery, EventData, Payload},
-    ids::{SessionId, UserId},
+    ids::{MessageId, SessionId, UserId},
     metrics::Metrics,
 };
 
@@ -29,7 +29,7 @@ impl AppState {
     pub fn new(pool: Pool, settings: Arc<Settings>) -> Self {
         let hub = Arc::new(Hub::default());
         let metrics = Arc::new(Metrics::new());
-        let (bus, tasks) = crate::bus::start(&settings, hub.clone(), metrics.clone());
+        let (bus, tasks) = crate::bus::start(&settings, hub.clone(), pool.clone(), metrics.clone());
         AppState {
             tokens: TokenKeys::new(&settings),
             bcrypt: BcryptGate::new(settings.bcrypt_cost, settings.bcrypt_concurrency, settings.bcrypt_queue),
@@ -55,7 +55,18 @@ impl AppState {
             _ => None,
         };
         let targets = deliveries.iter().map(|d| (d.user, d.seq)).collect();
-        self.bus.publish(BusMessage::Deliveries { targets, payload: shared });
+        self.bus.publish(BusMessage::Deliveries { targets, payload: shared, message: None });
+    }
+
+    /// Like [`deliver`](Self::deliver) for a new message: other instances are told which message
+    /// it is, so each loads it once for all its local readers instead of once per stream.
+    pub fn deliver_message(&self, message: MessageId, deliveries: Vec<Delivery>) {
+        if deliveries.is_empty() {
+            return;
+        }
+        self.hub.deliver(&deliveries);
+        let targets = deliveries.iter().map(|d| (d.user, d.seq)).collect();
+        self.bus.publish(BusMessage::Deliveries { targets, payload: None, message: Some(message) });
     }
 
     /// Typing and presence: to whichever streams these users have open, anywhere.

@@ -18,16 +18,19 @@ use tokio::sync::mpsc;
 
 use crate::{
     config::{BusKind, Settings},
-    events::{hub::Hub, EventData},
-    ids::{SessionId, UserId},
+    events::{hub::Hub, Delivery, EventData, Payload},
+    db::{self, Pool},
+    ids::{MessageId, SessionId, UserId},
+    messages::models,
     metrics::Metrics,
 };
 
 /// What instances tell each other.
 #[derive(Clone, Debug)]
 pub enum BusMessage {
-    /// New events in these users' logs; `payload` when it is the same small JSON for all.
-    Deliveries { targets: Vec<(UserId, i64)>, payload: Option<EventData> },
+    /// New events in these users' logs; `payload` when it is the same small JSON for all,
+    /// `message` when they are all this new message (each reader's JSON differs by its key).
+    Deliveries { targets: Vec<(UserId, i64)>, payload: Option<EventData>, message: Option<MessageId> },
     /// Typing or presence for these users' streams.
     Ephemeral { users: Vec<UserId>, data: EventData },
     /// These sessions were revoked: close their streams.
@@ -58,33 +61,69 @@ impl Bus {
     }
 }
 
-/// Applies a message from another instance to this instance's streams.
-fn apply(hub: &Hub, message: BusMessage) {
-    match message {
-        BusMessage::Deliveries { targets, payload } => {
-            let deliveries: Vec<_> = targets
-                .into_iter()
-                .map(|(user, seq)| crate::events::Delivery {
-                    user,
-                    seq,
-                    payload: payload.clone().map(crate::events::Payload::Whole),
-                })
-                .collect();
-            hub.deliver(&deliveries);
+/// What a bus message from another instance acts on: this instance's streams, and the
+/// database for the message events it has to load.
+pub struct Local {
+    pub hub: Arc<Hub>,
+    pool: Pool,
+}
+
+impl Local {
+    /// Applies a message from another instance to this instance's streams.
+    fn apply(&self, message: BusMessage) {
+        match message {
+            BusMessage::Deliveries { targets, payload: None, message: Some(id) } => self.load_message(id, targets),
+            BusMessage::Deliveries { targets, payload, .. } => {
+                let payload = payload.map(Payload::Whole);
+                let deliveries: Vec<_> =
+                    targets.into_iter().map(|(user, seq)| Delivery { user, seq, payload: payload.clone() }).collect();
+                self.hub.deliver(&deliveries);
+            }
+            BusMessage::Ephemeral { users, data } => self.hub.ephemeral(&users, &data),
+            BusMessage::Revoke { sessions } => self.hub.close_sessions(&sessions),
         }
-        BusMessage::Ephemeral { users, data } => hub.ephemeral(&users, &data),
-        BusMessage::Revoke { sessions } => hub.close_sessions(&sessions),
+    }
+
+    /// A new message for some of this instance's streams: one query for all of them (a
+    /// 256-member group spread over three instances would otherwise cost each instance one log
+    /// read per stream). On a database error the streams read their logs themselves.
+    fn load_message(&self, id: MessageId, targets: Vec<(UserId, i64)>) {
+        let targets = self.hub.with_streams(targets);
+        if targets.is_empty() {
+            return;
+        }
+        let (hub, pool) = (self.hub.clone(), self.pool.clone());
+        tokio::spawn(async move {
+            let readers: Vec<UserId> = targets.iter().map(|(u, _)| *u).collect();
+            let loaded = db::run(&pool, move |conn| Ok(models::for_readers(conn, id, &readers)?)).await;
+            let deliveries: Vec<_> = match loaded {
+                Ok(Some((row, keys))) => {
+                    let prefix = row.prefix();
+                    let live = row.ciphertext.is_some();
+                    targets
+                        .into_iter()
+                        .map(|(user, seq)| {
+                            let key = keys.iter().find(|(u, _)| *u == user).map(|(_, k)| k.as_slice());
+                            Delivery { user, seq, payload: Some(models::MessageRow::for_reader(prefix.clone(), live, key)) }
+                        })
+                        .collect()
+                }
+                _ => targets.into_iter().map(|(user, seq)| Delivery { user, seq, payload: None }).collect(),
+            };
+            hub.deliver(&deliveries);
+        });
     }
 }
 
 /// Starts the configured bus; returns it with the handles of its background tasks.
-pub fn start(settings: &Settings, hub: Arc<Hub>, metrics: Arc<Metrics>) -> (Arc<Bus>, Vec<tokio::task::JoinHandle<()>>) {
+pub fn start(settings: &Settings, hub: Arc<Hub>, pool: Pool, metrics: Arc<Metrics>) -> (Arc<Bus>, Vec<tokio::task::JoinHandle<()>>) {
+    let local = Arc::new(Local { hub, pool });
     let (tx, rx) = mpsc::unbounded_channel();
     let connected = Arc::new(AtomicBool::new(false));
     let bus = Arc::new(Bus { publish: tx, connected: connected.clone(), drop_publish: AtomicBool::new(false) });
     let tasks = match &settings.bus {
-        BusKind::Postgres => postgres::start(settings, hub, connected, rx, metrics),
-        BusKind::Redis(url) => redis::start(url, settings.instance_id.clone(), hub, connected, rx, metrics),
+        BusKind::Postgres => postgres::start(settings, local, connected, rx, metrics),
+        BusKind::Redis(url) => redis::start(url, settings.instance_id.clone(), local, connected, rx, metrics),
     };
     (bus, tasks)
 }

@@ -16,8 +16,8 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
-use super::{apply, wire, BusMessage};
-use crate::{config::Settings, events::hub::Hub, metrics::Metrics};
+use super::{wire, BusMessage, Local};
+use crate::{config::Settings, metrics::Metrics};
 
 const CHANNEL: &str = "courier_events";
 
@@ -30,7 +30,7 @@ fn config(settings: &Settings, role: &str) -> anyhow::Result<Config> {
 
 pub fn start(
     settings: &Settings,
-    hub: Arc<Hub>,
+    local: Arc<Local>,
     connected: Arc<AtomicBool>,
     rx: mpsc::UnboundedReceiver<BusMessage>,
     metrics: Arc<Metrics>,
@@ -45,12 +45,12 @@ pub fn start(
     let publish = listen.clone();
     let origin = settings.instance_id.clone();
     vec![
-        tokio::spawn(listener(listen, origin.clone(), hub, connected, metrics)),
+        tokio::spawn(listener(listen, origin.clone(), local, connected, metrics)),
         tokio::spawn(publisher(publish, origin, rx)),
     ]
 }
 
-async fn listener(config: Config, origin: String, hub: Arc<Hub>, connected: Arc<AtomicBool>, metrics: Arc<Metrics>) {
+async fn listener(config: Config, origin: String, local: Arc<Local>, connected: Arc<AtomicBool>, metrics: Arc<Metrics>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         match config.connect(NoTls).await {
@@ -68,14 +68,14 @@ async fn listener(config: Config, origin: String, hub: Arc<Hub>, connected: Arc<
                     backoff = Duration::from_millis(100);
                     tracing::info!("bus: listening");
                     // Anything published while we were away is only in the logs.
-                    hub.catch_up_all();
+                    local.hub.catch_up_all();
                     while let Some(message) = messages.next().await {
                         match message {
                             Ok(AsyncMessage::Notification(n)) => {
                                 if let Some((message, sent_at)) = wire::decode(&origin, n.payload()) {
                                     let lag = chrono::Utc::now().timestamp_millis() - sent_at;
                                     metrics.bus_lag.observe(lag.max(0) as f64 / 1000.0);
-                                    apply(&hub, message);
+                                    local.apply(message);
                                 }
                             }
                             Ok(_) => {}

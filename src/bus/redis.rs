@@ -17,8 +17,8 @@ use futures_util::StreamExt;
 use redis::{aio::MultiplexedConnection, Client};
 use tokio::sync::mpsc;
 
-use super::{apply, wire, BusMessage};
-use crate::{events::hub::Hub, metrics::Metrics};
+use super::{wire, BusMessage, Local};
+use crate::metrics::Metrics;
 
 const CHANNEL: &str = "courier_events";
 /// Messages per pipelined publish: bounds one round trip's size while keeping batches useful.
@@ -27,7 +27,7 @@ const BATCH: usize = 256;
 pub fn start(
     url: &str,
     origin: String,
-    hub: Arc<Hub>,
+    local: Arc<Local>,
     connected: Arc<AtomicBool>,
     rx: mpsc::UnboundedReceiver<BusMessage>,
     metrics: Arc<Metrics>,
@@ -40,12 +40,12 @@ pub fn start(
         }
     };
     vec![
-        tokio::spawn(subscriber(client.clone(), origin.clone(), hub, connected, metrics)),
+        tokio::spawn(subscriber(client.clone(), origin.clone(), local, connected, metrics)),
         tokio::spawn(publisher(client, origin, rx)),
     ]
 }
 
-async fn subscriber(client: Client, origin: String, hub: Arc<Hub>, connected: Arc<AtomicBool>, metrics: Arc<Metrics>) {
+async fn subscriber(client: Client, origin: String, local: Arc<Local>, connected: Arc<AtomicBool>, metrics: Arc<Metrics>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let subscribed = async {
@@ -60,7 +60,7 @@ async fn subscriber(client: Client, origin: String, hub: Arc<Hub>, connected: Ar
                 backoff = Duration::from_millis(100);
                 tracing::info!("bus: subscribed to Redis");
                 // Anything published while we were away is only in the logs.
-                hub.catch_up_all();
+                local.hub.catch_up_all();
                 let mut messages = pubsub.on_message();
                 // The stream ends when the connection drops.
                 while let Some(msg) = messages.next().await {
@@ -68,7 +68,7 @@ async fn subscriber(client: Client, origin: String, hub: Arc<Hub>, connected: Ar
                     if let Some((message, sent_at)) = wire::decode(&origin, &text) {
                         let lag = chrono::Utc::now().timestamp_millis() - sent_at;
                         metrics.bus_lag.observe(lag.max(0) as f64 / 1000.0);
-                        apply(&hub, message);
+                        local.apply(message);
                     }
                 }
                 connected.store(false, Ordering::Release);

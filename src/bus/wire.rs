@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::BusMessage;
 use crate::{
     events::EventData,
-    ids::{SessionId, UserId},
+    ids::{MessageId, SessionId, UserId},
 };
 
 #[derive(Serialize, Deserialize)]
@@ -22,6 +22,9 @@ struct Wire {
     e: Vec<Uuid>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     r: Vec<Uuid>,
+    /// The new message that `d` are the events of (loaded once by each instance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     k: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,17 +41,19 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
         d: vec![],
         e: vec![],
         r: vec![],
+        m: None,
         k: k.map(|d| d.kind.to_owned()),
         j: k.map(|d| d.json.to_string()),
     };
     let mut out = Vec::new();
     match message {
-        BusMessage::Deliveries { targets, payload } => {
+        BusMessage::Deliveries { targets, payload, message } => {
             // Include the payload only while it keeps the chunk small; otherwise streams read the log.
             let payload = payload.as_ref().filter(|p| p.json.len() < 2_000);
             for chunk in targets.chunks(100) {
                 let mut w = base(payload);
                 w.d = chunk.iter().map(|(u, s)| (u.0, *s)).collect();
+                w.m = message.map(|m| m.0);
                 out.push(serde_json::to_string(&w).expect("wire encodes"));
             }
         }
@@ -83,7 +88,11 @@ pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
         _ => None,
     };
     let message = if !w.d.is_empty() {
-        BusMessage::Deliveries { targets: w.d.into_iter().map(|(u, s)| (UserId(u), s)).collect(), payload: data }
+        BusMessage::Deliveries {
+            targets: w.d.into_iter().map(|(u, s)| (UserId(u), s)).collect(),
+            payload: data,
+            message: w.m.map(MessageId),
+        }
     } else if !w.e.is_empty() {
         BusMessage::Ephemeral { users: w.e.into_iter().map(UserId).collect(), data: data? }
     } else if !w.r.is_empty() {

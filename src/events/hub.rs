@@ -107,6 +107,13 @@ impl Hub {
         }
     }
 
+    /// The targets that have a stream on this instance.
+    pub fn with_streams(&self, mut targets: Vec<(UserId, i64)>) -> Vec<(UserId, i64)> {
+        let streams = self.streams.lock().expect("hub lock");
+        targets.retain(|(user, _)| streams.contains_key(user));
+        targets
+    }
+
     pub fn ephemeral(&self, users: &[UserId], data: &EventData) {
         self.each_stream_of(users.iter().copied(), |h| h.wake(Wake::Ephemeral(data.clone())));
     }

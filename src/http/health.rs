@@ -1,5 +1,6 @@
 //! Liveness and readiness. `/healthz` touches nothing (it must stay fast under a login flood);
-//! `/readyz` checks the database (and, once there is one, the bus).
+//! `/readyz` checks the database and the bus. (A draining instance has closed its listener, so
+//! a load balancer sees it as down at once.)
 
 use actix_web::{get, web, HttpResponse};
 use diesel::{sql_query, RunQueryDsl};

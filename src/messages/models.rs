@@ -82,6 +82,19 @@ pub fn find_visible(conn: &mut PgConnection, conversation: ConversationId, id: M
         .optional()
 }
 
+/// A message with the wrapped keys of `readers` (those who hold one): what another instance
+/// needs to hand a new message to all its local streams with one round trip, not one per stream.
+pub fn for_readers(conn: &mut PgConnection, id: MessageId, readers: &[UserId]) -> QueryResult<Option<(MessageRow, Vec<(UserId, Vec<u8>)>)>> {
+    let Some(row) = find(conn, id)? else { return Ok(None) };
+    let ids: Vec<Uuid> = readers.iter().map(|u| u.0).collect();
+    let keys: Vec<(Uuid, Vec<u8>)> = message_keys::table
+        .filter(message_keys::message_id.eq(id.0))
+        .filter(message_keys::user_id.eq_any(ids))
+        .select((message_keys::user_id, message_keys::wrapped_key))
+        .load(conn)?;
+    Ok(Some((row, keys.into_iter().map(|(u, k)| (UserId(u), k)).collect())))
+}
+
 /// The sender's own event seq for a message (the answer to a repeated post).
 pub fn sender_seq(conn: &mut PgConnection, sender: UserId, id: MessageId) -> QueryResult<Option<i64>> {
     events::table

@@ -128,6 +128,13 @@ async fn a_stream_on_one_instance_gets_what_is_sent_through_another_and_moves_be
     created(a.post_envelope(&sender, cid, &fake(cid, first, sender.user_id, &members, 32)).await).await;
     let ev = on_b.expect("message", WAIT).await;
     assert_eq!(ev.data["message_id"], first.to_string());
+    // B loaded the message itself (the bus names it, it does not carry it): what crossed is
+    // exactly what a replay gives, the reader's own wrapped key included.
+    let mut replay = sse::open(&a.client, &a.address, &reader.access_token, None).await.unwrap();
+    let replayed = replay.expect("message", WAIT).await;
+    assert_eq!((replayed.id, &replayed.data), (ev.id, &ev.data));
+    assert!(ev.data["wrapped_key"].is_string());
+    replay.close();
     let resume_at = on_b.last_id;
     on_b.close();
 

@@ -64,8 +64,9 @@ pub async fn post_message(
     if envelope.sender_id != user.user_id {
         return Err(AppError::Forbidden("header.sender_id must be the signed-in user"));
     }
+    let message = envelope.message_id;
     let (posted, deliveries) = db::transaction(&state.pool, move |conn| store(conn, user.user_id, envelope)).await?;
-    state.deliver(deliveries);
+    state.deliver_message(message, deliveries);
     state.metrics.messages_accepted.inc();
     state.metrics.send_latency.observe(started.elapsed().as_secs_f64());
     Ok(HttpResponse::Created().json(posted))
