@@ -63,4 +63,20 @@ if grep -q '"e2e:cli"' frontend/package.json; then
   (cd frontend && npm run e2e:cli --silent)
 fi
 kill $SERVER_PID 2>/dev/null || true
+
+# Optional soak, not part of CI: COURIER_SOAK_SECS=600 [COURIER_SOAK_BUS=redis] scripts/test.sh
+# runs the CLI's simulator through nginx and 3 instances and fails on any lost, duplicated or
+# unverifiable message.
+if [ -n "${COURIER_SOAK_SECS:-}" ]; then
+  log "soak: ${COURIER_SOAK_SECS} s of simulated traffic through nginx + 3 instances (bus ${COURIER_SOAK_BUS:-postgres})"
+  trap 'scripts/cluster.sh stop >/dev/null 2>&1 || true' EXIT
+  CLUSTER_BUS="${COURIER_SOAK_BUS:-postgres}" COURIER_BIN="$ROOT/target/debug/courier" scripts/cluster.sh start 3
+  report=$(./target/debug/courier-cli --json --server https://localhost:9443 --ca-cert "$DATA/cluster/tls/cert.pem" \
+    --config-dir "$DATA/soak" simulate --clients "${COURIER_SOAK_CLIENTS:-40}" --rate "${COURIER_SOAK_RATE:-100}" \
+    --duration "${COURIER_SOAK_SECS}s")
+  echo "$report"
+  node -e 'const r = JSON.parse(process.argv[1]);
+    if (!(r.sent > 0) || r.lost || r.duplicated || r.unverified) { console.error("soak failed"); process.exit(1); }' "$report"
+  scripts/cluster.sh stop
+fi
 log "all tests passed"

@@ -9,7 +9,7 @@ use actix_web::{
 };
 use serde::Serialize;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum AppError {
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
@@ -31,6 +31,21 @@ pub enum AppError {
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+/// What the logs get (tracing-actix-web records a failed request's error with `Debug`): the
+/// variant and the cause chain on one line. Never a backtrace: with `RUST_BACKTRACE` set,
+/// anyhow's `Debug` resolves one per error, which under a burst of 503s cost more CPU than the
+/// requests themselves, and it spreads one error over dozens of log lines.
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Unavailable(cause) => write!(f, "Unavailable({cause:#})"),
+            AppError::Internal(cause) => write!(f, "Internal({cause:#})"),
+            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => write!(f, "{code}: {self}"),
+            other => write!(f, "{other}"),
+        }
+    }
 }
 
 /// The JSON body of every error.

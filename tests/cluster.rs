@@ -27,6 +27,8 @@ async fn three(redis: Option<&Redis>) -> Cluster {
 
 async fn streams_spread_over_instances_receive_everything(redis: Option<&Redis>) {
     let cluster = three(redis).await;
+    let metrics = client().get(format!("{}/metrics", cluster.url)).send().await.unwrap();
+    assert_eq!(metrics.status(), 404, "nginx does not expose /metrics");
     let crowd = Crowd::gather(&cluster, 9).await;
     let spread = crowd.wait_spread(&cluster).await;
     assert!(spread.iter().all(|n| *n > 0), "streams not spread over every instance: {spread:?}");

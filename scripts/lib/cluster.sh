@@ -85,14 +85,14 @@ render_nginx() {
   mkdir -p "$CLUSTER/nginx/tmp"/{body,proxy,fastcgi,uwsgi,scgi}
   chmod -R 1777 "$CLUSTER/nginx/tmp"
   UPS="$ups" PREFIX="$CLUSTER/nginx" LISTEN="127.0.0.1:$CLUSTER_PORT" CERT="$CLUSTER/tls/cert.pem" KEY="$CLUSTER/tls/key.pem" \
-    python3 - "$ROOT/deploy/nginx.conf.template" "$CLUSTER/nginx.conf" <<'PY'
-import os, sys
-text = open(sys.argv[1]).read()
-for k, v in {"@UPSTREAMS@": os.environ["UPS"].rstrip("\n"), "@PREFIX@": os.environ["PREFIX"], "@LISTEN@": os.environ["LISTEN"],
-             "@CERT@": os.environ["CERT"], "@KEY@": os.environ["KEY"], "@DAEMON@": "on"}.items():
-    text = text.replace(k, v)
-open(sys.argv[2], "w").write(text)
-PY
+    node -e '
+      const fs = require("fs"), env = process.env;
+      let text = fs.readFileSync(process.argv[1], "utf8");
+      const vars = { "@UPSTREAMS@": env.UPS.replace(/\n$/, ""), "@PREFIX@": env.PREFIX, "@LISTEN@": env.LISTEN,
+                     "@CERT@": env.CERT, "@KEY@": env.KEY, "@DAEMON@": "on" };
+      for (const [k, v] of Object.entries(vars)) text = text.split(k).join(v);
+      fs.writeFileSync(process.argv[2], text);
+    ' "$ROOT/deploy/nginx.conf.template" "$CLUSTER/nginx.conf"
 }
 
 start_nginx() {

@@ -8,4 +8,4 @@ pub mod routes;
 pub mod throttle;
 pub mod tokens;
 
-pub use extractor::AuthUser;
+pub use extractor::{AuthUser, SessionToCheck};

@@ -5,25 +5,11 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
-    db::schema::{events, message_keys, messages},
+    db::schema::{message_keys, messages},
     events::payload::message_prefix,
     events::Payload,
     ids::{ConversationId, MessageId, UserId},
 };
-
-#[derive(Insertable)]
-#[diesel(table_name = messages)]
-pub struct NewMessage<'a> {
-    pub id: Uuid,
-    pub conversation_id: Uuid,
-    pub position: i64,
-    pub sender_id: Uuid,
-    pub header: &'a str,
-    pub iv: &'a [u8],
-    pub ciphertext: Option<&'a [u8]>,
-    pub signature: &'a [u8],
-    pub sent_at: i64,
-}
 
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = messages)]
@@ -93,17 +79,6 @@ pub fn for_readers(conn: &mut PgConnection, id: MessageId, readers: &[UserId]) -
         .select((message_keys::user_id, message_keys::wrapped_key))
         .load(conn)?;
     Ok(Some((row, keys.into_iter().map(|(u, k)| (UserId(u), k)).collect())))
-}
-
-/// The sender's own event seq for a message (the answer to a repeated post).
-pub fn sender_seq(conn: &mut PgConnection, sender: UserId, id: MessageId) -> QueryResult<Option<i64>> {
-    events::table
-        .filter(events::user_id.eq(sender.0))
-        .filter(events::message_id.eq(id.0))
-        .filter(events::kind.eq("message"))
-        .select(events::seq)
-        .first(conn)
-        .optional()
 }
 
 /// Filters of a history page.

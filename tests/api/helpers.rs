@@ -188,6 +188,13 @@ pub async fn spawn_on(settings: Settings) -> TestApp {
     let port = app.port();
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
+    // Ready means ready: the bus listener connects in the background, and until it has, the
+    // instance answers /readyz with 503 and other instances' wake-ups would pass it by.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !state.bus_ready() {
+        assert!(std::time::Instant::now() < deadline, "the bus did not connect within 15 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     TestApp {
         address: format!("https://127.0.0.1:{port}"),
         db_url: settings.database_url.expose().to_owned(),

@@ -3,7 +3,7 @@ use jsonwebtoken::{encode, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::*;
+use crate::{chat::*, helpers::*};
 
 pub fn random_key() -> String {
     STANDARD.encode(rand::random::<[u8; 32]>())
@@ -72,4 +72,19 @@ async fn a_token_for_a_revoked_session_is_refused_even_before_it_expires() {
     app.post_auth("/api/auth/logout", &s.access_token, &json!({})).await;
     let res = app.get_auth("/api/sessions", &s.access_token).await;
     assert_error(res, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn a_revoked_session_cannot_post_and_nothing_is_stored() {
+    // Posting checks the session inside its one statement (not in the extractor): same rule.
+    let app = spawn_app().await;
+    let (_a, s) = app.signed_in("olga").await;
+    let (_b, other) = app.signed_in("oleg").await;
+    let cid = id_of(&app.conversation(&s, &[other.user_id], None).await);
+    app.post_auth("/api/auth/logout", &s.access_token, &json!({})).await;
+    let envelope = fake(cid, uuid::Uuid::new_v4(), s.user_id, &[s.user_id, other.user_id], 32);
+    let res = app.post_envelope(&s, cid, &envelope).await;
+    assert_eq!(assert_error(res, StatusCode::UNAUTHORIZED).await, "unauthenticated");
+    assert_eq!(app.count("SELECT count(*) AS n FROM messages").await, 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM events WHERE kind = 'message'").await, 0);
 }

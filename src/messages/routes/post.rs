@@ -1,23 +1,27 @@
 //! `POST /api/conversations/{id}/messages`: store an envelope and one event per recipient in
-//! one transaction. The same `message_id` again is a no-op that answers as the first time.
+//! one statement (`courier_post_message`, migration 000004), the caller's session check
+//! included. The same `message_id` again is a no-op that answers as the first time.
 
 use std::time::Instant;
 
 use actix_web::{post, web, HttpResponse};
-use diesel::prelude::*;
+use chrono::{DateTime, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{Array, BigInt, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthUser,
-    conversations::models as conversations,
-    db::{self, schema::{conversations as conversations_table, message_keys, messages}},
+    auth::SessionToCheck,
+    db,
     error::AppError,
-    events::{log, Delivery},
+    events::Delivery,
     ids::{ConversationId, MessageId, UserId},
     messages::{
         envelope::{Envelope, EnvelopeBody},
-        models::{self, NewMessage},
+        models::MessageRow,
         BODY_LIMIT,
     },
     state::AppState,
@@ -49,7 +53,7 @@ pub struct PostedMessage {
 #[post("/api/conversations/{id}/messages")]
 pub async fn post_message(
     state: web::Data<AppState>,
-    user: AuthUser,
+    auth: SessionToCheck,
     path: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
@@ -61,81 +65,98 @@ pub async fn post_message(
     if envelope.conversation_id != conversation {
         return Err(AppError::bad("conversation_mismatch", "header.conversation_id is not this conversation"));
     }
-    if envelope.sender_id != user.user_id {
+    if envelope.sender_id != auth.user_id {
         return Err(AppError::Forbidden("header.sender_id must be the signed-in user"));
     }
-    let message = envelope.message_id;
-    let (posted, deliveries) = db::transaction(&state.pool, move |conn| store(conn, user.user_id, envelope)).await?;
-    state.deliver_message(message, deliveries);
+    let (rows, envelope) = db::run(&state.pool, move |conn| {
+        let rows = store(conn, auth, &envelope)?;
+        Ok((rows, envelope))
+    })
+    .await?;
+    let (posted, deliveries) = outcome(rows, envelope)?;
+    state.deliver_message(posted.message_id, deliveries);
     state.metrics.messages_accepted.inc();
     state.metrics.send_latency.observe(started.elapsed().as_secs_f64());
     Ok(HttpResponse::Created().json(posted))
 }
 
-fn store(conn: &mut PgConnection, sender: UserId, e: Envelope) -> Result<(PostedMessage, Vec<Delivery>), AppError> {
-    let conversation = conversations::find_for_member(conn, e.conversation_id, sender, true)?.ok_or(AppError::NotFound)?;
-    if let Some(existing) = models::find(conn, e.message_id)? {
-        // A retry of a post that already succeeded: answer the same, write nothing.
-        if existing.conversation_id != conversation.id || existing.sender_id != sender.0 || existing.header != e.header {
-            return Err(AppError::conflict("message_id_taken", "that message_id is already used"));
+/// One row of `courier_post_message`.
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = Text)]
+    outcome: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    msg_position: Option<i64>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    msg_server_ts: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    member: Option<Uuid>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    member_seq: Option<i64>,
+}
+
+fn store(conn: &mut PgConnection, auth: SessionToCheck, e: &Envelope) -> QueryResult<Vec<Stored>> {
+    diesel::sql_query("SELECT * FROM courier_post_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind::<SqlUuid, _>(auth.user_id.0)
+        .bind::<SqlUuid, _>(auth.session_id.0)
+        .bind::<SqlUuid, _>(e.conversation_id.0)
+        .bind::<SqlUuid, _>(e.message_id.0)
+        .bind::<Array<SqlUuid>, _>(e.recipients.iter().map(|u| u.0).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(e.keys.iter().map(|(u, _)| u.0).collect::<Vec<_>>())
+        .bind::<Array<Bytea>, _>(e.keys.iter().map(|(_, k)| k.as_slice()).collect::<Vec<_>>())
+        .bind::<Text, _>(&e.header)
+        .bind::<Bytea, _>(&e.iv)
+        .bind::<Bytea, _>(&e.ciphertext)
+        .bind::<Bytea, _>(&e.signature)
+        .bind::<BigInt, _>(e.sent_at)
+        .load(conn)
+}
+
+/// Turns the function's rows into the answer and, for a new message, the live deliveries.
+fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Delivery>), AppError> {
+    let first = rows.first().ok_or_else(|| AppError::Internal(anyhow::anyhow!("courier_post_message returned no row")))?;
+    let (position, server_ts) = match first.outcome.as_str() {
+        "revoked" => return Err(AppError::Unauthenticated("session revoked")),
+        "not_found" => return Err(AppError::NotFound),
+        "taken" => return Err(AppError::conflict("message_id_taken", "that message_id is already used")),
+        "mismatch" => {
+            return Err(AppError::conflict(
+                "recipients_mismatch",
+                "header.recipients must be exactly the current members: reload the conversation and encrypt again",
+            ))
         }
-        let seq = models::sender_seq(conn, sender, e.message_id)?.unwrap_or(0);
-        let posted = PostedMessage {
-            message_id: e.message_id,
-            seq,
-            position: existing.position,
-            server_ts: existing.server_ts.timestamp_millis(),
-        };
+        "repeat" | "stored" => (first.msg_position.unwrap_or_default(), first.msg_server_ts.unwrap_or_default()),
+        other => return Err(AppError::Internal(anyhow::anyhow!("courier_post_message: unknown outcome {other}"))),
+    };
+    let sender = e.sender_id;
+    let mut posted = PostedMessage { message_id: e.message_id, seq: 0, position, server_ts: server_ts.timestamp_millis() };
+    if first.outcome == "repeat" {
+        // A retry of a post that already succeeded: answer the same, deliver nothing again.
+        posted.seq = first.member_seq.unwrap_or_default();
         return Ok((posted, vec![]));
     }
-    let members = conversations::member_ids(conn, e.conversation_id)?;
-    if members != e.recipients {
-        return Err(AppError::conflict(
-            "recipients_mismatch",
-            "header.recipients must be exactly the current members: reload the conversation and encrypt again",
-        ));
-    }
-    let position: i64 = diesel::update(conversations_table::table.find(conversation.id))
-        .set((
-            conversations_table::last_position.eq(conversations_table::last_position + 1),
-            conversations_table::last_activity_at.eq(diesel::dsl::now),
-        ))
-        .returning(conversations_table::last_position)
-        .get_result(conn)?;
-    let row: models::MessageRow = diesel::insert_into(messages::table)
-        .values(NewMessage {
-            id: e.message_id.0,
-            conversation_id: conversation.id,
-            position,
-            sender_id: sender.0,
-            header: &e.header,
-            iv: &e.iv,
-            ciphertext: Some(&e.ciphertext),
-            signature: &e.signature,
-            sent_at: e.sent_at,
-        })
-        .returning(models::MessageRow::as_returning())
-        .get_result(conn)?;
-    let keys: Vec<_> = e
-        .keys
-        .iter()
-        .map(|(u, k)| (message_keys::message_id.eq(row.id), message_keys::user_id.eq(u.0), message_keys::wrapped_key.eq(k)))
-        .collect();
-    diesel::insert_into(message_keys::table).values(&keys).execute(conn)?;
-    let seqs = log::append(conn, &members, &log::Body::Message { conversation: conversation.id, message: row.id })?;
-
-    let mut sender_seq = 0;
+    let row = MessageRow {
+        id: e.message_id.0,
+        conversation_id: e.conversation_id.0,
+        position,
+        sender_id: sender.0,
+        header: e.header,
+        iv: e.iv,
+        ciphertext: Some(e.ciphertext),
+        signature: e.signature,
+        server_ts,
+    };
     let prefix = row.prefix();
-    let deliveries = seqs
-        .into_iter()
+    let deliveries = rows
+        .iter()
+        .filter_map(|r| Some((UserId(r.member?), r.member_seq?)))
         .map(|(user, seq)| {
             if user == sender {
-                sender_seq = seq;
+                posted.seq = seq;
             }
             let key = e.keys.binary_search_by_key(&user, |(u, _)| *u).ok().map(|i| e.keys[i].1.as_slice());
-            Delivery { user, seq, payload: Some(models::MessageRow::for_reader(prefix.clone(), true, key)) }
+            Delivery { user, seq, payload: Some(MessageRow::for_reader(prefix.clone(), true, key)) }
         })
         .collect();
-    let posted = PostedMessage { message_id: e.message_id, seq: sender_seq, position, server_ts: row.server_ts.timestamp_millis() };
     Ok((posted, deliveries))
 }
