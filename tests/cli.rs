@@ -302,3 +302,17 @@ async fn password_change_and_recovery_keep_the_history_readable() {
     bob.ok(&["delete-account", "--yes"]).await;
     assert_eq!(bob.run(&["login", &bn]).await.code, 3, "a deleted account cannot log in");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_titled_like_a_contact_does_not_catch_what_was_meant_for_them() {
+    let app = spawn_app().await;
+    let (alice, bob, eve) = (Person::new(&app, "alice"), Person::new(&app, "bob"), Person::new(&app, "eve"));
+    let (an, bn, en) = (unique_name("alice"), unique_name("bob"), unique_name("eve"));
+    tokio::join!(alice.register(&an), bob.register(&bn), eve.register(&en));
+    // Eve makes a group with alice and titles it with bob's name.
+    let trap = eve.ok(&["conversations", "new", &an, "--title", &bn]).await;
+    let sent = alice.ok(&["send", &bn, "for bob only"]).await;
+    assert_ne!(sent["conversation_id"], trap["id"], "the message went to eve's group");
+    assert_eq!(texts(&bob.history(&an).await), ["for bob only"]);
+    assert!(eve.history(trap["id"].as_str().unwrap()).await.is_empty());
+}

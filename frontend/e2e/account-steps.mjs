@@ -43,6 +43,7 @@ export async function accountSteps({ browser, base, run, problems, alice, bob, A
       await dialog.getByLabel('Add members').press('Enter');
     }
     await dialog.getByRole('button', { name: 'Create group' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 30_000 });
     await waitUntil(async () => (await C.page.getByTestId('chat-title').textContent()) === `Weekend ${run}`, { message: 'group open' });
     sent.push(text('Group hello from carol'));
     await send(C.page, sent.at(-1));

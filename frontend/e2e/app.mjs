@@ -45,6 +45,7 @@ export async function startChat(page, username) {
   await page.getByRole('button', { name: 'New chat' }).first().click();
   await page.getByRole('dialog').getByLabel('Username').fill(username);
   await page.getByRole('button', { name: 'Start chat' }).click();
+  await page.getByRole('dialog').waitFor({ state: 'detached', timeout: 30_000 });
   await waitUntil(async () => (await page.getByTestId('chat-title').textContent()) === username, { message: `chat with ${username}` });
 }
 

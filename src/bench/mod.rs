@@ -152,7 +152,7 @@ pub async fn listen(c: &reqwest::Client, base: &str, token: &str, clock: Arc<Clo
                 } else if let Some(data) = line.strip_prefix("data:").filter(|_| kind == "message") {
                     // Only the message id is needed; it sits near the start of the JSON.
                     if let Some(at) = data.find("\"message_id\":\"") {
-                        if let Ok(id) = data[at + 14..at + 50].parse() {
+                        if let Some(Ok(id)) = data.get(at + 14..at + 50).map(str::parse) {
                             clock.received(id);
                         }
                     }

@@ -18,7 +18,12 @@ use super::{client, conversation, envelope, listen, percentile, rss_kib, users, 
 pub async fn streams(base: &str, label: &str, pid: u32, total: usize, procs: usize, per_user: usize) -> anyhow::Result<()> {
     let holders = users(base, "hold", total.div_ceil(per_user), 16).await?;
     let tokens = std::env::temp_dir().join(format!("courier-bench-tokens-{}.json", std::process::id()));
-    std::fs::write(&tokens, serde_json::to_vec(&holders)?)?;
+    {
+        // The holders' access tokens, for the child processes: readable by this user only.
+        use std::{io::Write, os::unix::fs::OpenOptionsExt};
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tokens)?;
+        file.write_all(&serde_json::to_vec(&holders)?)?;
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = rss_kib(pid)?;
     let started = Instant::now();
@@ -193,10 +198,11 @@ pub async fn fanout(base: &str, label: &str, members: usize, rounds: usize, burs
     }
     let mut lat = clock.latencies.lock().expect("clock").clone();
     let (p50, p99) = (percentile(&mut lat, 50.0), percentile(&mut lat, 99.0));
-    // Sustained: `burst` messages, 8 senders in parallel, all stored before they count.
+    // Sustained: `burst` messages, up to 8 senders in parallel, all stored before they count.
+    let senders = people.len().min(8);
     let before = clock.received.load(Ordering::Relaxed);
     let started = Instant::now();
-    let bodies: Vec<_> = (0..burst).map(|i| (people[i % 8].clone(), envelope(cid, Uuid::new_v4(), people[i % 8].id, &ids, size))).collect();
+    let bodies: Vec<_> = (0..burst).map(|i| (people[i % senders].clone(), envelope(cid, Uuid::new_v4(), people[i % senders].id, &ids, size))).collect();
     let posted: Vec<bool> = futures_util::stream::iter(bodies)
         .map(|(u, body)| {
             let (c, url) = (c.clone(), url.clone());

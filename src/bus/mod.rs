@@ -100,10 +100,11 @@ impl Local {
                 Ok(Some((row, keys))) => {
                     let prefix = row.prefix();
                     let live = row.ciphertext.is_some();
+                    let keys: std::collections::HashMap<UserId, Vec<u8>> = keys.into_iter().collect();
                     targets
                         .into_iter()
                         .map(|(user, seq)| {
-                            let key = keys.iter().find(|(u, _)| *u == user).map(|(_, k)| k.as_slice());
+                            let key = keys.get(&user).map(Vec::as_slice);
                             Delivery { user, seq, payload: Some(models::MessageRow::for_reader(prefix.clone(), live, key)) }
                         })
                         .collect()

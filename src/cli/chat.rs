@@ -7,14 +7,19 @@ use uuid::Uuid;
 
 use super::context::Ctx;
 use super::ConvAction;
-use crate::client::{messaging, types::Conversation, ClientError, Content, Result, Session, Shown};
+use crate::client::{
+    messaging,
+    types::{terminal_safe, Conversation},
+    ClientError, Content, Result, Session, Shown,
+};
 use crate::crypto::TEXT_PLAIN;
 
 /// Largest text accepted from stdin or an argument (the server caps envelopes anyway).
 const MAX_TEXT: usize = 64 * 1024;
 
-/// A conversation by id, by title, or by the other member's username (a direct conversation,
-/// created when `create` and none exists yet).
+/// A conversation by id, by the other member's username (a direct conversation, created when
+/// `create` and none exists yet), or by title. A name means a person first: a group that
+/// someone titled "bob" must not catch what was meant for bob.
 pub async fn resolve(session: &Session, target: &str, create: bool) -> Result<Conversation> {
     if let Ok(id) = target.parse::<Uuid>() {
         return session.call(|api, t| async move { api.conversation(&t, id).await }).await;
@@ -25,14 +30,24 @@ pub async fn resolve(session: &Session, target: &str, create: bool) -> Result<Co
     let direct = all
         .iter()
         .find(|c| c.kind == "direct" && c.members.iter().any(|m| m.id != session.user_id && m.username == *name));
-    if let Some(c) = direct.or_else(|| all.iter().find(|c| c.title.as_deref() == Some(target))) {
+    if let Some(c) = direct {
         return Ok(c.clone());
     }
-    if !create {
-        return Err(ClientError::NotFound(format!("conversation {target:?}")));
+    if create {
+        match session.call(|api, t| async move { api.user_by_name(&t, name).await }).await {
+            Ok(user) => {
+                return session.call(|api, t| async move { api.create_conversation(&t, &[user.id], None).await }).await
+            }
+            Err(ClientError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
-    let user = session.call(|api, t| async move { api.user_by_name(&t, name).await }).await?;
-    session.call(|api, t| async move { api.create_conversation(&t, &[user.id], None).await }).await
+    let titled: Vec<&Conversation> = all.iter().filter(|c| c.title.as_deref() == Some(target)).collect();
+    match titled.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(ClientError::NotFound(format!("conversation {target:?}"))),
+        _ => Err(ClientError::Usage(format!("several conversations are titled {target:?}: name one by its id"))),
+    }
 }
 
 fn print_conversation(ctx: &Ctx, me: Uuid, c: &Conversation) {
@@ -99,9 +114,10 @@ pub async fn send(ctx: &Ctx, to: &str, text: Option<String>) -> Result<()> {
     let conv = resolve(&session, to, true).await?;
     let mut pins = ctx.pins(&session)?;
     // Check keys before asking for the password: a changed key refuses at once.
-    messaging::member_keys(&session, &mut pins, session.user_id, &conv).await?;
+    let mut keys = messaging::member_keys(&session, &mut pins, session.user_id, &conv).await?;
     let me = ctx.me(&session).await?;
-    let posted = messaging::send(&session, &mut pins, &me, &conv, TEXT_PLAIN, text.as_bytes()).await?;
+    keys.push((me.id, me.account.enc_public_spki().to_vec()));
+    let posted = messaging::send_sealed(&session, &me, conv.id, &keys, TEXT_PLAIN, text.as_bytes()).await?;
     ctx.emit(
         json!({"conversation_id": conv.id, "message_id": posted.message_id, "position": posted.position, "server_ts": posted.server_ts}),
         || format!("sent to {} ({})", conv.label(session.user_id), posted.message_id),
@@ -116,11 +132,11 @@ pub fn print_message(ctx: &Ctx, label: &str, m: &Shown) {
             .map(|d| d.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
         let body = match &m.content {
-            Content::Verified { text, .. } => text.clone(),
+            Content::Verified { text, .. } => terminal_safe(text),
             Content::Unverified { reason } => format!("!! COULD NOT VERIFY this message ({reason})"),
             Content::Deleted => "(deleted)".into(),
         };
-        format!("[{time}] ({label} #{}) {}: {body}", m.position, m.sender)
+        format!("[{time}] ({label} #{}) {}: {body}", m.position, terminal_safe(&m.sender))
     });
 }
 

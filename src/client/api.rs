@@ -49,7 +49,11 @@ impl Api {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(30));
+            .pool_idle_timeout(Duration::from_secs(30))
+            // A redirect would resend credentials (auth key, refresh token) elsewhere, maybe
+            // over plain HTTP: the API never redirects, so none is followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(true);
         match tls {
             Tls::Verify => {}
             Tls::ExtraCa(pem) => {
@@ -107,7 +111,8 @@ impl Api {
     async fn json<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
         let res = self.send(req).await?;
         let text = res.text().await.map_err(|e| self.unreachable(e))?;
-        serde_json::from_str(&text).map_err(|e| ClientError::Protocol(format!("{e} in {text:.200}")))
+        // Never echo the body: an answer we failed to parse may still carry tokens or keys.
+        serde_json::from_str(&text).map_err(|e| ClientError::Protocol(format!("unexpected answer from the server ({e})")))
     }
 
     async fn empty(&self, req: RequestBuilder) -> Result<()> {
@@ -187,9 +192,15 @@ impl Api {
     }
 
     pub async fn user_by_id(&self, token: &str, id: Uuid) -> Result<PublicUser> {
-        self.json(self.request(Method::GET, &format!("/api/users/{id}"), Some(token)))
+        let user: PublicUser = self
+            .json(self.request(Method::GET, &format!("/api/users/{id}"), Some(token)))
             .await
-            .map_err(|e| not_found(e, format!("user {id}")))
+            .map_err(|e| not_found(e, format!("user {id}")))?;
+        // Keys are pinned under the id they were asked for: an answer about someone else is a lie.
+        if user.id != id {
+            return Err(ClientError::Protocol(format!("asked for user {id}, the server answered about {}", user.id)));
+        }
+        Ok(user)
     }
 
     pub async fn conversations(&self, token: &str) -> Result<Vec<Conversation>> {

@@ -40,7 +40,10 @@ pub async fn member_keys(
     for member in conversation.members.iter().filter(|m| m.id != me) {
         let user = session.call(|api, t| async move { api.user_by_id(&t, member.id).await }).await?;
         match pins.check(&user) {
-            Ok(_) => keys.push((member.id, pins.get(member.id).expect("just checked").enc_spki()?)),
+            Ok(_) => {
+                let pin = pins.get(member.id).ok_or_else(|| ClientError::Protocol(format!("no pin for {}", member.id)))?;
+                keys.push((member.id, pin.enc_spki()?));
+            }
             Err(ClientError::KeyChanged { username }) => changed.push(username),
             Err(e) => return Err(e),
         }
@@ -65,7 +68,8 @@ pub async fn send(
     send_sealed(session, me, conversation.id, &keys, content_type, body).await
 }
 
-/// Seals and posts with keys the caller already checked (the simulator caches them).
+/// Seals and posts with keys the caller already checked (`send` checks them before asking for
+/// the password; the simulator caches them).
 pub async fn send_sealed(
     session: &Session,
     me: &Me,

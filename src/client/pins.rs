@@ -93,8 +93,17 @@ pub struct Pins {
 impl Pins {
     pub fn load(store: &Store, owner: Uuid) -> Result<Self> {
         let file: PinFile = store.read_pins()?.unwrap_or_default();
-        // Someone else's pins (another account used this folder before): start afresh.
-        let file = if file.owner == Some(owner) { file } else { PinFile { owner: Some(owner), ..Default::default() } };
+        let file = match file.owner {
+            Some(o) if o == owner => file,
+            // Another account's pins are never dropped silently: that would trust every contact
+            // on first use again, and the account id comes from the server.
+            Some(o) if !file.contacts.is_empty() => {
+                return Err(ClientError::Usage(format!(
+                    "this config folder holds the pinned keys of another account ({o}); use another --config-dir"
+                )))
+            }
+            _ => PinFile { owner: Some(owner), ..Default::default() },
+        };
         Ok(Self { store: store.clone(), file, owner })
     }
 

@@ -86,9 +86,17 @@ impl Session {
         Ok(session)
     }
 
-    /// The session stored in the config folder; `api` must point at the same server.
+    /// The session stored in the config folder. `api` must point at the server it was made
+    /// with: its tokens are never sent anywhere else.
     pub fn resume(api: Api, store: Store) -> Result<Self> {
         let saved = store.session()?.ok_or(ClientError::NotLoggedIn)?;
+        if saved.server.trim_end_matches('/') != api.base() {
+            return Err(ClientError::Usage(format!(
+                "you are logged in to {}, not {}: log in there first (or use another --config-dir)",
+                saved.server,
+                api.base()
+            )));
+        }
         Ok(Self {
             api,
             user_id: saved.user_id,

@@ -46,42 +46,6 @@ struct NewEvent<'a> {
     payload: Option<&'a serde_json::Value>,
 }
 
-/// What an event refers to.
-pub enum Body<'a> {
-    /// A message: readers get it joined from `messages` with their own wrapped key.
-    Message { conversation: Uuid, message: Uuid },
-    /// Anything else: the JSON is stored as is.
-    Json { kind: &'static str, conversation: Option<Uuid>, value: &'a serde_json::Value },
-}
-
-/// Appends one event to the log of each of `users`; returns their new seqs, in user-id order.
-pub fn append(conn: &mut PgConnection, users: &[UserId], body: &Body) -> QueryResult<Vec<(UserId, i64)>> {
-    let seqs = allocate(conn, users)?;
-    let rows: Vec<NewEvent> = seqs
-        .iter()
-        .map(|(user, seq)| match body {
-            Body::Message { conversation, message } => NewEvent {
-                user_id: user.0,
-                seq: *seq,
-                kind: "message",
-                conversation_id: Some(*conversation),
-                message_id: Some(*message),
-                payload: None,
-            },
-            Body::Json { kind, conversation, value } => NewEvent {
-                user_id: user.0,
-                seq: *seq,
-                kind,
-                conversation_id: *conversation,
-                message_id: None,
-                payload: Some(value),
-            },
-        })
-        .collect();
-    diesel::insert_into(events::table).values(&rows).execute(conn)?;
-    Ok(seqs)
-}
-
 /// Appends a JSON event to each user's log and returns the deliveries for the live path.
 pub fn append_json(
     conn: &mut PgConnection,

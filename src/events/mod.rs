@@ -1,10 +1,11 @@
 //! The per-user event log and its live delivery (DESIGN §3).
 //!
 //! Every persistent event of a user gets that user's next sequence number in the transaction
-//! that writes it (`log::append`), so each log is gapless and commit-ordered. After commit the
-//! writer hands the new events to `Delivery` (local streams at once, other instances through
-//! the bus). A stream remembers the last seq it sent: the next one goes out at once, a jump is
-//! filled from the database, an old one is dropped. The database is always the truth.
+//! that writes it (`log::append_each`; for messages, the `courier_post_message` function), so
+//! each log is gapless and commit-ordered. After commit the writer hands the new events to
+//! `Delivery` (local streams at once, other instances through the bus). A stream remembers the
+//! last seq it sent: the next one goes out at once, a jump is filled from the database, an old
+//! one is dropped. The database is always the truth.
 
 pub mod hub;
 pub mod log;

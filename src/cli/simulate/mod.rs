@@ -65,10 +65,7 @@ pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("unknown unit in {s:?} (ms, s, m, h)")),
     };
-    if !(secs.is_finite() && secs >= 0.0) {
-        return Err(format!("not a duration: {s:?}"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("not a duration: {s:?}"))
 }
 
 pub async fn run(ctx: &Ctx, args: SimulateArgs) -> Result<()> {
@@ -106,7 +103,11 @@ pub async fn run(ctx: &Ctx, args: SimulateArgs) -> Result<()> {
         pb.set_draw_target(ProgressDrawTarget::hidden());
     }
     let limit = Arc::new(Semaphore::new(args.concurrency));
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate));
+    let period = Duration::try_from_secs_f64(1.0 / args.rate)
+        .ok()
+        .filter(|p| !p.is_zero() && *p <= Duration::from_secs(3600))
+        .ok_or_else(|| ClientError::Usage("--rate must be between one message an hour and a billion a second".into()))?;
+    let mut tick = tokio::time::interval(period);
     let body = vec![b'x'; args.size];
     let mut n = 0u64;
     while n < expected {

@@ -134,14 +134,16 @@ export class MessengerActions {
     const conv = await createConversation([user.id]);
     this.addConversation(conv);
     void this.m.loadPresence();
-    await this.m.open(conv.id);
+    // Not awaited: the dialog closes as soon as the chat exists, while its history loads. A
+    // dialog left open over the chat until then swallowed what the user typed meanwhile.
+    void this.m.open(conv.id);
   }
 
   async createGroup(title: string, usernames: string[]): Promise<void> {
     const users = await Promise.all(usernames.map((u) => this.m.contacts.findByName(u)));
     const conv = await createConversation(users.map((u) => u.user.id), title.trim() || undefined);
     this.addConversation(conv);
-    await this.m.open(conv.id);
+    void this.m.open(conv.id); // not awaited, as in startDirect
   }
 
   async addToGroup(convId: string, username: string): Promise<void> {
