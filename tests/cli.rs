@@ -22,7 +22,7 @@ async fn two_cli_users_chat_both_ways_and_listen_resumes_without_loss_or_duplica
     let ((alice_id, _), (bob_id, _)) = tokio::join!(alice.register(&an), bob.register(&bn));
 
     let (mut at_alice, mut at_bob) = (alice.listen(&[]), bob.listen(&[]));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::join!(at_alice.ready(), at_bob.ready());
     let sent = alice.ok(&["send", &bn, "Hello Bob, from the CLI"]).await;
     let got = at_bob.message().await;
     assert_eq!((got["status"].as_str(), got["text"].as_str()), (Some("verified"), Some("Hello Bob, from the CLI")));
@@ -53,7 +53,7 @@ async fn two_cli_users_chat_both_ways_and_listen_resumes_without_loss_or_duplica
     assert_eq!(at_bob.message().await["text"], "Hi Alice! (from stdin) ünïcødé");
 
     // Bob's listener dies; messages keep coming; a new run picks up exactly the missed ones.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    bob.cursor_reaches(at_bob.last_id).await;
     at_bob.child.kill().await.unwrap();
     let missed: Vec<String> = (1..=3).map(|i| format!("missed while offline {i}")).collect();
     for m in &missed {

@@ -102,7 +102,26 @@ impl Person {
         args.extend_from_slice(extra);
         let mut child = self.command(&args, &[]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Listening { child, lines }
+        Listening { child, lines, last_id: 0 }
+    }
+
+    /// Waits until `listen` has saved event `id` as handled (its cursor file), e.g. before
+    /// killing it: there is no event for that, so the file is polled.
+    pub async fn cursor_reaches(&self, id: i64) {
+        let path = self.dir.join("cursor.json");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let saved = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .and_then(|v| v["last_event_id"].as_i64())
+                .unwrap_or(0);
+            if saved >= id {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "cursor stuck at {saved}, waiting for {id}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
@@ -115,19 +134,31 @@ impl Drop for Person {
 pub struct Listening {
     pub child: Child,
     lines: Lines<BufReader<ChildStdout>>,
+    /// The event id of the last message returned by [`Listening::message`].
+    pub last_id: i64,
 }
 
 impl Listening {
+    async fn next(&mut self, what: &str) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(30), self.lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("{what} within 30 s"))
+            .unwrap()
+            .expect("listen ended early");
+        serde_json::from_str(&line).unwrap()
+    }
+
+    /// Waits for the `ready` line: the replay is done and the stream is live.
+    pub async fn ready(&mut self) {
+        while self.next("ready").await["event"] != "ready" {}
+    }
+
     /// The next `message` event's message object.
     pub async fn message(&mut self) -> Value {
         loop {
-            let line = tokio::time::timeout(Duration::from_secs(30), self.lines.next_line())
-                .await
-                .expect("a message within 30 s")
-                .unwrap()
-                .expect("listen ended early");
-            let v: Value = serde_json::from_str(&line).unwrap();
+            let v = self.next("a message").await;
             if v["event"] == "message" {
+                self.last_id = v["id"].as_i64().expect("message lines carry their event id");
                 return v["message"].clone();
             }
         }
