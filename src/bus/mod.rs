@@ -84,7 +84,7 @@ impl Local {
         }
     }
 
-    /// A new message for some of this instance's streams: one query for all of them (a
+    /// A new message for some of this instance's streams: one load for all of them (a
     /// 256-member group spread over three instances would otherwise cost each instance one log
     /// read per stream). On a database error the streams read their logs themselves.
     fn load_message(&self, id: MessageId, targets: Vec<(UserId, i64)>) {
