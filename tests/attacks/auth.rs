@@ -1,0 +1,1 @@
+//! Authentication: login throttles, credential guessing, account enumeration.

@@ -1,0 +1,1 @@
+//! Envelopes: shapes the server must refuse, and what it must never accept.

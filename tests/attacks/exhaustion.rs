@@ -1,0 +1,1 @@
+//! Exhaustion: memory, connections and registrations an attacker could pile up.

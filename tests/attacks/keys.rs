@@ -1,0 +1,1 @@
+//! Keys: the one key policy every client enforces, enforced by the server too.

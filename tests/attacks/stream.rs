@@ -1,0 +1,1 @@
+//! The event stream: resume points, caps, stalled readers.

@@ -1,0 +1,1 @@
+//! Tokens and sessions: refresh rotation, reuse, cross-site use of the refresh cookie.
