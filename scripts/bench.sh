@@ -24,7 +24,7 @@ BENCH_DB="${DATABASE_URL%/*}/courier_bench"
 psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS courier_bench WITH (FORCE)" -c "CREATE DATABASE courier_bench" >/dev/null
 # Load-test settings: cheap bcrypt (a loud warning is logged), many streams per bench user.
 COMMON=(DATABASE_URL="$BENCH_DB" BCRYPT_COST=4 BCRYPT_QUEUE=1000 MAX_STREAMS_PER_USER=1000 STREAM_QUEUE=256
-        LOGIN_FAILURES_PER_IP=1000000 RUST_LOG=warn DB_POOL_SIZE="${BENCH_POOL:-32}"
+        LOGIN_FAILURES_PER_IP=1000000 MAX_STREAMS_PER_ADDRESS=1000000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=1000000 RUST_LOG=warn DB_POOL_SIZE="${BENCH_POOL:-32}"
         RUST_LIB_BACKTRACE=0) # errors (503s under overload) must not capture backtraces
 
 run() { # run LABEL ARGS...: one scenario, its JSON lines appended to raw.jsonl

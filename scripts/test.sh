@@ -48,7 +48,7 @@ E2E_PORT=9443
 env DATABASE_URL="$E2E_URL" LISTEN_ADDR="127.0.0.1:$E2E_PORT" \
   TLS_CERT="$DATA/e2e/cert.pem" TLS_KEY="$DATA/e2e/key.pem" \
   JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" BCRYPT_COST=10 \
-  LOGIN_FAILURES_PER_IP=1000 STATIC_DIR=frontend/dist RUST_LOG=warn \
+  LOGIN_FAILURES_PER_IP=1000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 STATIC_DIR=frontend/dist RUST_LOG=warn \
   ./target/debug/courier serve > "$DATA/e2e/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
@@ -70,6 +70,8 @@ kill $SERVER_PID 2>/dev/null || true
 if [ -n "${COURIER_SOAK_SECS:-}" ]; then
   log "soak: ${COURIER_SOAK_SECS} s of simulated traffic through nginx + 3 instances (bus ${COURIER_SOAK_BUS:-postgres})"
   trap 'scripts/cluster.sh stop >/dev/null 2>&1 || true' EXIT
+  # The simulator signs up and connects all its clients from this one address.
+  export REGISTRATIONS_PER_ADDRESS_PER_MINUTE=1000000 MAX_STREAMS_PER_ADDRESS=1000000
   CLUSTER_BUS="${COURIER_SOAK_BUS:-postgres}" COURIER_BIN="$ROOT/target/debug/courier" scripts/cluster.sh start 3
   report=$(./target/debug/courier-cli --json --server https://localhost:9443 --ca-cert "$DATA/cluster/tls/cert.pem" \
     --config-dir "$DATA/soak" simulate --clients "${COURIER_SOAK_CLIENTS:-40}" --rate "${COURIER_SOAK_RATE:-100}" \

@@ -58,6 +58,13 @@ pub struct Settings {
     pub heartbeat: Duration,
     /// A stream whose client has not read for this long is cut off.
     pub stream_stall_timeout: Duration,
+    /// Bytes of events that may wait for one stream's client to read them; beyond, the stream
+    /// waits (and is cut off after `stream_stall_timeout`).
+    pub stream_buffer_bytes: usize,
+    /// Concurrent event streams from one client address, across instances (429 beyond).
+    pub max_streams_per_address: usize,
+    /// Registrations (attempts) one client address may make per minute, across instances.
+    pub registrations_per_address_per_minute: i64,
     /// How often every local stream is checked against its log (safety net for lost wake-ups).
     pub sweep_interval: Duration,
     pub instance_id: String,
@@ -99,6 +106,9 @@ fn flag(name: &str, default: bool) -> Result<bool, ConfigError> {
         Some(other) => Err(bad(format!("{name}={other:?} must be true or false"))),
     }
 }
+
+/// The smallest per-stream byte budget: room for one message event of the largest size.
+pub const MIN_STREAM_BUFFER_BYTES: usize = 256 * 1024;
 
 impl Settings {
     /// Loads `.env` (if present) and the environment, and validates everything.
@@ -186,6 +196,11 @@ impl Settings {
             stream_queue: parsed("STREAM_QUEUE", 256)?.max(8),
             heartbeat: Duration::from_secs(parsed("HEARTBEAT_SECS", 15)?.max(1)),
             stream_stall_timeout: Duration::from_secs(parsed("STREAM_STALL_SECS", 10)?.max(1)),
+            // Never below the largest single event (a message of MAX_PLAINTEXT, base64, plus
+            // its header and keys), or one event could never be queued.
+            stream_buffer_bytes: parsed("STREAM_BUFFER_BYTES", 512 * 1024)?.max(MIN_STREAM_BUFFER_BYTES),
+            max_streams_per_address: parsed("MAX_STREAMS_PER_ADDRESS", 200)?.max(1),
+            registrations_per_address_per_minute: parsed("REGISTRATIONS_PER_ADDRESS_PER_MINUTE", 20)?.max(1),
             sweep_interval: Duration::from_secs(parsed("SWEEP_SECS", 5)?.max(1)),
             drain_timeout: Duration::from_secs(parsed("DRAIN_TIMEOUT_SECS", 10)?.clamp(1, 300)),
             instance_id: var("INSTANCE_ID").unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),

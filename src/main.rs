@@ -3,6 +3,18 @@
 use clap::{Parser, Subcommand};
 use courier::{config::Settings, db, startup, telemetry, tls};
 
+/// jemalloc, not glibc's malloc: glibc keeps memory freed by many threads in its arenas, so a
+/// burst (a flood of large messages, thousands of streams cut off) left the RSS up for good;
+/// jemalloc hands freed pages back to the system within about a second.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's settings, read at its start: a background thread returns dirty pages after ~1 s
+/// and skips the lazy `MADV_FREE` stage, whose pages would still count as resident.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 #[derive(Parser)]
 #[command(name = "courier", version, about = "Courier end-to-end-encrypted messaging server")]
 struct Cli {

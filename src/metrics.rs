@@ -12,6 +12,7 @@ use crate::state::AppState;
 pub struct Metrics {
     registry: Registry,
     pub events_delivered: IntCounter,
+    pub streams_cut: IntCounter,
     pub messages_accepted: IntCounter,
     pub send_latency: Histogram,
     pub delivery_latency: Histogram,
@@ -46,6 +47,7 @@ impl Metrics {
         };
         Metrics {
             events_delivered: counter("events_delivered_total", "events written to SSE streams"),
+            streams_cut: counter("streams_cut_total", "streams cut off because their client stopped reading"),
             messages_accepted: counter("messages_accepted_total", "messages stored"),
             send_latency: histogram("send_seconds", "time to store a message and its events"),
             delivery_latency: histogram("delivery_seconds", "message commit to stream write on this instance"),

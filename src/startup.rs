@@ -149,6 +149,8 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
             .wrap(from_fn(headers::security_headers))
             .wrap(TracingLogger::<CourierRootSpan>::new())
     })
+    // Records each connection's socket, so a stream whose client stopped reading can close it.
+    .on_connect(crate::http::conn::on_connect)
     .workers(settings.workers)
     .backlog(4096)
     .max_connections(50_000)

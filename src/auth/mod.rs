@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod extractor;
 pub mod password;
 pub mod routes;
+pub mod signups;
 pub mod throttle;
 pub mod tokens;
 

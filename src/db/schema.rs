@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    address_streams (instance_id, address) {
+        instance_id -> Text,
+        address -> Text,
+        streams -> Int4,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Int8,
         at -> Timestamptz,
@@ -104,6 +112,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    registration_attempts (id) {
+        id -> Int8,
+        address -> Text,
+        attempted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     retired_refresh_tokens (refresh_hash) {
         refresh_hash -> Bytea,
         session_id -> Uuid,
@@ -152,6 +168,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(address_streams -> instances (instance_id));
 diesel::joinable!(event_counters -> users (user_id));
 diesel::joinable!(events -> users (user_id));
 diesel::joinable!(members -> conversations (conversation_id));
@@ -166,6 +183,7 @@ diesel::joinable!(typing_limits -> conversations (conversation_id));
 diesel::joinable!(typing_limits -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    address_streams,
     audit_events,
     conversations,
     event_counters,
@@ -176,6 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_keys,
     messages,
     presence,
+    registration_attempts,
     retired_refresh_tokens,
     sessions,
     typing_limits,

@@ -36,12 +36,24 @@ pub struct StreamHandle {
     pub session: SessionId,
     tx: mpsc::Sender<Wake>,
     lagged: AtomicBool,
+    /// Set while the stream waits for its client to read: new events then wake it without
+    /// their payloads (it reads them from the log once there is room), so a stalled client
+    /// cannot pile up payloads in its wake-up queue either.
+    pub congested: AtomicBool,
     /// The last seq this stream sent; the sweep compares it with the log.
     pub delivered: AtomicI64,
 }
 
 impl StreamHandle {
     fn wake(&self, wake: Wake) {
+        if matches!(wake, Wake::Event { .. } | Wake::Ephemeral(_)) && self.congested.load(Ordering::Acquire) {
+            // Ephemeral events are not replayed: dropping one for a stalled reader loses
+            // nothing it could still use.
+            if matches!(wake, Wake::Event { .. }) {
+                self.lagged.store(true, Ordering::Release);
+            }
+            return;
+        }
         if self.tx.try_send(wake).is_err() {
             self.lagged.store(true, Ordering::Release);
         }
@@ -71,6 +83,7 @@ impl Hub {
             session,
             tx,
             lagged: AtomicBool::new(false),
+            congested: AtomicBool::new(false),
             delivered: AtomicI64::new(0),
         });
         self.streams.lock().expect("hub lock").entry(user).or_default().push(handle.clone());

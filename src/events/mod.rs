@@ -9,6 +9,7 @@
 
 pub mod hub;
 pub mod log;
+pub mod outbox;
 pub mod payload;
 pub mod routes;
 pub mod stream;

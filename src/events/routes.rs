@@ -5,10 +5,19 @@ use std::time::Duration;
 
 use actix_web::{get, web, HttpRequest, Responder};
 use actix_web_lab::sse::Sse;
-use tokio::{sync::mpsc, time::Instant};
+use tokio::time::Instant;
 
-use super::{log, stream::Stream};
-use crate::{auth::AuthUser, db, error::AppError, state::AppState};
+use super::{
+    log, outbox,
+    stream::{Registration, Stream},
+};
+use crate::{
+    auth::AuthUser,
+    db,
+    error::AppError,
+    http::{conn::ConnSocket, meta::RequestMeta},
+    state::AppState,
+};
 
 /// Query names that would carry a credential; refused so nobody gets used to sending one.
 const TOKEN_PARAMS: [&str; 5] = ["access_token", "token", "auth", "authorization", "jwt"];
@@ -38,7 +47,7 @@ fn resume_point(req: &HttpRequest) -> Result<i64, AppError> {
            ("last_event_id" = Option<i64>, Query, description = "resume point for a first connection")),
     responses((status = 200, description = "text/event-stream of events (see the README)", content_type = "text/event-stream"),
               (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
-              (status = 429, description = "too many streams for this user", body = crate::error::ErrorBody)))]
+              (status = 429, description = "too many streams for this user or this address", body = crate::error::ErrorBody)))]
 #[get("/api/events")]
 pub async fn events(state: web::Data<AppState>, req: HttpRequest, user: AuthUser) -> Result<impl Responder, AppError> {
     let after = resume_point(&req)?;
@@ -51,10 +60,18 @@ pub async fn events(state: web::Data<AppState>, req: HttpRequest, user: AuthUser
     if after > head {
         return Err(AppError::bad("invalid_last_event_id", format!("Last-Event-ID {after} is beyond this log (at {head})")));
     }
-    crate::presence::stream_opening(&state, uid).await?;
+    let address = RequestMeta::of(&req).ip;
+    crate::presence::stream_opening(&state, uid, &address).await?;
 
     let (handle, wakes) = state.hub.register(uid, user.session_id);
-    let (out, rx) = mpsc::channel(state.settings.stream_queue);
+    let registration = Registration { state: state.clone(), handle: handle.clone(), address };
+    // Over HTTP/1.1 a stalled stream is cut off by closing its connection, which carries
+    // nothing else. Over HTTP/2 the connection may carry the client's other requests (a
+    // browser shares one across tabs): the stream's queue is freed and the stream reset when
+    // the client next reads, while HTTP/2 flow control bounds what waits meanwhile.
+    let socket = (req.version() != actix_web::http::Version::HTTP_2).then(|| req.conn_data::<ConnSocket>().copied()).flatten();
+    let settings = &state.settings;
+    let (out, body) = outbox::outbox(settings.stream_buffer_bytes, settings.stream_queue, socket, registration);
     let remaining = user.expires_at.saturating_sub(crate::auth::tokens::now_secs());
     let stream = Stream {
         state: state.clone(),
@@ -66,7 +83,7 @@ pub async fn events(state: web::Data<AppState>, req: HttpRequest, user: AuthUser
         live: false,
     };
     actix_web::rt::spawn(stream.run());
-    Ok(Sse::from_infallible_receiver(rx)
+    Ok(Sse::from_stream(body)
         .with_keep_alive(state.settings.heartbeat)
         .with_retry_duration(Duration::from_secs(2)))
 }

@@ -1,6 +1,8 @@
-//! Cross-cutting HTTP pieces: security headers, request metadata, health, API docs.
+//! Cross-cutting HTTP pieces: security headers, request metadata, the socket under a request,
+//! health, API docs.
 
 pub mod body;
+pub mod conn;
 pub mod docs;
 pub mod headers;
 pub mod health;

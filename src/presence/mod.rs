@@ -1,5 +1,5 @@
-//! Presence and the per-user stream cap, kept in PostgreSQL so both hold across instances
-//! whatever the bus. Each instance heart-beats its row in `instances`; a user is online while
+//! Presence and the stream caps (per user and per client address), kept in PostgreSQL so they
+//! hold across instances whatever the bus. Each instance heart-beats its row in `instances`; a user is online while
 //! some live instance holds a stream of theirs. An instance silent for 30 s is reaped by the
 //! others and its users go offline. Presence is told only to users sharing a conversation.
 
@@ -74,18 +74,33 @@ pub fn online_contacts(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec
     Ok(rows.into_iter().map(|r| UserId(r.user_id)).collect())
 }
 
-/// Admits a new stream of `user` (429 beyond the cap) and counts it; announces the user online
-/// if this is their first stream anywhere.
-pub async fn stream_opening(state: &web::Data<AppState>, user: UserId) -> Result<(), AppError> {
-    let cap = state.settings.max_streams_per_user as i64;
-    let instance = state.settings.instance_id.clone();
+/// Streams held from `address` on live instances.
+fn live_streams_from(conn: &mut PgConnection, address: &str) -> QueryResult<i64> {
+    let t: Total = diesel::sql_query(
+        "SELECT COALESCE(SUM(a.streams), 0)::bigint AS n FROM address_streams a JOIN instances i ON i.id = a.instance_id \
+         WHERE a.address = $1 AND i.heartbeat_at > now() - make_interval(secs => 30)",
+    )
+    .bind::<Text, _>(address)
+    .get_result(conn)?;
+    Ok(t.n)
+}
+
+/// Admits a new stream of `user` from `address` (429 beyond either cap) and counts it;
+/// announces the user online if this is their first stream anywhere.
+pub async fn stream_opening(state: &web::Data<AppState>, user: UserId, address: &str) -> Result<(), AppError> {
+    let (per_user, per_address) = (state.settings.max_streams_per_user as i64, state.settings.max_streams_per_address as i64);
+    let (instance, address) = (state.settings.instance_id.clone(), address.to_owned());
     let came_online = db::transaction(&state.pool, move |conn| {
-        // The user's counter row doubles as a per-user lock, so two opens cannot both pass the cap.
+        // The user's counter row doubles as a per-user lock, and an advisory lock keyed by the
+        // address serialises opens from one address, so two opens cannot both pass a cap.
         diesel::sql_query("SELECT 1 FROM event_counters WHERE user_id = $1 FOR UPDATE")
             .bind::<SqlUuid, _>(user.0)
             .execute(conn)?;
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('courier:streams'), hashtext($1))")
+            .bind::<Text, _>(&address)
+            .execute(conn)?;
         let before = live_streams(conn, user)?;
-        if before >= cap {
+        if before >= per_user || live_streams_from(conn, &address)? >= per_address {
             return Err(AppError::TooMany { retry_after_secs: 5 });
         }
         diesel::sql_query(
@@ -94,6 +109,13 @@ pub async fn stream_opening(state: &web::Data<AppState>, user: UserId) -> Result
         )
         .bind::<Text, _>(&instance)
         .bind::<SqlUuid, _>(user.0)
+        .execute(conn)?;
+        diesel::sql_query(
+            "INSERT INTO address_streams (instance_id, address, streams) VALUES ($1, $2, 1) \
+             ON CONFLICT (instance_id, address) DO UPDATE SET streams = address_streams.streams + 1",
+        )
+        .bind::<Text, _>(&instance)
+        .bind::<Text, _>(&address)
         .execute(conn)?;
         Ok(before == 0)
     })
@@ -104,9 +126,10 @@ pub async fn stream_opening(state: &web::Data<AppState>, user: UserId) -> Result
     Ok(())
 }
 
-/// Uncounts a closed stream; announces the user offline if it was their last one anywhere.
-pub async fn stream_closed(state: &web::Data<AppState>, user: UserId, _left_here: usize) {
-    let instance = state.settings.instance_id.clone();
+/// Uncounts a closed stream (called when its connection is gone); announces the user offline
+/// if it was their last one anywhere.
+pub async fn stream_closed(state: &web::Data<AppState>, user: UserId, address: &str, _left_here: usize) {
+    let (instance, address) = (state.settings.instance_id.clone(), address.to_owned());
     let went_offline = db::transaction(&state.pool, move |conn| {
         diesel::sql_query("SELECT 1 FROM event_counters WHERE user_id = $1 FOR UPDATE")
             .bind::<SqlUuid, _>(user.0)
@@ -125,6 +148,14 @@ pub async fn stream_closed(state: &web::Data<AppState>, user: UserId, _left_here
                     Ok(n)
                 }
             })?;
+        diesel::sql_query(
+            "WITH down AS (UPDATE address_streams SET streams = streams - 1 \
+               WHERE instance_id = $1 AND address = $2 AND streams > 1 RETURNING 1) \
+             DELETE FROM address_streams WHERE instance_id = $1 AND address = $2 AND NOT EXISTS (SELECT 1 FROM down)",
+        )
+        .bind::<Text, _>(&instance)
+        .bind::<Text, _>(&address)
+        .execute(conn)?;
         Ok(live_streams(conn, user)? == 0)
     })
     .await;

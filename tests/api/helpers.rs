@@ -120,7 +120,7 @@ pub async fn fresh_database() -> String {
     with_database(&admin_url(), &name)
 }
 
-fn tls_files() -> TlsFiles {
+pub fn tls_files() -> TlsFiles {
     static FILES: OnceLock<TlsFiles> = OnceLock::new();
     FILES
         .get_or_init(|| {
@@ -157,6 +157,9 @@ pub fn test_settings(database_url: &str) -> Settings {
         // Short, so streams whose client vanished are noticed (at the next write) quickly.
         heartbeat: Duration::from_secs(1),
         stream_stall_timeout: Duration::from_secs(2),
+        stream_buffer_bytes: courier::config::MIN_STREAM_BUFFER_BYTES,
+        max_streams_per_address: 1000,
+        registrations_per_address_per_minute: 100_000,
         sweep_interval: Duration::from_secs(1),
         instance_id: "test".into(),
         drain_timeout: Duration::from_secs(5),

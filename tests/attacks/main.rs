@@ -8,6 +8,10 @@ mod helpers;
 #[path = "../api/sse.rs"]
 #[allow(dead_code)]
 mod sse;
+#[path = "../api/chat.rs"]
+#[allow(dead_code)]
+mod chat;
+mod process;
 
 mod auth;
 mod envelopes;

@@ -264,6 +264,8 @@ impl Cluster {
                 ("SWEEP_SECS", "1"),
                 ("DRAIN_TIMEOUT_SECS", "5"),
                 ("LOGIN_FAILURES_PER_IP", "10000"),
+                ("REGISTRATIONS_PER_ADDRESS_PER_MINUTE", "100000"),
+                ("MAX_STREAMS_PER_ADDRESS", "100000"),
                 ("RUST_LOG", "warn"),
             ]
             .iter()

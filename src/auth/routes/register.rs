@@ -115,7 +115,8 @@ fn parse(req: RegisterRequest) -> Result<NewAccount, AppError> {
 #[utoipa::path(tag = "auth", request_body = RegisterRequest, responses(
     (status = 201, body = RegisterResponse),
     (status = 400, body = crate::error::ErrorBody),
-    (status = 409, description = "username taken", body = crate::error::ErrorBody)))]
+    (status = 409, description = "username taken", body = crate::error::ErrorBody),
+    (status = 429, description = "too many registrations from this address", body = crate::error::ErrorBody)))]
 #[post("/api/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
@@ -124,7 +125,9 @@ pub async fn register(
 ) -> Result<HttpResponse, AppError> {
     let mut account = parse(body.into_inner())?;
     let name = account.username.as_str().to_owned();
-    let taken = db::run(&state.pool, move |conn| {
+    let (limits, address) = (state.settings.clone(), meta.ip.clone());
+    let taken = db::transaction(&state.pool, move |conn| {
+        crate::auth::signups::reserve(conn, &limits, &address)?;
         Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::username.eq(name)))).get_result::<bool>(conn)?)
     })
     .await?;

@@ -1,0 +1,2 @@
+DROP TABLE registration_attempts;
+DROP TABLE address_streams;
