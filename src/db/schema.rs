@@ -58,6 +58,15 @@ diesel::table! {
         username -> Text,
         ip -> Text,
         failed_at -> Timestamptz,
+        allowance -> Bool,
+    }
+}
+
+diesel::table! {
+    login_known_addresses (user_id, address_hash) {
+        user_id -> Uuid,
+        address_hash -> Bytea,
+        last_success_at -> Timestamptz,
     }
 }
 
@@ -154,6 +163,7 @@ diesel::table! {
 
 diesel::joinable!(event_counters -> users (user_id));
 diesel::joinable!(events -> users (user_id));
+diesel::joinable!(login_known_addresses -> users (user_id));
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(message_keys -> messages (message_id));
@@ -172,6 +182,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     instances,
     login_failures,
+    login_known_addresses,
     members,
     message_keys,
     messages,
