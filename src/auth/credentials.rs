@@ -2,8 +2,8 @@
 //!
 //! One path for all of them: the attempt counted first (a throttle reservation, see
 //! `throttle.rs`), bcrypt verify (dummy for unknown names), then settled: a success un-counts it
-//! and makes the address known for the account, a failure stays counted and is audited. An unknown name and a wrong key produce the same error, status and
-//! (bcrypt-dominated) time.
+//! and makes the address known for the account, a failure stays counted and is audited. An
+//! unknown name and a wrong key produce the same error, status and (bcrypt-dominated) time.
 
 use crate::{
     accounts::{

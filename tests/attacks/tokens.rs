@@ -351,3 +351,19 @@ async fn a_password_change_ends_other_sessions_refresh_tokens_including_ones_in_
         assert_eq!(refresh_body(&app, token).await.status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test]
+async fn a_deleted_account_leaves_no_token_that_still_works() {
+    let app = spawn_app().await;
+    let (user, s) = app.signed_in("reed").await;
+    let rotated: Value = refresh_body(&app, &s.refresh_token).await.json().await.unwrap();
+    let access = rotated["access_token"].as_str().unwrap();
+    let res = app.delete_auth("/api/account", access, Some(&json!({"auth_key": user.auth_key()}))).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    for token in [&s.refresh_token, rotated["refresh_token"].as_str().unwrap()] {
+        assert_eq!(refresh_body(&app, token).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    for token in [&s.access_token, access] {
+        assert_eq!(app.get_auth("/api/sessions", token).await.status(), StatusCode::UNAUTHORIZED);
+    }
+}
