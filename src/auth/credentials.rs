@@ -12,7 +12,7 @@ use crate::{
         username::Username,
     },
     audit::{self, AuditKind},
-    auth::throttle,
+    auth::throttle::{self, Claimant},
     db,
     error::AppError,
     http::meta::RequestMeta,
@@ -63,7 +63,12 @@ async fn verify(state: &AppState, who: Who, key: AuthKey, proof: Proof, meta: &R
             (Who::Id(_), Some(u)) => u.username.clone(),
             (Who::Id(_), None) => return Err(AppError::Unauthenticated("account no longer exists")),
         };
-        let reservation = throttle::reserve(conn, &settings, &name, user.as_ref().map(|u| UserId(u.id)), &ip)?;
+        let claimant = match (&who, &user) {
+            (_, None) => Claimant::Nobody,
+            (Who::Name(_), Some(u)) => Claimant::Account(UserId(u.id)),
+            (Who::Id(_), Some(u)) => Claimant::Session(UserId(u.id)),
+        };
+        let reservation = throttle::reserve(conn, &settings, &name, claimant, &ip)?;
         Ok((user, name, reservation))
     })
     .await

@@ -19,7 +19,9 @@
 //!   The address is the signal because every client has one (the CLI keeps no cookies) and it
 //!   cannot be forged over TCP; the cost is that someone sharing the owner's address (same NAT)
 //!   shares the allowance too — still bounded. IPv6 addresses count per /64, the block one
-//!   subscriber usually holds.
+//!   subscriber usually holds. A signed-in session re-proving its key (password change,
+//!   account deletion) counts as known too: the session is itself an earlier success, so the
+//!   owner can still change a password that strangers are guessing at.
 //! - A success forgives only the failures from its own address (the owner's typos), not
 //!   strangers' failures: the owner signing in often must not refill an attacker's budget.
 //! - Every refusal is a 429 whose `Retry-After` is when the first blocking slot frees up.
@@ -93,13 +95,25 @@ impl Bucket {
     }
 }
 
+/// Who is trying, as far as the throttle cares.
+#[derive(Clone, Copy, Debug)]
+pub enum Claimant {
+    /// No such account: counted like any other name, never known.
+    Nobody,
+    /// Signing in to this account: known if the address is.
+    Account(UserId),
+    /// A live session of this account re-proving its key (password change, account deletion):
+    /// the session itself is the earlier success, wherever it connects from now.
+    Session(UserId),
+}
+
 /// Counts an attempt for `username` from `ip` before it is evaluated, or refuses it with 429.
 /// Must run inside a transaction (the advisory locks last until it ends).
 pub fn reserve(
     conn: &mut PgConnection,
     settings: &Settings,
     username: &str,
-    user: Option<UserId>,
+    claimant: Claimant,
     ip: &str,
 ) -> Result<Reservation, AppError> {
     let address = address_key(ip);
@@ -124,9 +138,10 @@ pub fn reserve(
     let main = bucket(conn, Some(false))?;
     let by_address = bucket(conn, None)?;
 
-    let known = match user {
-        Some(user) => is_known(conn, settings, user, &address)?,
-        None => false,
+    let known = match claimant {
+        Claimant::Nobody => false,
+        Claimant::Account(user) => is_known(conn, settings, user, &address)?,
+        Claimant::Session(_) => true,
     };
     // Which account-side bucket this attempt goes into, or how long until one has room.
     let account_side: Result<bool, u64> = if !main.full(settings.login_failures_per_account) {

@@ -181,7 +181,11 @@ async fn attempts_turned_away_by_the_bcrypt_gate_do_not_count_as_failures() {
 
 #[tokio::test]
 async fn every_throttled_answer_on_every_credential_route_says_when_to_retry() {
-    let app = spawn_app_with(|s| s.login_failures_per_account = 1).await;
+    let app = spawn_app_with(|s| {
+        s.login_failures_per_account = 1;
+        s.login_known_allowance = 0;
+    })
+    .await;
     let (owner, s) = app.signed_in("orson").await;
     let stranger = client_from(loopback(5));
     stranger.post(app.url("/api/auth/login")).json(&attempt(&owner, random_key())).send().await.unwrap();
@@ -198,4 +202,46 @@ async fn every_throttled_answer_on_every_credential_route_says_when_to_retry() {
         assert_eq!(assert_error(res, StatusCode::TOO_MANY_REQUESTS).await, "too_many_requests");
     }
     assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 1, "nothing was deleted");
+}
+
+#[tokio::test]
+async fn a_signed_in_owner_can_still_re_authenticate_while_strangers_hold_the_limit_but_only_within_the_allowance() {
+    let app = spawn_app().await;
+    let (owner, s) = app.signed_in("otto").await;
+    let stranger = client_from(loopback(7));
+    for _ in 0..app.settings.login_failures_per_account {
+        stranger.post(app.url("/api/auth/login")).json(&attempt(&owner, random_key())).send().await.unwrap();
+    }
+    // The owner's session, now on another network, re-proves the key to delete the account:
+    // a wrong key is evaluated (401) within the allowance, then refused (429).
+    let away = client_from(loopback(8));
+    let delete = |key: String| away.delete(app.url("/api/account")).bearer_auth(&s.access_token).json(&json!({"auth_key": key}));
+    for _ in 0..app.settings.login_known_allowance {
+        assert_eq!(delete(random_key()).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = delete(owner.auth_key()).send().await.unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 1);
+}
+
+#[tokio::test]
+async fn a_signed_in_owner_changes_the_password_while_strangers_hold_the_limit() {
+    let app = spawn_app().await;
+    let (owner, s) = app.signed_in("oona").await;
+    let stranger = client_from(loopback(9));
+    for _ in 0..app.settings.login_failures_per_account {
+        stranger.post(app.url("/api/auth/login")).json(&attempt(&owner, random_key())).send().await.unwrap();
+    }
+    let change = owner.material.account.rewrap_for_password("a new password", courier::crypto::MIN_ITERATIONS).unwrap();
+    let mut body = serde_json::to_value(&change).unwrap();
+    body["auth_key"] = json!(owner.auth_key());
+    let res = client_from(loopback(10))
+        .post(app.url("/api/account/password"))
+        .bearer_auth(&s.access_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
