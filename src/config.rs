@@ -70,6 +70,18 @@ pub struct Settings {
     pub instance_id: String,
     /// On SIGTERM: how long in-flight requests get to finish before the process exits anyway.
     pub drain_timeout: Duration,
+    // --- auth hardening (issue 10: login reservations, cross-site refresh, refresh grace) ---
+    /// Failed logins still allowed, per account and window, from an address that has signed in
+    /// to that account before, once strangers have used up the account's own limit.
+    pub login_known_allowance: i64,
+    /// How long an address stays "known" after its last successful sign-in.
+    pub login_known_ttl: Duration,
+    /// How long a just-rotated refresh token still answers with its successor (two tabs
+    /// refreshing at once) before presenting it again counts as theft.
+    pub refresh_grace: Duration,
+    /// The origins (`https://host[:port]`) the browser app is served from. Empty: the request's
+    /// own `https://` + Host. Cookie-authenticated requests from any other origin are refused.
+    pub public_origins: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -203,7 +215,37 @@ impl Settings {
             registrations_per_address_per_minute: parsed("REGISTRATIONS_PER_ADDRESS_PER_MINUTE", 20)?.max(1),
             sweep_interval: Duration::from_secs(parsed("SWEEP_SECS", 5)?.max(1)),
             drain_timeout: Duration::from_secs(parsed("DRAIN_TIMEOUT_SECS", 10)?.clamp(1, 300)),
+            login_known_allowance: bounded("LOGIN_KNOWN_ADDRESS_ALLOWANCE", 5, 0..=100)? as i64,
+            login_known_ttl: Duration::from_secs(bounded("LOGIN_KNOWN_ADDRESS_DAYS", 30, 1..=365)? * 86_400),
+            refresh_grace: Duration::from_secs(bounded("REFRESH_GRACE_SECS", 10, 0..=120)?),
+            public_origins: public_origins()?,
             instance_id: var("INSTANCE_ID").unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
         })
     }
+}
+
+/// A whole number within `range`, else a boot error naming the variable.
+fn bounded(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+    let value = parsed(name, default)?;
+    if !range.contains(&value) {
+        return Err(bad(format!("{name} must be between {} and {}", range.start(), range.end())));
+    }
+    Ok(value)
+}
+
+/// `PUBLIC_ORIGIN`: comma-separated `scheme://host[:port]`, no path; normalised to lower case.
+fn public_origins() -> Result<Vec<String>, ConfigError> {
+    let Some(list) = var("PUBLIC_ORIGIN") else { return Ok(Vec::new()) };
+    list.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let origin = o.trim_end_matches('/').to_ascii_lowercase();
+            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => Ok(origin),
+                _ => Err(bad(format!("PUBLIC_ORIGIN entry {o:?} must look like https://host[:port]"))),
+            }
+        })
+        .collect()
 }

@@ -316,3 +316,26 @@ async fn a_group_titled_like_a_contact_does_not_catch_what_was_meant_for_them() 
     assert_eq!(texts(&bob.history(&an).await), ["for bob only"]);
     assert!(eve.history(trap["id"].as_str().unwrap()).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_throttled_login_tells_the_user_how_many_seconds_to_wait() {
+    let app = spawn_app_with(|s| s.login_failures_per_account = 1).await;
+    let mut user = TestUser::cheap("wait");
+    app.register(&mut user).await;
+    let cli = Person::new(&app, "wait");
+    let wrong = [("COURIER_PASSWORD", "not the password")];
+    let first = cli.run_env(&["login", &user.username], &wrong).await;
+    assert_eq!(first.code, 3, "{}", first.stderr);
+    let throttled = cli.run_env(&["login", &user.username], &wrong).await;
+    assert_eq!(throttled.code, 1, "{}", throttled.stderr);
+    let said = seconds_to_wait(&throttled.stderr);
+    assert!(said.is_some_and(|s| (1..=900).contains(&s)), "{}", throttled.stderr);
+}
+
+/// The N of "try again in N s", if the text says it.
+fn seconds_to_wait(text: &str) -> Option<u64> {
+    let rest = &text[text.find("too many attempts: try again in ")? + "too many attempts: try again in ".len()..];
+    let (n, tail) = rest.split_once(' ')?;
+    tail.starts_with('s').then_some(())?;
+    n.parse().ok()
+}

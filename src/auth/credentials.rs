@@ -1,8 +1,9 @@
 //! Proving knowledge of an auth key (login, password change, account deletion, recovery).
 //!
-//! One path for all of them: throttle check, bcrypt verify (dummy for unknown names), failure
-//! counted and audited. An unknown name and a wrong key produce the same error, status and
-//! (bcrypt-dominated) time.
+//! One path for all of them: the attempt counted first (a throttle reservation, see
+//! `throttle.rs`), bcrypt verify (dummy for unknown names), then settled: a success un-counts it
+//! and makes the address known for the account, a failure stays counted and is audited. An
+//! unknown name and a wrong key produce the same error, status and (bcrypt-dominated) time.
 
 use crate::{
     accounts::{
@@ -11,7 +12,7 @@ use crate::{
         username::Username,
     },
     audit::{self, AuditKind},
-    auth::throttle,
+    auth::throttle::{self, Claimant},
     db,
     error::AppError,
     http::meta::RequestMeta,
@@ -52,7 +53,7 @@ pub async fn verify_by_id(state: &AppState, id: UserId, key: AuthKey, meta: &Req
 async fn verify(state: &AppState, who: Who, key: AuthKey, proof: Proof, meta: &RequestMeta) -> Result<User, AppError> {
     let settings = state.settings.clone();
     let ip = meta.ip.clone();
-    let (user, name) = db::run(&state.pool, move |conn| {
+    let (user, name, reservation) = db::transaction(&state.pool, move |conn| {
         let user = match &who {
             Who::Name(name) => models::find_by_username(conn, name.as_str())?,
             Who::Id(id) => models::find(conn, *id)?,
@@ -62,8 +63,13 @@ async fn verify(state: &AppState, who: Who, key: AuthKey, proof: Proof, meta: &R
             (Who::Id(_), Some(u)) => u.username.clone(),
             (Who::Id(_), None) => return Err(AppError::Unauthenticated("account no longer exists")),
         };
-        throttle::check(conn, &settings, &name, &ip)?;
-        Ok((user, name))
+        let claimant = match (&who, &user) {
+            (_, None) => Claimant::Nobody,
+            (Who::Name(_), Some(u)) => Claimant::Account(UserId(u.id)),
+            (Who::Id(_), Some(u)) => Claimant::Session(UserId(u.id)),
+        };
+        let reservation = throttle::reserve(conn, &settings, &name, claimant, &ip)?;
+        Ok((user, name, reservation))
     })
     .await
     .inspect_err(|e| {
@@ -76,14 +82,28 @@ async fn verify(state: &AppState, who: Who, key: AuthKey, proof: Proof, meta: &R
         Proof::AuthKey => Some(u.auth_hash.clone()),
         Proof::RecoveryKey => u.recovery_hash.clone(),
     });
-    let matched = state.bcrypt.verify(key.into_secret(), hash).await?;
+    let matched = match state.bcrypt.verify(key.into_secret(), hash).await {
+        Ok(matched) => matched,
+        Err(e) => {
+            // Never evaluated (bcrypt's gate was full): the attempt must not count.
+            let released = db::run(&state.pool, move |conn| Ok(throttle::release(conn, reservation)?)).await;
+            if let Err(release_error) = released {
+                tracing::warn!(error = ?release_error, "could not release a login reservation; it counts as a failure");
+            }
+            return Err(e);
+        }
+    };
+    let meta = meta.clone();
     match user {
-        Some(user) if matched => Ok(user),
+        Some(user) if matched => {
+            let (settings, ip, id) = (state.settings.clone(), meta.ip.clone(), UserId(user.id));
+            db::run(&state.pool, move |conn| Ok(throttle::succeeded(conn, &settings, reservation, &name, id, &ip)?)).await?;
+            Ok(user)
+        }
         user => {
-            let meta = meta.clone();
+            // The reservation stays: it is the failure.
             let kind = if proof == Proof::RecoveryKey { AuditKind::RecoveryFailed } else { AuditKind::LoginFailed };
             db::run(&state.pool, move |conn| {
-                throttle::record_failure(conn, &name, &meta.ip)?;
                 audit::record(conn, kind, user.map(|u| UserId(u.id)), None, &meta, serde_json::json!({}))?;
                 Ok(())
             })

@@ -2,6 +2,7 @@
 //! The password never arrives here; clients send an auth key derived from it (DESIGN §1).
 
 pub mod credentials;
+pub mod cross_site;
 pub mod extractor;
 pub mod password;
 pub mod routes;

@@ -36,8 +36,9 @@ pub enum ClientError {
     /// The server answered with a `{code, message}` error.
     #[error("server refused ({status}, {code}): {message}")]
     Api { status: u16, code: String, message: String },
-    /// Too many requests; the server said when to retry (seconds), if it did.
-    #[error("rate limited by the server{}", .retry_after.map(|s| format!(": retry in {s} s")).unwrap_or_default())]
+    /// Too many requests (failed logins, a full bcrypt queue …); the server's `Retry-After`
+    /// (seconds), if it sent one, so the user knows how long to wait rather than hammering.
+    #[error("too many attempts: try again {}", retry_wording(*.retry_after))]
     RateLimited { retry_after: Option<u64> },
     /// A user, conversation or message that does not exist (or is not visible to us).
     #[error("not found: {0}")]
@@ -104,4 +105,22 @@ impl ClientError {
     }
 }
 
+fn retry_wording(retry_after: Option<u64>) -> String {
+    match retry_after {
+        Some(secs) => format!("in {secs} s"),
+        None => "later".to_owned(),
+    }
+}
+
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::ClientError;
+
+    #[test]
+    fn a_rate_limit_says_how_long_to_wait() {
+        assert_eq!(ClientError::RateLimited { retry_after: Some(42) }.to_string(), "too many attempts: try again in 42 s");
+        assert_eq!(ClientError::RateLimited { retry_after: None }.to_string(), "too many attempts: try again later");
+    }
+}

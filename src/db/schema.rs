@@ -66,6 +66,15 @@ diesel::table! {
         username -> Text,
         ip -> Text,
         failed_at -> Timestamptz,
+        allowance -> Bool,
+    }
+}
+
+diesel::table! {
+    login_known_addresses (user_id, address_hash) {
+        user_id -> Uuid,
+        address_hash -> Bytea,
+        last_success_at -> Timestamptz,
     }
 }
 
@@ -171,6 +180,7 @@ diesel::table! {
 diesel::joinable!(address_streams -> instances (instance_id));
 diesel::joinable!(event_counters -> users (user_id));
 diesel::joinable!(events -> users (user_id));
+diesel::joinable!(login_known_addresses -> users (user_id));
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(message_keys -> messages (message_id));
@@ -190,6 +200,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     instances,
     login_failures,
+    login_known_addresses,
     members,
     message_keys,
     messages,

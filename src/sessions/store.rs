@@ -76,8 +76,36 @@ pub enum Rotation {
     Invalid,
 }
 
-/// Exchanges a refresh token for a new one. Reuse of a retired token revokes the session.
-pub fn rotate(conn: &mut PgConnection, presented: &str) -> QueryResult<Rotation> {
+/// How a rotation derives and forgives: the server secret that keys successors, and how long a
+/// just-retired token still answers with its successor.
+pub struct RotationPolicy<'a> {
+    pub secret: &'a [u8],
+    pub grace: std::time::Duration,
+}
+
+/// The token that replaces `presented` in `session`: HMAC(server secret, session ‖ presented).
+///
+/// Deterministic on purpose: a client that lost the race (two tabs refreshing at once) or the
+/// answer (a crash before the cookie was written) presents the retired token again within the
+/// grace window and gets the *same* successor, re-derived rather than stored, so the database
+/// still holds only hashes of refresh tokens. Without the server secret nobody can compute it.
+fn successor(secret: &[u8], session: uuid::Uuid, presented: &str) -> RefreshToken {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"courier/v1/refresh-successor|");
+    mac.update(session.as_bytes());
+    mac.update(b"|");
+    mac.update(presented.as_bytes());
+    RefreshToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// Exchanges a refresh token for its successor.
+///
+/// A retired token presented again within `policy.grace` of its retirement, while its successor
+/// is still the session's current token, gets that same successor (the session lives on).
+/// Presented later, or after the successor itself was rotated, it revokes the session: the
+/// token was stolen, or a client replayed it long after it had been replaced.
+pub fn rotate(conn: &mut PgConnection, presented: &str, policy: &RotationPolicy) -> QueryResult<Rotation> {
     let hash = RefreshToken::hash(presented);
     let current: Option<SessionRow> = sessions::table
         .filter(sessions::refresh_hash.eq(&hash))
@@ -85,30 +113,49 @@ pub fn rotate(conn: &mut PgConnection, presented: &str) -> QueryResult<Rotation>
         .for_update()
         .first(conn)
         .optional()?;
+    let now = Utc::now();
     if let Some(s) = current {
-        if s.revoked_at.is_some() || s.expires_at <= Utc::now() {
+        if s.revoked_at.is_some() || s.expires_at <= now {
             return Ok(Rotation::Invalid);
         }
-        let token = RefreshToken::generate();
+        let token = successor(policy.secret, s.id, presented);
         diesel::insert_into(retired_refresh_tokens::table)
-            .values((retired_refresh_tokens::refresh_hash.eq(&hash), retired_refresh_tokens::session_id.eq(s.id)))
+            .values((
+                retired_refresh_tokens::refresh_hash.eq(&hash),
+                retired_refresh_tokens::session_id.eq(s.id),
+                retired_refresh_tokens::retired_at.eq(now),
+            ))
             .execute(conn)?;
         diesel::update(sessions::table.find(s.id))
-            .set((sessions::refresh_hash.eq(RefreshToken::hash(&token.0)), sessions::last_used_at.eq(Utc::now())))
+            .set((sessions::refresh_hash.eq(RefreshToken::hash(&token.0)), sessions::last_used_at.eq(now)))
             .execute(conn)?;
         return Ok(Rotation::Rotated { user: UserId(s.user_id), session: SessionId(s.id), token });
     }
-    let retired: Option<uuid::Uuid> = retired_refresh_tokens::table
+    let retired: Option<(uuid::Uuid, DateTime<Utc>)> = retired_refresh_tokens::table
         .find(&hash)
-        .select(retired_refresh_tokens::session_id)
+        .select((retired_refresh_tokens::session_id, retired_refresh_tokens::retired_at))
         .first(conn)
         .optional()?;
-    let Some(session_id) = retired else { return Ok(Rotation::Invalid) };
-    let user: uuid::Uuid = sessions::table.find(session_id).select(sessions::user_id).first(conn)?;
+    let Some((session_id, retired_at)) = retired else { return Ok(Rotation::Invalid) };
+    // Locked, so a concurrent rotation of the successor cannot slip between check and answer.
+    let (s, current_hash): (SessionRow, Vec<u8>) = sessions::table
+        .find(session_id)
+        .select((SessionRow::as_select(), sessions::refresh_hash))
+        .for_update()
+        .first(conn)?;
+    let token = successor(policy.secret, s.id, presented);
+    // Another instance's clock may run a little ahead: a negative age is no age.
+    let age = (now - retired_at).max(chrono::Duration::zero()).to_std().unwrap_or_default();
+    let in_grace = age < policy.grace;
+    let live = s.revoked_at.is_none() && s.expires_at > now;
+    if live && in_grace && current_hash == RefreshToken::hash(&token.0) {
+        diesel::update(sessions::table.find(s.id)).set(sessions::last_used_at.eq(now)).execute(conn)?;
+        return Ok(Rotation::Rotated { user: UserId(s.user_id), session: SessionId(s.id), token });
+    }
     diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(Utc::now()))
+        .set(sessions::revoked_at.eq(now))
         .execute(conn)?;
-    Ok(Rotation::Reused { user: UserId(user), session: SessionId(session_id) })
+    Ok(Rotation::Reused { user: UserId(s.user_id), session: SessionId(session_id) })
 }
 
 /// Whether this session of this user is still alive (not revoked, not expired).

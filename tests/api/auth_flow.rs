@@ -39,7 +39,9 @@ async fn what_login_returns_unwraps_with_keys_derived_from_the_password() {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_of_an_old_token_revokes_the_session() {
-    let app = spawn_app().await;
+    // No grace window here: the retired token's first reuse already counts as theft
+    // (tests/attacks/tokens.rs covers the window).
+    let app = spawn_app_with(|s| s.refresh_grace = std::time::Duration::ZERO).await;
     let (_user, s) = app.signed_in("bob").await;
 
     let res = app.post("/api/auth/refresh", &json!({"refresh_token": s.refresh_token})).await;

@@ -163,6 +163,10 @@ pub fn test_settings(database_url: &str) -> Settings {
         sweep_interval: Duration::from_secs(1),
         instance_id: "test".into(),
         drain_timeout: Duration::from_secs(5),
+        login_known_allowance: 3,
+        login_known_ttl: Duration::from_secs(30 * 86_400),
+        refresh_grace: Duration::from_secs(10),
+        public_origins: Vec::new(),
     }
 }
 

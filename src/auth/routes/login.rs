@@ -1,7 +1,7 @@
 //! `POST /api/auth/login`: proves the auth key, opens a session, returns tokens and the
 //! wrapped keys the client unwraps with its password-derived stretch key.
 
-use actix_web::{post, web, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::{refresh_cookie, TokenPair};
@@ -12,7 +12,10 @@ use crate::{
         username::Username,
     },
     audit::{self, AuditKind},
-    auth::{credentials::{self, Proof}, throttle},
+    auth::{
+        credentials::{self, Proof},
+        cross_site,
+    },
     db,
     error::AppError,
     http::meta::RequestMeta,
@@ -43,14 +46,21 @@ pub struct LoginResponse {
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "wrong username or key (the same answer for both)", body = crate::error::ErrorBody),
-    (status = 429, description = "too many failed attempts; see Retry-After", body = crate::error::ErrorBody)))]
+    (status = 403, description = "`use_cookie` from another site (`cross_site`)", body = crate::error::ErrorBody),
+    (status = 429, description = "too many failed attempts; `Retry-After` says how many seconds to wait", body = crate::error::ErrorBody)))]
 #[post("/api/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     meta: RequestMeta,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
+    if body.use_cookie {
+        // Setting the cookie from another site would sign the victim's browser in as the
+        // attacker (login CSRF): the same origin rule as the requests the cookie authenticates.
+        cross_site::check(&req, &state.settings)?;
+    }
     let username = Username::parse(&body.username).map_err(|_| AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
     let key = AuthKey::parse("auth_key", &body.auth_key)?;
     let user = credentials::verify_by_name(&state, username, key, Proof::AuthKey, &meta).await?;
@@ -58,10 +68,8 @@ pub async fn login(
     let user_id = UserId(user.id);
     let ttl = state.settings.refresh_token_ttl;
     let agent = meta.user_agent.clone();
-    let name = user.username.clone();
     let (session, refresh) = db::transaction(&state.pool, move |conn| {
         let (session, refresh) = store::create(conn, user_id, agent.as_deref(), ttl)?;
-        throttle::clear_account(conn, &name)?;
         audit::record(conn, AuditKind::LoginOk, Some(user_id), Some(session), &meta, serde_json::json!({}))?;
         Ok((session, refresh))
     })

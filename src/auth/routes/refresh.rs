@@ -1,5 +1,10 @@
 //! `POST /api/auth/refresh`: swaps a refresh token (body or cookie) for a new pair. Every use
-//! rotates it; a retired token presented again revokes the whole session.
+//! rotates it. A just-retired token presented again within `REFRESH_GRACE_SECS` (two tabs
+//! refreshing at once) gets the same successor; later, it revokes the whole session.
+//!
+//! A request that carries the refresh cookie must come from the app's own origin
+//! (`cross_site.rs`), else 403 `cross_site`: a page on another site cannot make the browser
+//! spend the cookie. The body is always JSON (`Content-Type: application/json`, else 415).
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -7,22 +12,25 @@ use serde::Deserialize;
 use super::{clear_refresh_cookie, cookie_token, refresh_cookie, TokenPair};
 use crate::{
     audit::{self, AuditKind},
+    auth::cross_site,
     db,
     error::AppError,
     http::meta::RequestMeta,
-    sessions::store::{self, Rotation},
+    sessions::store::{self, Rotation, RotationPolicy},
     state::AppState,
 };
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct RefreshRequest {
-    /// API clients send it here; browsers leave it out and rely on the cookie.
+    /// API clients send it here; browsers send `{}` and rely on the cookie.
     pub refresh_token: Option<String>,
 }
 
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenPair),
-    (status = 401, body = crate::error::ErrorBody)))]
+    (status = 401, body = crate::error::ErrorBody),
+    (status = 403, description = "the cookie was sent from another site (`cross_site`)", body = crate::error::ErrorBody),
+    (status = 415, description = "the body is not declared as JSON", body = crate::error::ErrorBody)))]
 #[post("/api/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
@@ -30,8 +38,15 @@ pub async fn refresh(
     meta: RequestMeta,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    // The body is optional (browsers send nothing and rely on the cookie), but when present it
-    // must be well-formed: a malformed body is a 400, not a silent fall-back to the cookie.
+    // A request carrying the cookie is checked first, whether or not the cookie ends up being
+    // the credential: the app's own page never sends a body token, a foreign one gets nothing.
+    let cookie = cookie_token(&req);
+    if cookie.is_some() {
+        cross_site::check(&req, &state.settings)?;
+    }
+    cross_site::require_json(&req)?;
+    // An empty body is taken as `{}`; when present it must be well-formed: a malformed body is
+    // a 400, not a silent fall-back to the cookie.
     let parsed: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefreshRequest::default()
     } else {
@@ -40,13 +55,15 @@ pub async fn refresh(
     let from_body = parsed.refresh_token.filter(|t| !t.is_empty());
     let (presented, via_cookie) = match from_body {
         Some(t) => (t, false),
-        None => (cookie_token(&req).ok_or(AppError::Unauthenticated("missing refresh token"))?, true),
+        None => (cookie.ok_or(AppError::Unauthenticated("missing refresh token"))?, true),
     };
     if presented.len() > 128 {
         return Err(AppError::Unauthenticated("invalid refresh token"));
     }
+    let settings = state.settings.clone();
     let rotation = db::transaction(&state.pool, move |conn| {
-        let rotation = store::rotate(conn, &presented)?;
+        let policy = RotationPolicy { secret: settings.jwt_secret.expose().as_bytes(), grace: settings.refresh_grace };
+        let rotation = store::rotate(conn, &presented, &policy)?;
         if let Rotation::Reused { user, session } = &rotation {
             audit::record(conn, AuditKind::RefreshReuse, Some(*user), Some(*session), &meta, serde_json::json!({}))?;
         }

@@ -2,7 +2,7 @@
 //! mapped to ApiError, the access token from the token manager in the Authorization header
 //! (never in a URL), and one transparent refresh-and-retry after a 401.
 
-import { ApiError } from './errors';
+import { ApiError, parseRetryAfter } from './errors';
 
 export interface AuthProvider {
   /** A currently valid access token, refreshing first if it is about to expire. */
@@ -51,7 +51,7 @@ async function send(method: string, path: string, opts: RequestOptions): Promise
   }
 }
 
-async function toError(res: Response): Promise<ApiError> {
+export async function toError(res: Response): Promise<ApiError> {
   let code = 'http_' + res.status;
   let message = res.statusText || `HTTP ${res.status}`;
   try {
@@ -61,7 +61,7 @@ async function toError(res: Response): Promise<ApiError> {
   } catch {
     /* non-JSON error body */
   }
-  return new ApiError(res.status, code, message);
+  return new ApiError(res.status, code, message, parseRetryAfter(res.headers.get('Retry-After')));
 }
 
 export async function apiRequest<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {

@@ -1,7 +1,10 @@
 //! The access token lives in memory only; the refresh token is the HttpOnly cookie set at login
 //! (`use_cookie: true`). We refresh ahead of expiry. Refresh tokens rotate and reuse revokes the
 //! whole session, so refreshes are serialised across tabs with the Web Locks API: a second tab
-//! then sends the cookie the first one just received instead of the stale one.
+//! then sends the cookie the first one just received instead of the stale one. (Where locks are
+//! missing, the server's grace window answers a just-retired token with the same successor.)
+//! The refresh is a same-origin JSON POST: the server refuses the cookie from any other origin
+//! and any other content type.
 
 import { ApiError } from './errors';
 import type { AuthProvider } from './client';

@@ -4,6 +4,7 @@ import { Button } from '@/components/ui/Button';
 import { TextField } from '@/components/ui/TextField';
 import { describeError } from '@/lib/api/errors';
 import { signIn, type UnlockedSession } from '../flows';
+import { retryAfterOf, useRetryCountdown, waitMessage } from '../retry-countdown';
 import { AuthLayout, LinkButton } from '@/components/layouts/AuthLayout';
 
 export interface LoginFormProps {
@@ -19,15 +20,20 @@ export function LoginForm({ onSignedIn, onRegister, onRecover, notice }: LoginFo
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Throttled by the server: submit stays disabled while the wait counts down.
+  const wait = useRetryCountdown();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (wait.left > 0) return;
     setBusy(true);
     setError(null);
     try {
       onSignedIn(await signIn(username, password));
     } catch (err) {
-      setError(describeError(err));
+      const seconds = retryAfterOf(err);
+      if (seconds) wait.start(seconds);
+      else setError(describeError(err));
       setBusy(false);
     }
   }
@@ -42,12 +48,13 @@ export function LoginForm({ onSignedIn, onRegister, onRecover, notice }: LoginFo
         </>
       }
     >
-      {notice && !error && <Alert tone={notice.tone} className="mb-4">{notice.text}</Alert>}
+      {notice && !error && wait.left === 0 && <Alert tone={notice.tone} className="mb-4">{notice.text}</Alert>}
       <form onSubmit={submit} className="space-y-4" noValidate>
         <TextField label="Username" name="username" autoComplete="username" autoCapitalize="none" spellCheck={false} required value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
         <TextField label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
         {error && <Alert>{error}</Alert>}
-        <Button type="submit" className="w-full" busy={busy} disabled={!username || !password}>
+        {wait.left > 0 && <Alert tone="warning">{waitMessage(wait.left)}</Alert>}
+        <Button type="submit" className="w-full" busy={busy} disabled={!username || !password || wait.left > 0}>
           {busy ? 'Unlocking your keys…' : 'Sign in'}
         </Button>
       </form>
