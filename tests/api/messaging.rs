@@ -11,7 +11,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 fn open_event(ev: &Value, reader: &TestUser, reader_id: Uuid, sender: &TestUser) -> String {
     let received: ReceivedMessage = serde_json::from_value(json!({
-        "header": ev["header"], "iv": ev["iv"], "ciphertext": ev["ciphertext"],
+        "header": ev["header"], "commitment": ev["commitment"], "iv": ev["iv"], "ciphertext": ev["ciphertext"],
         "signature": ev["signature"], "wrapped_key": ev["wrapped_key"],
     }))
     .unwrap();
