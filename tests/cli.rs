@@ -398,6 +398,11 @@ async fn the_cli_acknowledges_only_verified_messages_and_marks_legacy_and_empty_
         .count(&format!("SELECT delivered_up_to AS n FROM members WHERE conversation_id = '{conv}' AND user_id = '{bob_id}'"))
         .await;
     assert_eq!(delivered, got[2]["position"].as_i64().unwrap(), "no receipt for the message that failed verification");
+    bob.ok(&["receipts", &mallory.username]).await;
+    let read = app
+        .count(&format!("SELECT read_up_to AS n FROM members WHERE conversation_id = '{conv}' AND user_id = '{bob_id}'"))
+        .await;
+    assert_eq!(read, got[2]["position"].as_i64().unwrap(), "`receipts` names the newest verified message");
 
     // The human output marks them too.
     let run = bob.run(&["history", &mallory.username]).await;

@@ -170,16 +170,30 @@ pub async fn history(ctx: &Ctx, target: &str, limit: u32, before: Option<i64>) -
     Ok(())
 }
 
+/// How far back `receipts` looks for a verified message to acknowledge.
+const RECEIPT_LOOKBACK: u32 = 50;
+
+/// Posts a cumulative receipt. Without `--up-to` it names the newest message from someone else
+/// that verifies (so it unlocks the keys): a message that failed verification is never
+/// acknowledged, as in `listen`.
 pub async fn receipts(ctx: &Ctx, target: &str, status: &str, up_to: Option<Uuid>) -> Result<()> {
     let session = ctx.session()?;
     let conv = resolve(&session, target, false).await?;
     let up_to = match up_to {
         Some(id) => id,
         None => {
-            let last = session.call(|api, t| async move { api.history(&t, conv.id, None, 1).await }).await?;
-            last.last()
-                .map(|m| m.message_id)
-                .ok_or_else(|| ClientError::NotFound("no message to acknowledge".into()))?
+            let recent =
+                session.call(|api, t| async move { api.history(&t, conv.id, None, RECEIPT_LOOKBACK).await }).await?;
+            let me = ctx.me(&session).await?;
+            let mut pins = ctx.pins(&session)?;
+            let mut newest = None;
+            for item in recent.iter().rev().filter(|m| m.sender_id != session.user_id && !m.deleted) {
+                if messaging::open(&session, &mut pins, &me, item).await.content.is_verified() {
+                    newest = Some(item.message_id);
+                    break;
+                }
+            }
+            newest.ok_or_else(|| ClientError::NotFound("no verified message from someone else to acknowledge".into()))?
         }
     };
     session.call(|api, t| async move { api.receipt(&t, conv.id, status, up_to).await }).await?;
