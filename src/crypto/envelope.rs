@@ -18,9 +18,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::{CryptoError, Result};
-use super::header::Header;
+use super::header::{Header, ENVELOPE_VERSION, LEGACY_VERSION};
 use super::keys::UnlockedAccount;
-use super::header::{ENVELOPE_VERSION, LEGACY_VERSION};
 use super::primitives::{
     aes_gcm_open, aes_gcm_seal, ecdsa_verify, hmac_sha256, hmac_sha256_verify, random_array,
     rsa_oaep_encrypt, IV_LEN, KEY_LEN, SIGNATURE_LEN,
