@@ -339,3 +339,107 @@ fn seconds_to_wait(text: &str) -> Option<u64> {
     tail.starts_with('s').then_some(())?;
     n.parse().ok()
 }
+
+/// `'\x…'`: a bytea literal.
+fn bytea(bytes: &[u8]) -> String {
+    format!("'\\x{}'", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cli_acknowledges_only_verified_messages_and_marks_legacy_and_empty_ones() {
+    let app = spawn_app().await;
+    let bob = Person::new(&app, "bob");
+    let bn = unique_name("bob");
+    let (bob_id, _) = bob.register(&bn).await;
+    // Mallory, a member who talks to bob through the API directly.
+    let mut mallory = TestUser::real("mallory");
+    let mallory_id = app.register(&mut mallory).await;
+    let ms = app.login(&mallory).await;
+    let created: Value =
+        app.post_auth("/api/conversations", &ms.access_token, &json!({"member_ids": [bob_id]})).await.json().await.unwrap();
+    let conv: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let bob_keys: Value = app.get_auth(&format!("/api/users/{bob_id}"), &ms.access_token).await.json().await.unwrap();
+    let bob_enc = crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
+    let members = [(mallory_id, mallory.material.account.enc_public_spki().to_vec()), (bob_id, bob_enc.clone())];
+    let account = &mallory.material.account;
+    let seal = |header: &Header, text: &str| crypto::seal_with(header, text.as_bytes(), account, &members, &[3; 32], &[4; 12]).unwrap();
+    let post = |envelope: crypto::Envelope| {
+        let app = &app;
+        let token = ms.access_token.clone();
+        async move {
+            let res = app.post_auth(&format!("/api/conversations/{conv}/messages"), &token, &json!({"envelope": envelope})).await;
+            assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        }
+    };
+    // Rewrites a stored message into `envelope` (as a pre-v2 server, or the database, holds it).
+    let rewrite = |id: Uuid, envelope: crypto::Envelope| {
+        let app = &app;
+        async move {
+            let commitment = envelope.commitment.as_deref().map(bytea).unwrap_or_else(|| "NULL".into());
+            sql(app, format!(
+                "UPDATE messages SET header = '{}', commitment = {commitment}, iv = {}, ciphertext = {}, signature = {} WHERE id = '{id}'",
+                envelope.header, bytea(&envelope.iv), bytea(&envelope.ciphertext), bytea(&envelope.signature)
+            ))
+            .await;
+            let key = &envelope.keys.iter().find(|k| k.user_id == bob_id).unwrap().wrapped_key;
+            sql(app, format!("UPDATE message_keys SET wrapped_key = {} WHERE message_id = '{id}' AND user_id = '{bob_id}'", bytea(key)))
+                .await;
+        }
+    };
+    let header = || Header::new(conv, Uuid::new_v4(), mallory_id, [bob_id], "text/plain", 1).unwrap();
+
+    // 1: a legacy v1 message from before v2; 2: an empty one (stored before the server refused
+    // them); 3: a genuine v2 message; 4: one whose content key for bob is not the committed one.
+    let (legacy, empty) = (header(), header());
+    post(seal(&legacy, "placeholder")).await;
+    rewrite(legacy.message_id(), seal(&legacy.clone().into_legacy_v1(), "from before v2")).await;
+    post(seal(&empty, "placeholder")).await;
+    rewrite(empty.message_id(), seal(&empty, "")).await;
+    post(seal(&header(), "genuine")).await;
+    let attack = header();
+    let mut forked = seal(&attack, "pay mallory");
+    let bobs = forked.keys.iter_mut().find(|k| k.user_id == bob_id).unwrap();
+    bobs.wrapped_key = courier::crypto::primitives::rsa_oaep_encrypt(&bob_enc, &attack.hash(), &[8; 32]).unwrap();
+    post(forked).await;
+
+    // Listening receives all four and acknowledges only up to the last verified one.
+    let got = bob.listen(&["--count", "4"]).rest().await;
+    let shown: Vec<(&str, bool, bool)> = got
+        .iter()
+        .map(|m| (m["status"].as_str().unwrap(), m["legacy_v1"] == true, m["empty"] == true))
+        .collect();
+    assert_eq!(
+        shown,
+        [("verified", true, false), ("verified", false, true), ("verified", false, false), ("unverified", false, false)]
+    );
+    assert_eq!(got[0]["text"], "from before v2");
+    assert_eq!(got[0]["envelope_version"], 1);
+    assert_eq!(got[2]["envelope_version"], 2);
+    assert!(got[3]["reason"].as_str().unwrap().contains("commitment"), "{}", got[3]);
+    assert!(got[3].get("text").is_none());
+    let delivered = app
+        .count(&format!("SELECT delivered_up_to AS n FROM members WHERE conversation_id = '{conv}' AND user_id = '{bob_id}'"))
+        .await;
+    assert_eq!(delivered, got[2]["position"].as_i64().unwrap(), "no receipt for the message that failed verification");
+    bob.ok(&["receipts", &mallory.username]).await;
+    let read = app
+        .count(&format!("SELECT read_up_to AS n FROM members WHERE conversation_id = '{conv}' AND user_id = '{bob_id}'"))
+        .await;
+    assert_eq!(read, got[2]["position"].as_i64().unwrap(), "`receipts` names the newest verified message");
+
+    // The human output marks them too.
+    let run = bob.run(&["history", &mallory.username]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].ends_with("[legacy v1 — not key-committing] from before v2"), "{}", run.stdout);
+    assert!(lines[1].contains("EMPTY message"), "{}", run.stdout);
+    assert!(lines[3].contains("COULD NOT VERIFY"), "{}", run.stdout);
+
+    // And the CLI never sends an empty or whitespace-only message.
+    for text in ["", "  \n\t "] {
+        let run = bob.run(&["send", &mallory.username, text]).await;
+        assert_ne!(run.code, 0, "{text:?} was sent");
+        assert!(run.stderr.contains("not only whitespace"), "{}", run.stderr);
+    }
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM messages WHERE conversation_id = '{conv}'")).await, 4);
+}

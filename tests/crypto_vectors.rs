@@ -1,5 +1,6 @@
-//! The crypto module against the known-answer file `tests/vectors/courier-v1.json` (the single
-//! source of truth shared with the TypeScript client), plus round trips and tampering checks.
+//! The crypto module against the known-answer files `tests/vectors/courier-v1.json` and
+//! `courier-v2.json` (the key-committing envelope; the single source of truth shared with the
+//! TypeScript client), plus round trips and tampering checks.
 //! Regenerate the file with
 //! `COURIER_WRITE_VECTORS=1 cargo test --test crypto_vectors -- --ignored generate_vectors`.
 
@@ -14,7 +15,7 @@ mod tampering;
 
 use courier::crypto::primitives::{aes_gcm_seal, ecdsa_verify, sha256, EcdsaPrivate, RsaPrivate};
 use courier::crypto::{
-    b64, derive_auth_key, derive_master_key, derive_recovery_auth_key, derive_recovery_wrap_key,
+    b64, commitment, signature_input_v2, CryptoError, COMMIT_LABEL, derive_auth_key, derive_master_key, derive_recovery_auth_key, derive_recovery_wrap_key,
     derive_stretch_key, fingerprint, fingerprint_digest, normalize_password, open, safety_number,
     signature_input, unwrap, validate_public_keys, wrap_with_iv, Header, KeyError, LoginKeys,
     OpenContext, ReceivedMessage, RecoveryKey, UnlockedAccount, WrapPurpose,
@@ -22,7 +23,7 @@ use courier::crypto::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use support::{b, b32, s, vectors};
+use support::{b, b32, s, vectors, vectors_v2};
 
 fn uuid(v: &Value, pointer: &str) -> Uuid {
     Uuid::parse_str(s(v, pointer)).unwrap()
@@ -165,7 +166,8 @@ fn vector_envelope_is_reproduced_and_its_randomised_parts_verify() {
         s(f, "/content_type"),
         f["sent_at"].as_u64().unwrap(),
     )
-    .unwrap();
+    .unwrap()
+    .into_legacy_v1();
     assert_eq!(
         header.recipients(),
         recipients.as_slice(),
@@ -211,6 +213,7 @@ fn vector_envelope_opens_after_a_password_login_with_the_vector_keys() {
     let e = &v["envelope"];
     let message = ReceivedMessage {
         header: s(e, "/header").to_owned(),
+        commitment: None,
         iv: b(e, "/iv"),
         ciphertext: b(e, "/ciphertext"),
         signature: b(e, "/signature"),
@@ -224,6 +227,122 @@ fn vector_envelope_opens_after_a_password_login_with_the_vector_keys() {
     };
     let opened = open(&message, &context, &b(v, "/keys/sig_public_spki"), &account).unwrap();
     assert_eq!(opened.plaintext, s(e, "/plaintext_utf8").as_bytes());
+    assert!(opened.is_legacy(), "a v1 message opens but is marked legacy");
+    let with_commitment = ReceivedMessage { commitment: Some(vec![0; 32]), ..message };
+    assert_eq!(
+        open(&with_commitment, &context, &b(v, "/keys/sig_public_spki"), &account),
+        Err(CryptoError::CommitmentShape),
+        "a v1 envelope carries no commitment"
+    );
+}
+
+/// Alice's account, unlocked from the v1 vector file's login keys.
+fn vector_alice() -> UnlockedAccount {
+    let v = vectors();
+    UnlockedAccount::open(s(v, "/kdf/username"), s(v, "/kdf/password"), &b(v, "/kdf/salt"), 600_000, &vector_login_keys(v))
+        .unwrap()
+}
+
+#[test]
+fn the_v2_vector_file_is_version_2_and_uses_the_v1_keys() {
+    let (v1, v2) = (vectors(), vectors_v2());
+    assert_eq!(v2["version"], 2);
+    assert!(s(v2, "/description").len() > 500);
+    for k in ["enc_private_pkcs8", "enc_public_spki", "sig_public_spki"] {
+        assert_eq!(v2["keys"][k], v1["keys"][k], "{k}");
+    }
+}
+
+#[test]
+fn vector_v2_envelope_is_reproduced_with_its_commitment() {
+    let v = vectors_v2();
+    let e = &v["envelope"];
+    let f = &e["header_fields"];
+    assert_eq!(f["v"], 2);
+    let recipients: Vec<Uuid> =
+        f["recipients"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().parse().unwrap()).collect();
+    let header = Header::new(
+        uuid(f, "/conversation_id"),
+        uuid(f, "/message_id"),
+        uuid(f, "/sender_id"),
+        recipients,
+        s(f, "/content_type"),
+        f["sent_at"].as_u64().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header.canonical(), s(e, "/header"), "new headers are v2");
+    let h = sha256(s(e, "/header").as_bytes());
+    assert_eq!(h.to_vec(), b(e, "/h"));
+    let k = b32(e, "/content_key");
+    let iv: [u8; 12] = b(e, "/iv").try_into().unwrap();
+    let ciphertext = aes_gcm_seal(&k, &iv, &h, s(e, "/plaintext_utf8").as_bytes()).unwrap();
+    assert_eq!(ciphertext, b(e, "/ciphertext"));
+    assert_eq!(s(e, "/commit_label").as_bytes(), COMMIT_LABEL);
+    assert_eq!([COMMIT_LABEL, h.as_slice()].concat(), b(e, "/commitment_input"));
+    let c = commitment(&k, &h);
+    assert_eq!(c.to_vec(), b(e, "/commitment"));
+    assert_eq!(signature_input_v2(&h, &c, &iv, &ciphertext), b(e, "/signature_input"));
+    assert!(ecdsa_verify(&b(v, "/keys/sig_public_spki"), &b(e, "/signature_input"), &b(e, "/signature")));
+    let enc = RsaPrivate::from_pkcs8(&b(v, "/keys/enc_private_pkcs8")).unwrap();
+    assert_eq!(enc.decrypt(&h, &b(e, "/wrapped_key")).unwrap(), k);
+}
+
+fn v2_message(e: &Value) -> (ReceivedMessage, OpenContext) {
+    let header = Header::parse(s(e, "/header")).unwrap();
+    let message = ReceivedMessage {
+        header: s(e, "/header").to_owned(),
+        commitment: Some(b(e, "/commitment")),
+        iv: b(e, "/iv"),
+        ciphertext: b(e, "/ciphertext"),
+        signature: b(e, "/signature"),
+        wrapped_key: b(e, "/wrapped_key"),
+    };
+    let context = OpenContext {
+        conversation_id: header.conversation_id(),
+        sender_id: header.sender_id(),
+        recipient_id: uuid(e, "/recipient_user_id"),
+        message_id: Some(header.message_id()),
+    };
+    (message, context)
+}
+
+#[test]
+fn vector_v2_envelope_opens_and_is_not_legacy() {
+    let v = vectors_v2();
+    let (message, context) = v2_message(&v["envelope"]);
+    let opened = open(&message, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()).unwrap();
+    assert_eq!(opened.plaintext, s(v, "/envelope/plaintext_utf8").as_bytes());
+    assert!(!opened.is_legacy());
+    let without = ReceivedMessage { commitment: None, ..message.clone() };
+    assert_eq!(
+        open(&without, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()),
+        Err(CryptoError::CommitmentShape),
+        "a v2 envelope without its commitment"
+    );
+    let mut other = message;
+    other.commitment.as_mut().unwrap()[0] ^= 1;
+    assert_eq!(
+        open(&other, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()),
+        Err(CryptoError::BadSignature),
+        "the commitment is signed"
+    );
+}
+
+#[test]
+fn vector_multi_recipient_attack_is_refused_on_the_commitment() {
+    let v = vectors_v2();
+    let a = &v["multi_recipient_attack"];
+    let (message, context) = v2_message(a);
+    let h = sha256(s(a, "/header").as_bytes());
+    let sig_input = signature_input_v2(&h, &b(a, "/commitment"), &b(a, "/iv"), &b(a, "/ciphertext"));
+    assert!(ecdsa_verify(&b(v, "/keys/sig_public_spki"), &sig_input, &b(a, "/signature")), "the sender really signed it");
+    let enc = RsaPrivate::from_pkcs8(&b(v, "/keys/enc_private_pkcs8")).unwrap();
+    assert_eq!(enc.decrypt(&h, &b(a, "/wrapped_key")).unwrap(), b(a, "/other_key"), "and wrapped another key");
+    assert_eq!(commitment(&b32(a, "/content_key"), &h).to_vec(), b(a, "/commitment"));
+    assert_eq!(
+        open(&message, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()),
+        Err(CryptoError::CommitmentMismatch)
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { assert, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
 import { expectMessage, newUserPage, openConversation, register, send, shot } from './app.mjs';
-import { substituteKeyInDb } from './db.mjs';
+import { psql, receiptsOf, substituteKeyInDb } from './db.mjs';
 import { substituteKeys } from './keys.mjs';
 
 const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
@@ -95,6 +95,25 @@ try {
     const shown = label.split(': ')[1];
     await W.page.getByRole('button', { name: 'Close' }).click();
     assert(shown === verified.safety_number, `safety numbers match (browser ${shown} / CLI ${verified.safety_number})`);
+  });
+
+  await step('a message altered on the server shows as unverified in the browser and is never acknowledged', async () => {
+    assert(DB, 'DATABASE_URL is needed to alter a stored message');
+    await W.context.setOffline(true);
+    await W.page.getByTestId('connection-banner').waitFor({ timeout: 15_000 });
+    const [posted] = (await cli(['send', web.username, `altered in storage ${run}`])).slice(-1);
+    const before = receiptsOf(DB, web.username, posted.conversation_id);
+    psql(DB, `UPDATE messages SET ciphertext = set_byte(ciphertext, 3, get_byte(ciphertext, 3) # 1) WHERE id = '${posted.message_id}'`);
+    await W.context.setOffline(false);
+    const bubble = W.page.locator(`[data-message-id="${posted.message_id}"][data-kind="unverified"]`);
+    await bubble.waitFor({ timeout: 30_000 });
+    assert((await W.page.getByText(`altered in storage ${run}`).count()) === 0, 'no text of an unverified message');
+    // A reply the CLI receives was posted after any receipt the browser would have sent.
+    const reply = `reply after the altered one ${run}`;
+    await send(W.page, reply);
+    await waitUntil(() => listener.messages.find((m) => m.text === reply), { timeout: 30_000, message: 'the CLI to get the reply' });
+    const after = receiptsOf(DB, web.username, posted.conversation_id);
+    assert(after.delivered < posted.position && after.read < posted.position, `no receipt names it (${JSON.stringify({ before, after, position: posted.position })})`);
   });
 
   await step("a substituted key for the browser user makes the CLI refuse to send until verify", async () => {

@@ -27,3 +27,18 @@ export function plaintextFindings(dump, plaintexts) {
   }
   return found;
 }
+
+/** Runs one SQL statement; returns psql's unaligned output. */
+export function psql(databaseUrl, sql) {
+  return execFileSync('psql', [databaseUrl, '-v', 'ON_ERROR_STOP=1', '-qtAc', sql], { encoding: 'utf8' });
+}
+
+/** A member's receipt positions in a conversation, as the server stored them. */
+export function receiptsOf(databaseUrl, username, conversationId) {
+  const out = psql(
+    databaseUrl,
+    `SELECT m.delivered_up_to || ',' || m.read_up_to FROM members m JOIN users u ON u.id = m.user_id WHERE u.username = '${username.replace(/'/g, "''")}' AND m.conversation_id = '${conversationId}'`,
+  ).trim();
+  const [delivered, read] = out.split(',').map(Number);
+  return { delivered, read };
+}

@@ -94,11 +94,11 @@ pub fn envelope(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[U
     recipients.sort();
     let header = json!({
         "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
-        "recipients": recipients, "sender_id": sender, "sent_at": chrono::Utc::now().timestamp_millis(), "v": 1,
+        "recipients": recipients, "sender_id": sender, "sent_at": chrono::Utc::now().timestamp_millis(), "v": 2,
     });
     let random = |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
     json!({"envelope": {
-        "header": serde_json::to_string(&header).expect("json"), "iv": random(12), "ciphertext": random(size),
+        "header": serde_json::to_string(&header).expect("json"), "commitment": random(32), "iv": random(12), "ciphertext": random(size),
         "signature": random(64),
         "keys": recipients.iter().map(|u| json!({"user_id": u, "wrapped_key": random(384)})).collect::<Vec<_>>(),
     }})

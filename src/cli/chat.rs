@@ -107,8 +107,8 @@ pub async fn send(ctx: &Ctx, to: &str, text: Option<String>) -> Result<()> {
             buf.strip_suffix('\n').map(str::to_owned).unwrap_or(buf)
         }
     };
-    if text.is_empty() || text.len() > MAX_TEXT {
-        return Err(ClientError::Usage(format!("a message is 1 to {MAX_TEXT} bytes of text")));
+    if text.trim().is_empty() || text.len() > MAX_TEXT {
+        return Err(ClientError::Usage(format!("a message is 1 to {MAX_TEXT} bytes of text, not only whitespace")));
     }
     let session = ctx.session()?;
     let conv = resolve(&session, to, true).await?;
@@ -132,12 +132,24 @@ pub fn print_message(ctx: &Ctx, label: &str, m: &Shown) {
             .map(|d| d.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
         let body = match &m.content {
-            Content::Verified { text, .. } => terminal_safe(text),
+            Content::Verified { empty: true, legacy_v1, .. } => {
+                format!("{}!! EMPTY message (flagged: Courier clients never send one)", legacy_marker(*legacy_v1))
+            }
+            Content::Verified { text, legacy_v1, .. } => format!("{}{}", legacy_marker(*legacy_v1), terminal_safe(text)),
             Content::Unverified { reason } => format!("!! COULD NOT VERIFY this message ({reason})"),
             Content::Deleted => "(deleted)".into(),
         };
         format!("[{time}] ({label} #{}) {}: {body}", m.position, terminal_safe(&m.sender))
     });
+}
+
+/// The marker in front of a legacy v1 message's text.
+fn legacy_marker(legacy: bool) -> &'static str {
+    if legacy {
+        "[legacy v1 — not key-committing] "
+    } else {
+        ""
+    }
 }
 
 pub async fn history(ctx: &Ctx, target: &str, limit: u32, before: Option<i64>) -> Result<()> {
@@ -158,16 +170,30 @@ pub async fn history(ctx: &Ctx, target: &str, limit: u32, before: Option<i64>) -
     Ok(())
 }
 
+/// How far back `receipts` looks for a verified message to acknowledge.
+const RECEIPT_LOOKBACK: u32 = 50;
+
+/// Posts a cumulative receipt. Without `--up-to` it names the newest message from someone else
+/// that verifies (so it unlocks the keys): a message that failed verification is never
+/// acknowledged, as in `listen`.
 pub async fn receipts(ctx: &Ctx, target: &str, status: &str, up_to: Option<Uuid>) -> Result<()> {
     let session = ctx.session()?;
     let conv = resolve(&session, target, false).await?;
     let up_to = match up_to {
         Some(id) => id,
         None => {
-            let last = session.call(|api, t| async move { api.history(&t, conv.id, None, 1).await }).await?;
-            last.last()
-                .map(|m| m.message_id)
-                .ok_or_else(|| ClientError::NotFound("no message to acknowledge".into()))?
+            let recent =
+                session.call(|api, t| async move { api.history(&t, conv.id, None, RECEIPT_LOOKBACK).await }).await?;
+            let me = ctx.me(&session).await?;
+            let mut pins = ctx.pins(&session)?;
+            let mut newest = None;
+            for item in recent.iter().rev().filter(|m| m.sender_id != session.user_id && !m.deleted) {
+                if messaging::open(&session, &mut pins, &me, item).await.content.is_verified() {
+                    newest = Some(item.message_id);
+                    break;
+                }
+            }
+            newest.ok_or_else(|| ClientError::NotFound("no verified message from someone else to acknowledge".into()))?
         }
     };
     session.call(|api, t| async move { api.receipt(&t, conv.id, status, up_to).await }).await?;

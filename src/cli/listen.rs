@@ -3,8 +3,10 @@
 //! Policy: keys are unlocked once at start and live only in this process's memory. Output is
 //! at-least-once across crashes: a line is printed (and flushed) before its id is saved, so a
 //! kill between the two replays that one event on the next run; JSON lines carry `id` and
-//! `message_id` for scripts that must de-duplicate. Receiving a message posts a cumulative
-//! `delivered` receipt so the sender sees it arrive (unless `--no-receipts`).
+//! `message_id` for scripts that must de-duplicate. Receiving a message that verified posts a
+//! cumulative `delivered` receipt so the sender sees it arrive (unless `--no-receipts`); one
+//! that failed verification is never acknowledged (the sender would see "delivered" for
+//! something the reader could not read, or that someone else forged).
 
 use std::collections::HashMap;
 
@@ -114,7 +116,7 @@ pub async fn listen(ctx: &Ctx, count: Option<u64>, from: Option<i64>, receipts: 
                 }
                 // Printed: handled. Save the position before the receipt round trip.
                 listener.commit()?;
-                if receipts && item.sender_id != session.user_id && !item.deleted {
+                if receipts && item.sender_id != session.user_id && shown.content.is_verified() {
                     let (c, m) = (item.conversation_id, item.message_id);
                     if let Err(e) = session.call(|api, t| async move { api.receipt(&t, c, "delivered", m).await }).await
                     {

@@ -95,7 +95,8 @@ pub enum Command {
         #[arg(long)]
         no_receipts: bool,
     },
-    /// Mark a conversation read (or delivered) up to its newest message, or a given one.
+    /// Mark a conversation read (or delivered) up to its newest verified message from someone
+    /// else, or a given one.
     Receipts {
         conversation: String,
         #[arg(long, default_value = "read", value_parser = ["read", "delivered"])]

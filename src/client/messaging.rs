@@ -4,7 +4,10 @@
 //! one changed key refuses the whole send ([`ClientError::KeyChanged`]), because the envelope
 //! would carry a content key for whoever the server substituted. On reading, the sender's
 //! *pinned* signing key is used (pinned on first use if new); every failure becomes
-//! [`Content::Unverified`] with the reason, never text.
+//! [`Content::Unverified`] with the reason, never text. A legacy v1 message (not
+//! key-committing) that verifies is shown but marked `legacy_v1`; a verified text that is
+//! empty or only whitespace (clients never send one) is marked `empty`. Only verified
+//! messages are acknowledged with receipts ([`Content::is_verified`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -80,6 +83,9 @@ pub async fn send_sealed(
 ) -> Result<Posted> {
     let header =
         Header::new(conversation, Uuid::new_v4(), me.id, keys.iter().map(|(id, _)| *id), content_type, now_ms())?;
+    if content_type == TEXT_PLAIN && String::from_utf8_lossy(body).trim().is_empty() {
+        return Err(ClientError::Usage("an empty message is not sent: write some text".into()));
+    }
     let envelope = crypto::seal(&header, body, &me.account, keys)?;
     // A retry after a lost answer reposts the same message id: the server answers the same.
     let envelope = &envelope;
@@ -91,7 +97,19 @@ pub async fn send_sealed(
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Content {
     /// Verified and decrypted.
-    Verified { content_type: String, text: String, sent_at: u64 },
+    Verified {
+        content_type: String,
+        text: String,
+        sent_at: u64,
+        /// 2, or 1 for a legacy message.
+        envelope_version: u64,
+        /// A legacy v1 envelope: verified, but not key-committing (other recipients may have
+        /// been shown something else). Shown with a marker.
+        legacy_v1: bool,
+        /// A text/plain message with no visible text: no Courier client sends one. Flagged.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        empty: bool,
+    },
     /// Anything that failed a check: shown as "could not verify", never as text.
     Unverified { reason: String },
     /// Deleted for everyone by its sender.
@@ -167,9 +185,17 @@ pub async fn open(session: &Session, pins: &mut Pins, me: &Me, item: &MessageIte
     shown
 }
 
+impl Content {
+    /// Verified and decrypted: the only kind of message a receipt may acknowledge.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Content::Verified { .. })
+    }
+}
+
 fn decode(opened: crypto::OpenedMessage) -> Content {
     let content_type = opened.header.content_type().to_owned();
     let sent_at = opened.header.sent_at();
+    let (envelope_version, legacy_v1) = (opened.header.version(), opened.is_legacy());
     let text = if content_type == TEXT_PLAIN {
         match String::from_utf8(opened.plaintext) {
             Ok(t) => t,
@@ -178,5 +204,6 @@ fn decode(opened: crypto::OpenedMessage) -> Content {
     } else {
         format!("({content_type}, {} bytes)", opened.plaintext.len())
     };
-    Content::Verified { content_type, text, sent_at }
+    let empty = content_type == TEXT_PLAIN && text.trim().is_empty();
+    Content::Verified { content_type, text, sent_at, envelope_version, legacy_v1, empty }
 }

@@ -49,6 +49,30 @@ pub mod bytes {
     }
 }
 
+/// `#[serde(default, with = "crate::crypto::b64::opt_bytes", skip_serializing_if = "Option::is_none")]`
+/// for optional base64 fields (the v2 envelope's `commitment`).
+pub mod opt_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialises present bytes as a base64 string (absent ones are skipped by the field).
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => super::bytes::serialize(b, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Deserialises an optional strict base64 string (`null` counts as absent).
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(text) => super::decode("commitment", &text)
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom("invalid base64")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,23 +1,28 @@
-//! Sealing and opening message envelopes (v1).
+//! Sealing and opening message envelopes (v2, key-committing; legacy v1 opened only).
 //!
 //! Policy: `h = SHA-256(header)` is bound into every layer: it is the AES-GCM AAD of the
 //! ciphertext, the OAEP label of every wrapped content key, and the first part of what the
-//! sender signs (`h ‖ iv ‖ ciphertext`). Opening checks, in this order, before any plaintext
-//! exists: the header is canonical v1; it names the conversation, sender (and message id, when
-//! known) the event claims, and the reader among its recipients; the signature verifies
-//! under the sender's pinned signing key. Only then is the content key unwrapped and the
-//! message decrypted. Every failure is a distinct [`CryptoError`]; the client shows any of
-//! them as "could not verify", never as text.
+//! sender signs. v2 adds a key commitment, `commitment = HMAC-SHA256(K, "courier/v2/commit" ‖ h)`,
+//! inside the signed data (`h ‖ commitment ‖ iv ‖ ciphertext`): AES-GCM does not bind a
+//! ciphertext to one key and the signature cannot cover the per-recipient wrapped keys, so
+//! without it a sender could give each recipient a different key and one signed message would
+//! read differently for each. Opening checks, in this order, before any plaintext exists: the
+//! header is canonical (v2, or legacy v1); it names the conversation, sender (and message id,
+//! when known) the event claims, and the reader among its recipients; the signature verifies
+//! under the sender's pinned signing key; the content key is unwrapped and (v2) must match the
+//! commitment, compared in constant time. Only then is the message decrypted. Every failure is
+//! a distinct [`CryptoError`]; the client shows any of them as "could not verify", never as
+//! text. [`seal`] writes only v2; a v1 message opens the v1 way and the caller marks it.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::{CryptoError, Result};
-use super::header::Header;
+use super::header::{Header, ENVELOPE_VERSION, LEGACY_VERSION};
 use super::keys::UnlockedAccount;
 use super::primitives::{
-    aes_gcm_open, aes_gcm_seal, ecdsa_verify, random_array, rsa_oaep_encrypt, IV_LEN, KEY_LEN,
-    SIGNATURE_LEN,
+    aes_gcm_open, aes_gcm_seal, ecdsa_verify, hmac_sha256, hmac_sha256_verify, random_array,
+    rsa_oaep_encrypt, IV_LEN, KEY_LEN, SIGNATURE_LEN,
 };
 use super::validate::{validate_enc_public, validate_sig_public};
 
@@ -29,11 +34,18 @@ pub struct RecipientKey {
     pub wrapped_key: Vec<u8>,
 }
 
-/// The envelope as posted: `{header, iv, ciphertext, signature, keys: [{user_id, wrapped_key}]}`,
-/// binary fields in base64.
+/// The prefix of the committed data: `commitment = HMAC-SHA256(K, COMMIT_LABEL ‖ h)`.
+pub const COMMIT_LABEL: &[u8] = b"courier/v2/commit";
+/// Length of the v2 key commitment.
+pub const COMMITMENT_LEN: usize = 32;
+
+/// The envelope as posted: `{header, commitment, iv, ciphertext, signature, keys: [{user_id,
+/// wrapped_key}]}`, binary fields in base64; `commitment` only in v2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub header: String,
+    #[serde(default, with = "super::b64::opt_bytes", skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<Vec<u8>>,
     #[serde(with = "super::b64::bytes")]
     pub iv: Vec<u8>,
     #[serde(with = "super::b64::bytes")]
@@ -49,6 +61,7 @@ impl Envelope {
         let key = self.keys.iter().find(|k| k.user_id == user_id)?;
         Some(ReceivedMessage {
             header: self.header.clone(),
+            commitment: self.commitment.clone(),
             iv: self.iv.clone(),
             ciphertext: self.ciphertext.clone(),
             signature: self.signature.clone(),
@@ -62,6 +75,9 @@ impl Envelope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceivedMessage {
     pub header: String,
+    /// The v2 key commitment; absent in a legacy v1 message.
+    #[serde(default, with = "super::b64::opt_bytes", skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<Vec<u8>>,
     #[serde(with = "super::b64::bytes")]
     pub iv: Vec<u8>,
     #[serde(with = "super::b64::bytes")]
@@ -89,7 +105,16 @@ pub struct OpenedMessage {
     pub plaintext: Vec<u8>,
 }
 
-/// Seals `plaintext` for every recipient of `header`. `recipients` gives each recipient's
+impl OpenedMessage {
+    /// A legacy v1 message: verified, but not key-committing (another recipient may have
+    /// read something else). Clients mark it as such.
+    pub fn is_legacy(&self) -> bool {
+        self.header.version() == LEGACY_VERSION
+    }
+}
+
+/// Seals `plaintext` for every recipient of `header` (a v2 header: [`Header::new`] makes
+/// one; a legacy v1 header is refused). `recipients` gives each recipient's
 /// encryption SPKI (from the client's pinned keys) and must cover the header's recipients
 /// exactly, sender included. Costs one RSA public operation per recipient.
 pub fn seal<K: AsRef<[u8]>>(
@@ -98,13 +123,16 @@ pub fn seal<K: AsRef<[u8]>>(
     sender: &UnlockedAccount,
     recipients: &[(Uuid, K)],
 ) -> Result<Envelope> {
+    if header.version() != ENVELOPE_VERSION {
+        return Err(CryptoError::UnsupportedVersion(header.version()));
+    }
     let content_key: [u8; KEY_LEN] = random_array()?;
     let iv: [u8; IV_LEN] = random_array()?;
     seal_with(header, plaintext, sender, recipients, &content_key, &iv)
 }
 
-/// [`seal`] with a caller-chosen content key and IV. Exists for known-answer vectors only:
-/// a reused (key, IV) pair breaks AES-GCM.
+/// [`seal`] with a caller-chosen content key and IV, in the header's version (v1 too). Exists
+/// for known-answer vectors and tests only: a reused (key, IV) pair breaks AES-GCM.
 pub fn seal_with<K: AsRef<[u8]>>(
     header: &Header,
     plaintext: &[u8],
@@ -121,9 +149,13 @@ pub fn seal_with<K: AsRef<[u8]>>(
     let header_text = header.canonical();
     let h = header.hash();
     let ciphertext = aes_gcm_seal(content_key, iv, &h, plaintext)?;
-    let signature = sender
-        .signer()
-        .sign(&signature_input(&h, iv, &ciphertext))?;
+    let (commitment, signed) = if header.version() == LEGACY_VERSION {
+        (None, signature_input(&h, iv, &ciphertext))
+    } else {
+        let c = commitment(content_key, &h);
+        (Some(c.to_vec()), signature_input_v2(&h, &c, iv, &ciphertext))
+    };
+    let signature = sender.signer().sign(&signed)?;
     let mut keys = Vec::with_capacity(recipients.len());
     for (user_id, spki) in recipients {
         validate_enc_public(spki.as_ref())?;
@@ -136,6 +168,7 @@ pub fn seal_with<K: AsRef<[u8]>>(
     keys.sort_by_key(|k| k.user_id);
     Ok(Envelope {
         header: header_text,
+        commitment,
         iv: iv.to_vec(),
         ciphertext,
         signature,
@@ -143,7 +176,21 @@ pub fn seal_with<K: AsRef<[u8]>>(
     })
 }
 
-/// `h ‖ iv ‖ ciphertext`: the bytes the sender signs.
+/// `HMAC-SHA256(K, "courier/v2/commit" ‖ h)`: commits the v2 envelope to its content key.
+pub fn commitment(content_key: &[u8; KEY_LEN], h: &[u8; 32]) -> [u8; COMMITMENT_LEN] {
+    hmac_sha256(content_key, &commit_data(h))
+}
+
+fn commit_data(h: &[u8; 32]) -> Vec<u8> {
+    [COMMIT_LABEL, h.as_slice()].concat()
+}
+
+/// `h ‖ commitment ‖ iv ‖ ciphertext`: the bytes the sender of a v2 message signs.
+pub fn signature_input_v2(h: &[u8; 32], commitment: &[u8], iv: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+    [h.as_slice(), commitment, iv, ciphertext].concat()
+}
+
+/// `h ‖ iv ‖ ciphertext`: the bytes the sender of a legacy v1 message signed.
 pub fn signature_input(h: &[u8; 32], iv: &[u8], ciphertext: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + iv.len() + ciphertext.len());
     out.extend_from_slice(h);
@@ -191,12 +238,15 @@ pub fn open(
         })?;
     validate_sig_public(sender_sig_public)?;
     let h = header.hash();
+    let signed = match (header.version(), &message.commitment) {
+        (LEGACY_VERSION, None) => signature_input(&h, &iv, &message.ciphertext),
+        (ENVELOPE_VERSION, Some(c)) if c.len() == COMMITMENT_LEN => {
+            signature_input_v2(&h, c, &iv, &message.ciphertext)
+        }
+        _ => return Err(CryptoError::CommitmentShape),
+    };
     if message.signature.len() != SIGNATURE_LEN
-        || !ecdsa_verify(
-            sender_sig_public,
-            &signature_input(&h, &iv, &message.ciphertext),
-            &message.signature,
-        )
+        || !ecdsa_verify(sender_sig_public, &signed, &message.signature)
     {
         return Err(CryptoError::BadSignature);
     }
@@ -205,6 +255,11 @@ pub fn open(
         .decrypt(&h, &message.wrapped_key)
         .and_then(|k| k.as_slice().try_into().ok())
         .ok_or(CryptoError::KeyUnwrapFailed)?;
+    if let Some(c) = &message.commitment {
+        if !hmac_sha256_verify(&content_key, &commit_data(&h), c) {
+            return Err(CryptoError::CommitmentMismatch);
+        }
+    }
     let plaintext = aes_gcm_open(&content_key, &iv, &h, &message.ciphertext)
         .ok_or(CryptoError::DecryptFailed)?;
     Ok(OpenedMessage { header, plaintext })

@@ -12,25 +12,28 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum KeyError {
     /// The encryption key is not an RSA (`rsaEncryption`) SubjectPublicKeyInfo in DER.
-    #[error("encryption key is not an RSA SubjectPublicKeyInfo")]
+    #[error("encryption key is not an RSA SubjectPublicKeyInfo (it must be RSA-3072, exponent 65537, SPKI DER)")]
     NotRsa,
     /// The RSA modulus is shorter than the 3072 bits the protocol requires.
-    #[error("RSA key has {bits} bits; at least 3072 are required")]
+    #[error("RSA key has {bits} bits; the encryption key must be RSA-3072 with exponent 65537")]
     RsaTooSmall { bits: usize },
-    /// The RSA key is larger than this implementation accepts (8192 bits).
-    #[error("RSA key has {bits} bits; at most 8192 are accepted")]
+    /// The RSA modulus is longer than the 3072 bits every Courier client uses.
+    #[error("RSA key has {bits} bits; the encryption key must be RSA-3072 with exponent 65537")]
     RsaTooLarge { bits: usize },
+    /// The RSA public exponent is not 65537.
+    #[error("RSA public exponent is not 65537; the encryption key must be RSA-3072 with exponent 65537")]
+    RsaExponent,
     /// The RSA key parses but cannot be used for RSA-OAEP (for example an odd exponent policy).
     #[error("RSA key is not usable for RSA-OAEP")]
     RsaUnusable,
     /// The signing key is not an uncompressed P-256 SubjectPublicKeyInfo in DER.
-    #[error("signing key is not a P-256 SubjectPublicKeyInfo")]
+    #[error("signing key is not an uncompressed ECDSA P-256 SubjectPublicKeyInfo (SPKI DER)")]
     NotP256,
     /// The key signature is not 64 bytes (raw `r ‖ s`).
     #[error("key signature must be 64 bytes (raw r||s), got {len}")]
     BadKeySignatureLength { len: usize },
     /// The key signature does not verify: the signing key did not sign this encryption key.
-    #[error("key signature does not verify")]
+    #[error("key signature does not verify: it must be the signing key's ECDSA P-256 signature over the encryption key's SPKI")]
     BadKeySignature,
     /// A private key (PKCS#8) could not be parsed or is not of the expected kind.
     #[error("private key is not a valid PKCS#8 {kind} key")]
@@ -90,12 +93,20 @@ pub enum CryptoError {
     /// Recipients given to `seal` do not match the header's recipients one to one.
     #[error("recipient keys do not match the header's recipients")]
     RecipientMismatch,
-    /// The sender's signature over `h ‖ iv ‖ ciphertext` does not verify.
+    /// The sender's signature (v2: over `h ‖ commitment ‖ iv ‖ ciphertext`; v1: over
+    /// `h ‖ iv ‖ ciphertext`) does not verify.
     #[error("signature does not verify")]
     BadSignature,
     /// The wrapped content key does not decrypt with our private key and this header.
     #[error("content key unwrap failed")]
     KeyUnwrapFailed,
+    /// The v2 key commitment is missing, or present on a v1 envelope.
+    #[error("key commitment missing or not allowed for this envelope version")]
+    CommitmentShape,
+    /// The unwrapped content key is not the one the sender committed to: this recipient was
+    /// given another key than the others (the multi-recipient attack).
+    #[error("content key does not match the key commitment")]
+    CommitmentMismatch,
     /// The message ciphertext does not decrypt under the content key.
     #[error("message decryption failed")]
     DecryptFailed,

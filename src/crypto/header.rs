@@ -3,7 +3,8 @@
 //! Policy: the header travels as a string and `h = SHA-256(string)` binds everything else (AES
 //! AAD, OAEP label, signature). So one header must have exactly one string: RFC 8785 (sorted
 //! keys, no whitespace, minimal escapes) with lowercase hyphenated UUIDs, recipients sorted
-//! ascending and unique with the sender among them, `v = 1`, `sent_at` a non-negative
+//! ascending and unique with the sender among them, `v` 2 (or 1 for legacy messages, read
+//! only), `sent_at` a non-negative
 //! integer no larger than 2^53 − 1 (exact in JavaScript), and a `content_type` of printable
 //! ASCII without quote or backslash (so no escaping question can arise between implementations).
 //! A received header is parsed and re-serialised; any difference is an error.
@@ -14,8 +15,10 @@ use uuid::Uuid;
 use super::error::{CryptoError, Result};
 use super::primitives::sha256;
 
-/// The only envelope version this code writes or reads.
-pub const ENVELOPE_VERSION: u64 = 1;
+/// The envelope version this code writes: v2, key-committing (see `envelope`).
+pub const ENVELOPE_VERSION: u64 = 2;
+/// The legacy, non-committing version: still opened (and marked as such), never written.
+pub const LEGACY_VERSION: u64 = 1;
 /// The largest integer JavaScript represents exactly; `sent_at` must not exceed it.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// The longest `content_type` accepted.
@@ -38,7 +41,7 @@ pub struct Header {
 }
 
 impl Header {
-    /// Builds a v1 header. `recipients` may come in any order and may omit the sender: they
+    /// Builds a v2 header. `recipients` may come in any order and may omit the sender: they
     /// are sorted, de-duplicated and the sender is added, as the protocol requires.
     pub fn new(
         conversation_id: Uuid,
@@ -65,12 +68,19 @@ impl Header {
         Ok(header)
     }
 
+    /// The same header as a legacy v1 one. Exists for known-answer vectors and tests of
+    /// old stored messages only: clients never write v1.
+    pub fn into_legacy_v1(mut self) -> Self {
+        self.v = LEGACY_VERSION;
+        self
+    }
+
     /// Parses a received header string; refuses anything that is not exactly the canonical
-    /// form of a valid v1 header.
+    /// form of a valid v2 (or legacy v1) header.
     pub fn parse(text: &str) -> Result<Self> {
         let header: Self =
             serde_json::from_str(text).map_err(|e| CryptoError::HeaderMalformed(e.to_string()))?;
-        if header.v != ENVELOPE_VERSION {
+        if header.v != ENVELOPE_VERSION && header.v != LEGACY_VERSION {
             return Err(CryptoError::UnsupportedVersion(header.v));
         }
         header.check()?;
@@ -112,7 +122,7 @@ impl Header {
         sha256(self.canonical().as_bytes())
     }
 
-    /// Protocol version (always 1).
+    /// Protocol version: 2, or 1 for a legacy (non-committing) message.
     pub fn version(&self) -> u64 {
         self.v
     }
@@ -175,7 +185,7 @@ mod tests {
             text,
             format!(
                 "{{\"content_type\":\"text/plain\",\"conversation_id\":\"{c}\",\"message_id\":\"{m}\",\
-                 \"recipients\":[\"{a}\",\"{b}\"],\"sender_id\":\"{b}\",\"sent_at\":1700000000000,\"v\":1}}",
+                 \"recipients\":[\"{a}\",\"{b}\"],\"sender_id\":\"{b}\",\"sent_at\":1700000000000,\"v\":2}}",
                 c = id(0xcc),
                 m = id(0xdd),
                 a = id(0x11),
@@ -198,7 +208,7 @@ mod tests {
         let upper = text.replace(&id(0xcc).to_string(), &id(0xcc).to_string().to_uppercase());
         let reordered = text
             .replacen("{\"content_type\":\"text/plain\",", "{", 1)
-            .replacen(",\"v\":1}", ",\"v\":1,\"content_type\":\"text/plain\"}", 1);
+            .replacen(",\"v\":2}", ",\"v\":2,\"content_type\":\"text/plain\"}", 1);
         let escaped = text.replace("text/plain", "text\\/plain");
         for bad in [spaced, upper, reordered, escaped] {
             assert_eq!(
@@ -220,7 +230,7 @@ mod tests {
             &format!("\"sender_id\":\"{}\"", id(0x22)),
             &format!("\"sender_id\":\"{}\"", id(0x11)),
         );
-        let extra = text.replace(",\"v\":1}", ",\"v\":1,\"x\":0}");
+        let extra = text.replace(",\"v\":2}", ",\"v\":2,\"x\":0}");
         for bad in [
             unsorted,
             no_sender,
@@ -234,8 +244,12 @@ mod tests {
                 "{bad}"
             );
         }
-        let v2 = text.replace("\"v\":1", "\"v\":2");
-        assert_eq!(Header::parse(&v2), Err(CryptoError::UnsupportedVersion(2)));
+        let v3 = text.replace("\"v\":2", "\"v\":3");
+        assert_eq!(Header::parse(&v3), Err(CryptoError::UnsupportedVersion(3)));
+        let v0 = text.replace("\"v\":2", "\"v\":0");
+        assert_eq!(Header::parse(&v0), Err(CryptoError::UnsupportedVersion(0)));
+        let v1 = text.replace("\"v\":2", "\"v\":1");
+        assert_eq!(Header::parse(&v1).unwrap(), sample().into_legacy_v1(), "legacy v1 still parses");
         assert!(Header::new(id(1), id(2), id(3), [], "text plain", 0).is_err());
         assert!(Header::new(id(1), id(2), id(3), [], "", 0).is_err());
         assert!(Header::new(id(1), id(2), id(3), [], "a", MAX_SAFE_INTEGER + 1).is_err());

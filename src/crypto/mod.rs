@@ -9,7 +9,8 @@
 //! - Bytes on the wire are standard padded base64; public keys are SPKI DER, private keys
 //!   PKCS#8 DER, and every wrap binds purpose and owner in its AAD.
 //! - Whatever the TypeScript client computes from the same inputs is byte-identical; the
-//!   known-answer file `tests/vectors/courier-v1.json` pins it, and both test suites check it.
+//!   known-answer files `tests/vectors/courier-v1.json` and `courier-v2.json` (the
+//!   key-committing envelope) pin it, and both test suites check them.
 //! - No function panics on hostile input; failures are [`CryptoError`] (or [`KeyError`]).
 //!   Secret-holding types zeroise on drop and print as `***`.
 //!
@@ -30,12 +31,12 @@ pub mod validate;
 pub mod wrap;
 
 pub use envelope::{
-    open, seal, seal_with, signature_input, Envelope, OpenContext, OpenedMessage, ReceivedMessage,
-    RecipientKey,
+    commitment, open, seal, seal_with, signature_input, signature_input_v2, Envelope, OpenContext,
+    OpenedMessage, ReceivedMessage, RecipientKey, COMMITMENT_LEN, COMMIT_LABEL,
 };
 pub use error::{CryptoError, KeyError, Result};
 pub use fingerprint::{fingerprint, fingerprint_digest, fingerprint_from_digest, safety_number};
-pub use header::{Header, ENVELOPE_VERSION, TEXT_PLAIN};
+pub use header::{Header, ENVELOPE_VERSION, LEGACY_VERSION, TEXT_PLAIN};
 pub use kdf::{
     derive_auth_key, derive_master_key, derive_recovery_auth_key, derive_recovery_wrap_key,
     derive_stretch_key, new_salt, normalize_password, normalize_username, KdfParams, PasswordKeys,

@@ -87,6 +87,21 @@ fn gcm_key(key: &[u8; KEY_LEN]) -> Result<LessSafeKey> {
         .map_err(|_| CryptoError::Primitive("aes-gcm key"))
 }
 
+/// HMAC-SHA256 of `message` under `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&key, message);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+/// Whether HMAC-SHA256(`key`, `message`) is `tag`, compared in constant time.
+pub fn hmac_sha256_verify(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    aws_lc_rs::hmac::verify(&key, message, tag).is_ok()
+}
+
 /// AES-256-GCM encryption; returns `ciphertext ‖ tag` (the IV is not included).
 pub fn aes_gcm_seal(
     key: &[u8; KEY_LEN],

@@ -1,8 +1,10 @@
 //! Checks on public keys that need no secret: what the server runs at registration and what a
 //! client runs on every key it fetches before pinning it.
 //!
-//! Policy: the encryption key is an `rsaEncryption` SPKI (what WebCrypto exports for RSA-OAEP)
-//! in its one canonical DER form, 3072 to 8192 bits; the signing key is exactly an uncompressed
+//! Policy (the one key policy: the browser client, this client and the server refuse exactly the
+//! same keys): the encryption key is an `rsaEncryption` SPKI (what WebCrypto exports for
+//! RSA-OAEP) in its one canonical DER form, exactly 3072 bits, public exponent exactly 65537;
+//! the signing key is exactly an uncompressed
 //! P-256 SPKI (26-byte prefix + 65-byte point) whose point is on the curve; the key signature is
 //! a raw 64-byte ECDSA-P256-SHA256 signature by the signing key over the encryption SPKI bytes.
 //! Canonical encodings matter because fingerprints hash these exact bytes. Garbage in gives an
@@ -14,10 +16,14 @@ use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
 use super::error::KeyError;
 use super::primitives::{ecdsa_verify, parse_p256_spki, SIGNATURE_LEN};
 
-/// The smallest RSA modulus the protocol accepts.
-pub const MIN_RSA_BITS: usize = 3072;
-/// The largest RSA modulus this implementation accepts.
-pub const MAX_RSA_BITS: usize = 8192;
+/// The one RSA modulus size the protocol accepts (what the browser generates and imports).
+pub const RSA_BITS: usize = 3072;
+/// The smallest RSA modulus accepted: [`RSA_BITS`].
+pub const MIN_RSA_BITS: usize = RSA_BITS;
+/// The largest RSA modulus accepted: [`RSA_BITS`] too.
+pub const MAX_RSA_BITS: usize = RSA_BITS;
+/// The one public exponent accepted, 65537, as its minimal big-endian DER integer content.
+const RSA_EXPONENT: [u8; 3] = [0x01, 0x00, 0x01];
 
 /// AlgorithmIdentifier content for rsaEncryption: OID 1.2.840.113549.1.1.1 and NULL parameters.
 const RSA_ENCRYPTION_ALG: [u8; 13] = [
@@ -45,12 +51,15 @@ pub fn validate_public_keys(
 
 /// Checks an encryption public key and returns its modulus size in bits.
 pub fn validate_enc_public(spki: &[u8]) -> Result<usize, KeyError> {
-    let bits = rsa_spki_modulus_bits(spki).ok_or(KeyError::NotRsa)?;
+    let (bits, exponent) = rsa_spki_modulus_bits(spki).ok_or(KeyError::NotRsa)?;
     if bits < MIN_RSA_BITS {
         return Err(KeyError::RsaTooSmall { bits });
     }
     if bits > MAX_RSA_BITS {
         return Err(KeyError::RsaTooLarge { bits });
+    }
+    if exponent != RSA_EXPONENT {
+        return Err(KeyError::RsaExponent);
     }
     let key = PublicEncryptingKey::from_der(spki).map_err(|_| KeyError::RsaUnusable)?;
     // Only the canonical encoding is accepted, so every client hashes the same bytes.
@@ -101,8 +110,9 @@ fn read_only(input: &[u8], tag: u8) -> Option<&[u8]> {
     }
 }
 
-/// The modulus size of an `rsaEncryption` SPKI, or `None` if it is not one.
-fn rsa_spki_modulus_bits(spki: &[u8]) -> Option<usize> {
+/// The modulus size and the exponent's DER content of an `rsaEncryption` SPKI, or `None` if
+/// it is not one.
+fn rsa_spki_modulus_bits(spki: &[u8]) -> Option<(usize, &[u8])> {
     let spki = read_only(spki, 0x30)?;
     let (tag, alg, rest) = read_tlv(spki)?;
     if tag != 0x30 || alg != RSA_ENCRYPTION_ALG {
@@ -118,7 +128,7 @@ fn rsa_spki_modulus_bits(spki: &[u8]) -> Option<usize> {
     if tag != 0x02 {
         return None;
     }
-    read_only(rest, 0x02)?; // the public exponent
+    let exponent = read_only(rest, 0x02)?;
     let modulus = match modulus {
         [first, ..] if first & 0x80 != 0 => return None, // negative
         [0, next, ..] if next & 0x80 != 0 => &modulus[1..],
@@ -126,7 +136,7 @@ fn rsa_spki_modulus_bits(spki: &[u8]) -> Option<usize> {
         m => m,
     };
     let top = modulus[0];
-    Some(modulus.len() * 8 - top.leading_zeros() as usize)
+    Some((modulus.len() * 8 - top.leading_zeros() as usize, exponent))
 }
 
 #[cfg(test)]

@@ -109,6 +109,7 @@ diesel::table! {
         sent_at -> Int8,
         server_ts -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        commitment -> Nullable<Bytea>,
     }
 }
 

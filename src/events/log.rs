@@ -96,6 +96,8 @@ struct ReplayRow {
     #[diesel(sql_type = Nullable<Text>)]
     header: Option<String>,
     #[diesel(sql_type = Nullable<Bytea>)]
+    commitment: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<Bytea>)]
     iv: Option<Vec<u8>>,
     #[diesel(sql_type = Nullable<Bytea>)]
     ciphertext: Option<Vec<u8>>,
@@ -113,7 +115,7 @@ pub const REPLAY_PAGE: i64 = 500;
 pub fn replay(conn: &mut PgConnection, user: UserId, after: i64, limit: i64) -> QueryResult<Vec<(i64, Payload)>> {
     let rows: Vec<ReplayRow> = diesel::sql_query(
         "SELECT e.seq, e.kind, e.payload, e.conversation_id, e.message_id, \
-                m.position, m.sender_id, m.header, m.iv, m.ciphertext, m.signature, m.server_ts, k.wrapped_key \
+                m.position, m.sender_id, m.header, m.commitment, m.iv, m.ciphertext, m.signature, m.server_ts, k.wrapped_key \
          FROM events e \
          LEFT JOIN messages m ON e.kind = 'message' AND m.id = e.message_id \
          LEFT JOIN message_keys k ON e.kind = 'message' AND k.message_id = e.message_id AND k.user_id = e.user_id \
@@ -140,6 +142,7 @@ fn to_payload(r: ReplayRow) -> Payload {
         r.sender_id.unwrap_or_default(),
         r.server_ts.map(|t| t.timestamp_millis()).unwrap_or_default(),
         r.header.as_deref().unwrap_or_default(),
+        r.commitment.as_deref(),
         r.iv.as_deref().unwrap_or_default(),
         r.ciphertext.as_deref(),
         r.signature.as_deref().unwrap_or_default(),

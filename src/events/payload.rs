@@ -66,6 +66,9 @@ pub struct MessageShared<'a> {
     pub server_ts: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<&'a str>,
+    /// v2 only: the key commitment (a stored v1 message has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iv: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +88,7 @@ pub fn message_prefix(
     sender_id: uuid::Uuid,
     server_ts: i64,
     header: &str,
+    commitment: Option<&[u8]>,
     iv: &[u8],
     ciphertext: Option<&[u8]>,
     signature: &[u8],
@@ -97,6 +101,7 @@ pub fn message_prefix(
         sender_id,
         server_ts,
         header: (!deleted).then_some(header),
+        commitment: commitment.filter(|_| !deleted).map(b64),
         iv: (!deleted).then(|| b64(iv)),
         ciphertext: ciphertext.map(b64),
         signature: (!deleted).then(|| b64(signature)),

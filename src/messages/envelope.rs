@@ -1,11 +1,16 @@
-//! `Envelope::parse`: the v1 envelope turned into checked parts, so handlers never re-check.
+//! `Envelope::parse`: the v2 envelope turned into checked parts, so handlers never re-check.
 //!
 //! What is checked here, without keys: the header is canonical JSON (sorted keys, no spaces,
-//! RFC 8785 for these field types) with exactly the v1 fields; ids are canonical UUIDs;
-//! recipients are sorted, unique and include the sender; iv 12 bytes; ciphertext at most
-//! 64 KiB (plus tag); signature 64 bytes; one wrapped key per recipient, none missing, extra
-//! or repeated, each the size of an RSA ≥ 3072 OAEP block. What needs the database (sender is
-//! the caller, recipients are the members) is checked by the caller.
+//! RFC 8785 for these field types) with exactly the header fields and `v` = 2; ids are
+//! canonical UUIDs; recipients are sorted, unique and include the sender; commitment 32 bytes;
+//! iv 12 bytes; ciphertext more than the 16-byte tag (an empty message is refused) and at most
+//! 64 KiB plus tag; signature 64 bytes; one wrapped key per recipient, none missing, extra or
+//! repeated, each the size of an RSA-3072 OAEP block. What needs the database (sender is the
+//! caller, recipients are the members) is checked by the caller.
+//!
+//! Policy: new posts must be v2, the key-committing envelope, so a malicious member cannot
+//! choose the non-committing v1 form (one signed message that reads differently for each
+//! recipient); v1 messages already stored are still served, without a commitment.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,8 +26,12 @@ pub const IV_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
 pub const MAX_PLAINTEXT: usize = 64 * 1024;
 pub const SIGNATURE_LEN: usize = 64;
-/// RSA-3072 gives 384-byte blocks; larger keys (up to 8192 bits) give up to 1024.
-pub const WRAPPED_KEY: (usize, usize) = (384, 1024);
+/// RSA-3072 (the only key size accepted) gives 384-byte blocks.
+pub const WRAPPED_KEY: (usize, usize) = (384, 384);
+/// The envelope version accepted in new posts (v2, key-committing).
+pub const VERSION: u64 = 2;
+/// `HMAC-SHA256(content key, "courier/v2/commit" ‖ h)`.
+pub const COMMITMENT_LEN: usize = 32;
 const MAX_HEADER: usize = 16 * 1024;
 const HEADER_FIELDS: [&str; 7] = ["content_type", "conversation_id", "message_id", "recipients", "sender_id", "sent_at", "v"];
 
@@ -39,9 +48,13 @@ pub struct WrappedKeyBody {
 pub struct EnvelopeBody {
     /// The canonical header JSON string.
     pub header: String,
+    /// HMAC-SHA256(content key, "courier/v2/commit" ‖ SHA-256(header)), 32 bytes, base64.
+    /// Required (v2 is the only version accepted in new posts).
+    pub commitment: Option<String>,
     pub iv: String,
+    /// AES-256-GCM ciphertext and tag; more than the 16-byte tag (no empty messages).
     pub ciphertext: String,
-    /// ECDSA P-256 raw r‖s over SHA-256(header) ‖ iv ‖ ciphertext.
+    /// ECDSA P-256 raw r‖s over SHA-256(header) ‖ commitment ‖ iv ‖ ciphertext.
     pub signature: String,
     pub keys: Vec<WrappedKeyBody>,
 }
@@ -55,6 +68,7 @@ pub struct Envelope {
     /// Sorted ascending, the sender included.
     pub recipients: Vec<UserId>,
     pub sent_at: i64,
+    pub commitment: Vec<u8>,
     pub iv: Vec<u8>,
     pub ciphertext: Vec<u8>,
     pub signature: Vec<u8>,
@@ -91,8 +105,11 @@ impl Envelope {
         if keys != HEADER_FIELDS {
             return Err(invalid("invalid_header", format!("header fields must be exactly {HEADER_FIELDS:?}")));
         }
-        if obj["v"].as_u64() != Some(1) {
-            return Err(invalid("unsupported_version", "header.v must be 1"));
+        if obj["v"].as_u64() != Some(VERSION) {
+            return Err(invalid(
+                "envelope_version",
+                "header.v must be 2: only the key-committing v2 envelope is accepted (v1 is read-only)",
+            ));
         }
         let conversation_id = ConversationId(canonical_uuid(&obj["conversation_id"], "conversation_id")?);
         let message_id = MessageId(canonical_uuid(&obj["message_id"], "message_id")?);
@@ -116,8 +133,17 @@ impl Envelope {
             return Err(invalid("invalid_header", "header.recipients must include the sender"));
         }
 
+        let commitment = body.commitment.as_deref().ok_or_else(|| {
+            invalid("invalid_field", "`envelope.commitment` is required in a v2 envelope (32 bytes, base64)")
+        })?;
+        let commitment = decode("envelope.commitment", commitment, COMMITMENT_LEN, COMMITMENT_LEN)?;
         let iv = decode("envelope.iv", &body.iv, IV_LEN, IV_LEN)?;
         let ciphertext = decode("envelope.ciphertext", &body.ciphertext, TAG_LEN, MAX_PLAINTEXT + TAG_LEN)?;
+        if ciphertext.len() == TAG_LEN {
+            // Only the GCM tag: the plaintext is empty. Clients never send one; refuse it so no
+            // one is shown an empty bubble.
+            return Err(invalid("empty_message", "the message is empty: a ciphertext of only the 16-byte tag"));
+        }
         let signature = decode("envelope.signature", &body.signature, SIGNATURE_LEN, SIGNATURE_LEN)?;
 
         let mut wrapped = Vec::with_capacity(body.keys.len());
@@ -142,6 +168,7 @@ impl Envelope {
             sender_id,
             recipients,
             sent_at,
+            commitment,
             iv,
             ciphertext,
             signature,

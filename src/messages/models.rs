@@ -23,6 +23,8 @@ pub struct MessageRow {
     pub ciphertext: Option<Vec<u8>>,
     pub signature: Vec<u8>,
     pub server_ts: DateTime<Utc>,
+    /// v2's key commitment; `None` for a legacy v1 message.
+    pub commitment: Option<Vec<u8>>,
 }
 
 impl MessageRow {
@@ -40,6 +42,7 @@ impl MessageRow {
             self.sender_id,
             self.server_ts.timestamp_millis(),
             &self.header,
+            self.commitment.as_deref(),
             &self.iv,
             self.ciphertext.as_deref(),
             &self.signature,

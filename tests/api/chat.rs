@@ -44,11 +44,12 @@ pub fn fake(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid]
     recipients.sort();
     let header = json!({
         "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
-        "recipients": recipients, "sender_id": sender, "sent_at": now_ms(), "v": 1,
+        "recipients": recipients, "sender_id": sender, "sent_at": now_ms(), "v": 2,
     });
     let random = |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
     json!({
         "header": serde_json::to_string(&header).unwrap(),
+        "commitment": random(32),
         "iv": random(12),
         "ciphertext": random(size),
         "signature": random(64),

@@ -11,7 +11,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 fn open_event(ev: &Value, reader: &TestUser, reader_id: Uuid, sender: &TestUser) -> String {
     let received: ReceivedMessage = serde_json::from_value(json!({
-        "header": ev["header"], "iv": ev["iv"], "ciphertext": ev["ciphertext"],
+        "header": ev["header"], "commitment": ev["commitment"], "iv": ev["iv"], "ciphertext": ev["ciphertext"],
         "signature": ev["signature"], "wrapped_key": ev["wrapped_key"],
     }))
     .unwrap();
@@ -114,7 +114,12 @@ async fn malformed_envelopes_are_refused_and_nothing_is_stored() {
         ("spaces in the header", { let mut e = good(); e["header"] = json!(e["header"].as_str().unwrap().replace(",", ", ")); e }, StatusCode::BAD_REQUEST),
         ("an extra header field", header_with(&|h| { h.insert("x".into(), json!(1)); }), StatusCode::BAD_REQUEST),
         ("a missing header field", header_with(&|h| { h.remove("sent_at"); }), StatusCode::BAD_REQUEST),
-        ("version 2", header_with(&|h| { h.insert("v".into(), json!(2)); }), StatusCode::BAD_REQUEST),
+        ("version 1 (not key-committing)", header_with(&|h| { h.insert("v".into(), json!(1)); }), StatusCode::BAD_REQUEST),
+        ("version 3", header_with(&|h| { h.insert("v".into(), json!(3)); }), StatusCode::BAD_REQUEST),
+        ("no commitment", { let mut e = good(); e.as_object_mut().unwrap().remove("commitment"); e }, StatusCode::BAD_REQUEST),
+        ("a 31-byte commitment", { let mut e = good(); e["commitment"] = json!(b64(31)); e }, StatusCode::BAD_REQUEST),
+        ("an empty message (ciphertext of only the tag)", { let mut e = good(); e["ciphertext"] = json!(b64(16)); e }, StatusCode::BAD_REQUEST),
+        ("a 512-byte wrapped key (RSA-4096)", { let mut e = good(); e["keys"][0]["wrapped_key"] = json!(b64(512)); e }, StatusCode::BAD_REQUEST),
         ("uppercase uuid", header_with(&|h| { h.insert("message_id".into(), json!(Uuid::new_v4().to_string().to_uppercase())); }), StatusCode::BAD_REQUEST),
         ("another conversation", header_with(&|h| { h.insert("conversation_id".into(), json!(Uuid::new_v4())); }), StatusCode::BAD_REQUEST),
         ("a sender who is not the caller", header_with(&|h| { h.insert("sender_id".into(), json!(b.user_id)); }), StatusCode::FORBIDDEN),
@@ -174,7 +179,7 @@ async fn history_pages_backwards_and_by_time() {
     let mut ids = Vec::new();
     for _ in 0..7 {
         let id = Uuid::new_v4();
-        created(app.post_envelope(&a, cid, &fake(cid, id, a.user_id, &[a.user_id, b.user_id], 16)).await).await;
+        created(app.post_envelope(&a, cid, &fake(cid, id, a.user_id, &[a.user_id, b.user_id], 17)).await).await;
         ids.push(id.to_string());
     }
     let page: Value = app.get_auth(&format!("/api/conversations/{cid}/messages?limit=3"), &b.access_token).await.json().await.unwrap();

@@ -18,9 +18,9 @@ async fn receipts_move_from_sent_to_delivered_to_read_and_never_back() {
     let cid = id_of(&app.conversation(&a, &[b.user_id], None).await);
     let members = [a.user_id, b.user_id];
     let first = Uuid::new_v4();
-    created(app.post_envelope(&a, cid, &fake(cid, first, a.user_id, &members, 16)).await).await;
+    created(app.post_envelope(&a, cid, &fake(cid, first, a.user_id, &members, 17)).await).await;
     let second = Uuid::new_v4();
-    let posted = created(app.post_envelope(&a, cid, &fake(cid, second, a.user_id, &members, 16)).await).await;
+    let posted = created(app.post_envelope(&a, cid, &fake(cid, second, a.user_id, &members, 17)).await).await;
     let mut a_stream = sse::open(&app.client, &app.address, &a.access_token, posted["seq"].as_i64()).await.unwrap();
 
     let path = format!("/api/conversations/{cid}/receipts");

@@ -121,11 +121,11 @@ async fn read_forever(base: String, token: String, inbox: Arc<Mutex<Inbox>>) {
 fn fake(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid]) -> Value {
     let header = json!({
         "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
-        "recipients": members, "sender_id": sender, "sent_at": chrono::Utc::now().timestamp_millis(), "v": 1,
+        "recipients": members, "sender_id": sender, "sent_at": chrono::Utc::now().timestamp_millis(), "v": 2,
     });
     let random = |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
     json!({"envelope": {
-        "header": serde_json::to_string(&header).unwrap(), "iv": random(12), "ciphertext": random(64), "signature": random(64),
+        "header": serde_json::to_string(&header).unwrap(), "commitment": random(32), "iv": random(12), "ciphertext": random(64), "signature": random(64),
         "keys": members.iter().map(|u| json!({"user_id": u, "wrapped_key": random(384)})).collect::<Vec<_>>(),
     }})
 }

@@ -1,5 +1,7 @@
-//! Writes `tests/vectors/courier-v1.json`. Run on purpose only:
+//! Writes `tests/vectors/courier-v1.json` and `courier-v2.json` (the v2 envelope, from the v1
+//! file's keys). Run on purpose only:
 //! `COURIER_WRITE_VECTORS=1 cargo test --test crypto_vectors -- --ignored generate_vectors`
+//! (`generate_v2_vectors` likewise)
 //! (without the variable, a stray `--ignored` run builds the vectors but writes nothing).
 //!
 //! Fixed inputs (salt, ivs, user key, recovery key, content key) are SHA-256 of
@@ -9,9 +11,9 @@
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
-use courier::crypto::primitives::{aes_gcm_seal, sha256, EcdsaPrivate, RsaPrivate};
+use courier::crypto::primitives::{aes_gcm_seal, rsa_oaep_encrypt, sha256, EcdsaPrivate, RsaPrivate};
 use courier::crypto::{
-    b64, derive_auth_key, derive_master_key, derive_stretch_key, fingerprint, fingerprint_digest,
+    b64, commitment, signature_input_v2, COMMIT_LABEL, derive_auth_key, derive_master_key, derive_stretch_key, fingerprint, fingerprint_digest,
     normalize_password, safety_number, seal_with, signature_input, wrap_with_iv, AccountKeys,
     Header, RecoveryKey, UnlockedAccount, WrapPurpose,
 };
@@ -163,7 +165,8 @@ fn generate_vectors() {
         "text/plain",
         SENT_AT,
     )
-    .unwrap();
+    .unwrap()
+    .into_legacy_v1();
     let h = header.hash();
     let content_key: [u8; 32] = fixed("content-key");
     let iv: [u8; 12] = fixed("envelope-iv");
@@ -247,5 +250,97 @@ fn generate_vectors() {
         std::fs::write(vectors_path(), text).unwrap();
     } else {
         eprintln!("set COURIER_WRITE_VECTORS=1 to write {}", vectors_path().display());
+    }
+}
+
+const DESCRIPTION_V2: &str = "Courier protocol v2 envelope known-answer vectors: the key-committing envelope. \
+Everything not described here is as in courier-v1.json (same encodings; keys are alice's keys from courier-v1.json, \
+copied under keys). envelope: header_fields are the header's fields, with v = 2; header is their canonical JSON; \
+h = SHA-256(header); content_key K (32 bytes) and iv (12 bytes) are FIXED here (random in real use); ciphertext = \
+AES-256-GCM(K, iv, plaintext_utf8, aad = h), tag included; commit_label is the ASCII string 'courier/v2/commit'; \
+commitment_input = commit_label || h (17 + 32 bytes); commitment = HMAC-SHA256(key = K, message = commitment_input), \
+32 bytes, sent as the envelope field `commitment`; signature_input = h || commitment || iv || ciphertext; signature = \
+ECDSA-P256-SHA256 raw r||s by alice's signing key over signature_input (randomised: verify with keys.sig_public_spki); \
+wrapped_key = RSA-OAEP-SHA256 of K under keys.enc_public_spki with label h, for recipient_user_id (alice; randomised: \
+decrypt with keys.enc_private_pkcs8 and compare to K). A receiver checks the header against the event, verifies the \
+signature over signature_input with the sender's pinned key, unwraps K, recomputes the commitment and compares it in \
+constant time (a mismatch is a verification failure), and only then decrypts. multi_recipient_attack: the same kind of \
+signed v2 message, except that the copy of the content key wrapped for recipient_user_id is other_key (a different \
+key, as a malicious sender would give one recipient so that it reads something else than the others): the signature \
+verifies, the wrapped key unwraps to other_key, and opening must fail on the commitment check (before any decryption).";
+
+#[test]
+#[ignore = "writes tests/vectors/courier-v2.json; run it on purpose"]
+fn generate_v2_vectors() {
+    let v1: Value = serde_json::from_str(&std::fs::read_to_string(vectors_path()).unwrap()).unwrap();
+    let key = |name: &str| b64::decode("v1", v1["keys"][name].as_str().unwrap()).unwrap();
+    let user_key: [u8; 32] = key("user_key").try_into().unwrap();
+    let keys = AccountKeys::from_parts(user_key, &key("enc_private_pkcs8"), &key("sig_private_pkcs8")).unwrap();
+    let alice = UnlockedAccount::from_keys(USERNAME, keys.clone()).unwrap();
+    let bob_enc = b64::decode("v1", v1["safety_number"]["b"]["enc_public_spki"].as_str().unwrap()).unwrap();
+    let (alice_id, bob_id) = (Uuid::parse_str(ALICE_ID).unwrap(), Uuid::parse_str(BOB_ID).unwrap());
+    let header = Header::new(
+        Uuid::parse_str(CONVERSATION_ID).unwrap(),
+        Uuid::parse_str(MESSAGE_ID).unwrap(),
+        alice_id,
+        [bob_id],
+        "text/plain",
+        SENT_AT,
+    )
+    .unwrap();
+    assert_eq!(header.version(), 2);
+    let h = header.hash();
+    let content_key: [u8; 32] = fixed("v2/content-key");
+    let iv: [u8; 12] = fixed("v2/envelope-iv");
+    let recipients = [(alice_id, keys.enc_public_spki().to_vec()), (bob_id, bob_enc)];
+    let envelope = seal_with(&header, PLAINTEXT.as_bytes(), &alice, &recipients, &content_key, &iv).unwrap();
+    let commitment = commitment(&content_key, &h);
+    assert_eq!(envelope.commitment.as_deref(), Some(commitment.as_slice()));
+    let wrapped = |e: &courier::crypto::Envelope| {
+        e.keys.iter().find(|k| k.user_id == alice_id).unwrap().wrapped_key.clone()
+    };
+
+    // The attack: same header, another fixed key and iv, and alice's copy of the content key
+    // replaced by another key after signing.
+    let attack_key: [u8; 32] = fixed("v2/attack-content-key");
+    let other_key: [u8; 32] = fixed("v2/attack-other-key");
+    let attack_iv: [u8; 12] = fixed("v2/attack-iv");
+    let attack = seal_with(&header, b"pay alice", &alice, &recipients, &attack_key, &attack_iv).unwrap();
+    let substituted = rsa_oaep_encrypt(keys.enc_public_spki(), &h, &other_key).unwrap();
+
+    let vectors = json!({
+        "description": DESCRIPTION_V2,
+        "version": 2,
+        "keys": {
+            "enc_private_pkcs8": v1["keys"]["enc_private_pkcs8"], "enc_public_spki": v1["keys"]["enc_public_spki"],
+            "sig_public_spki": v1["keys"]["sig_public_spki"],
+        },
+        "envelope": {
+            "header_fields": {
+                "v": 2, "conversation_id": CONVERSATION_ID, "message_id": MESSAGE_ID, "sender_id": ALICE_ID,
+                "recipients": header.recipients(), "content_type": "text/plain", "sent_at": SENT_AT,
+            },
+            "header": envelope.header, "h": b64::encode(h), "content_key": b64::encode(content_key),
+            "iv": b64::encode(iv), "plaintext_utf8": PLAINTEXT, "ciphertext": b64::encode(&envelope.ciphertext),
+            "commit_label": std::str::from_utf8(COMMIT_LABEL).unwrap(),
+            "commitment_input": b64::encode([COMMIT_LABEL, h.as_slice()].concat()),
+            "commitment": b64::encode(commitment),
+            "signature_input": b64::encode(signature_input_v2(&h, &commitment, &iv, &envelope.ciphertext)),
+            "signature": b64::encode(&envelope.signature), "recipient_user_id": ALICE_ID,
+            "wrapped_key": b64::encode(wrapped(&envelope)),
+        },
+        "multi_recipient_attack": {
+            "header": attack.header, "content_key": b64::encode(attack_key), "other_key": b64::encode(other_key),
+            "iv": b64::encode(attack_iv), "ciphertext": b64::encode(&attack.ciphertext),
+            "commitment": b64::encode(attack.commitment.as_deref().unwrap()),
+            "signature": b64::encode(&attack.signature), "recipient_user_id": ALICE_ID,
+            "wrapped_key": b64::encode(substituted),
+        },
+    });
+    let text = serde_json::to_string_pretty(&vectors).unwrap() + "\n";
+    if std::env::var_os("COURIER_WRITE_VECTORS").is_some() {
+        std::fs::write(vectors_path().with_file_name("courier-v2.json"), text).unwrap();
+    } else {
+        eprintln!("set COURIER_WRITE_VECTORS=1 to write courier-v2.json");
     }
 }

@@ -282,7 +282,8 @@ fn the_envelope_json_has_the_wire_shape_and_reads_back() {
         .map(String::as_str)
         .collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["ciphertext", "header", "iv", "keys", "signature"]);
+    assert_eq!(fields, ["ciphertext", "commitment", "header", "iv", "keys", "signature"]);
+    assert_eq!(b64::decode("c", wire["commitment"].as_str().unwrap()).unwrap().len(), 32);
     assert_eq!(wire["header"], header.canonical());
     assert_eq!(wire["keys"][0].as_object().unwrap().len(), 2);
     assert_eq!(wire["keys"][0]["user_id"], json!(header.recipients()[0]));
@@ -292,7 +293,7 @@ fn the_envelope_json_has_the_wire_shape_and_reads_back() {
     // What the server delivers to bob: the message object with only his wrapped key.
     let delivered = json!({
         "conversation_id": header.conversation_id(), "message_id": header.message_id(), "position": 7,
-        "sender_id": a.id, "header": wire["header"], "iv": wire["iv"], "ciphertext": wire["ciphertext"],
+        "sender_id": a.id, "header": wire["header"], "commitment": wire["commitment"], "iv": wire["iv"], "ciphertext": wire["ciphertext"],
         "signature": wire["signature"], "server_ts": 2,
         "wrapped_key": b64::encode(&envelope.for_recipient(b.id).unwrap().wrapped_key),
     });

@@ -22,6 +22,15 @@ pub fn vectors() -> &'static Value {
     })
 }
 
+/// The parsed v2 (key-committing envelope) vector file.
+pub fn vectors_v2() -> &'static Value {
+    static V: OnceLock<Value> = OnceLock::new();
+    V.get_or_init(|| {
+        let text = std::fs::read_to_string(vectors_path().with_file_name("courier-v2.json")).expect("read courier-v2.json");
+        serde_json::from_str(&text).expect("courier-v2.json is JSON")
+    })
+}
+
 /// A string at a `/`-separated JSON pointer.
 pub fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer)

@@ -1,5 +1,10 @@
-//! `POST /api/auth/register`: checks everything a server can check without keys, then stores
-//! the account. Nothing is written unless every field is valid.
+//! `POST /api/auth/register`: checks everything a server can check without private keys, then
+//! stores the account. Nothing is written unless every field is valid.
+//!
+//! Policy: the public keys must pass the one key policy every Courier client applies
+//! (`crypto::validate_public_keys`: RSA-3072 with e = 65537 for encryption, P-256 for signing,
+//! both canonical SPKI DER, and a key signature that verifies); anything else is refused with
+//! 400 `unsupported_key`, because an account that clients refuse could talk to no one.
 
 use actix_web::{post, web, HttpResponse};
 use diesel::prelude::*;
@@ -21,7 +26,7 @@ use crate::{
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterKeys {
-    /// RSA-OAEP public key (≥ 3072 bits), SPKI DER, base64.
+    /// RSA-OAEP public key: exactly 3072 bits, exponent 65537, canonical SPKI DER, base64.
     pub enc_public: String,
     /// ECDSA P-256 public key, SPKI DER, base64.
     pub sig_public: String,
@@ -72,17 +77,18 @@ fn parse(req: RegisterRequest) -> Result<NewAccount, AppError> {
     req.kdf.validate()?;
     let salt = decode("salt", &req.salt, fields::SALT_LEN, fields::SALT_LEN)?;
     let k = &req.keys;
-    let enc_public = decode("keys.enc_public", &k.enc_public, fields::ENC_PUBLIC.0, fields::ENC_PUBLIC.1)?;
-    let sig_public = decode("keys.sig_public", &k.sig_public, fields::SIG_PUBLIC_LEN, fields::SIG_PUBLIC_LEN)?;
-    let key_signature = decode("keys.key_signature", &k.key_signature, fields::SIGNATURE_LEN, fields::SIGNATURE_LEN)?;
+    // Sizes are the key policy's business: any size up to a bound decodes, and a wrong one is
+    // refused below as an unsupported key, with what is required.
+    let enc_public = decode("keys.enc_public", &k.enc_public, 0, fields::ENC_PUBLIC.1)?;
+    let sig_public = decode("keys.sig_public", &k.sig_public, 0, fields::ENC_PUBLIC.1)?;
+    let key_signature = decode("keys.key_signature", &k.key_signature, 0, fields::ENC_PUBLIC.1)?;
     let wuk = fields::WRAPPED_USER_KEY_LEN;
     let wrapped_user_key = decode("keys.wrapped_user_key", &k.wrapped_user_key, wuk, wuk)?;
     let (lo, hi) = fields::WRAPPED_ENC_PRIVATE;
     let wrapped_enc_private = decode("keys.wrapped_enc_private", &k.wrapped_enc_private, lo, hi)?;
     let (lo, hi) = fields::WRAPPED_SIG_PRIVATE;
     let wrapped_sig_private = decode("keys.wrapped_sig_private", &k.wrapped_sig_private, lo, hi)?;
-    crate::crypto::validate_public_keys(&enc_public, &sig_public, &key_signature)
-        .map_err(|e| AppError::bad("invalid_keys", e.to_string()))?;
+    crate::crypto::validate_public_keys(&enc_public, &sig_public, &key_signature).map_err(unsupported_key)?;
     let (recovery_key, wrapped_user_key_recovery) = match &req.recovery {
         None => (None, None),
         Some(r) => (
@@ -110,6 +116,18 @@ fn parse(req: RegisterRequest) -> Result<NewAccount, AppError> {
         auth_key,
         recovery_key,
     })
+}
+
+/// The 400 for keys a Courier client would refuse: what is wrong, then what is required.
+fn unsupported_key(e: crate::crypto::KeyError) -> AppError {
+    AppError::bad(
+        "unsupported_key",
+        format!(
+            "{e}. Required: enc_public RSA-OAEP 3072-bit with exponent 65537 and sig_public ECDSA P-256 \
+             (uncompressed), both SPKI DER, and key_signature the signing key's 64-byte ECDSA P-256 \
+             signature over enc_public"
+        ),
+    )
 }
 
 #[utoipa::path(tag = "auth", request_body = RegisterRequest, responses(

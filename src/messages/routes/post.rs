@@ -1,5 +1,6 @@
 //! `POST /api/conversations/{id}/messages`: store an envelope and one event per recipient in
-//! one statement (`courier_post_message`, migration 000004), the caller's session check
+//! one statement (`courier_post_message`, migrations 000004 and
+//! envelope_commitment), the caller's session check
 //! included. The same `message_id` again is a no-op that answers as the first time.
 
 use std::time::Instant;
@@ -96,7 +97,7 @@ struct Stored {
 }
 
 fn store(conn: &mut PgConnection, auth: SessionToCheck, e: &Envelope) -> QueryResult<Vec<Stored>> {
-    diesel::sql_query("SELECT * FROM courier_post_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+    diesel::sql_query("SELECT * FROM courier_post_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
         .bind::<SqlUuid, _>(auth.user_id.0)
         .bind::<SqlUuid, _>(auth.session_id.0)
         .bind::<SqlUuid, _>(e.conversation_id.0)
@@ -109,6 +110,7 @@ fn store(conn: &mut PgConnection, auth: SessionToCheck, e: &Envelope) -> QueryRe
         .bind::<Bytea, _>(&e.ciphertext)
         .bind::<Bytea, _>(&e.signature)
         .bind::<BigInt, _>(e.sent_at)
+        .bind::<Bytea, _>(&e.commitment)
         .load(conn)
 }
 
@@ -145,6 +147,7 @@ fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Deliver
         ciphertext: Some(e.ciphertext),
         signature: e.signature,
         server_ts,
+        commitment: Some(e.commitment),
     };
     let prefix = row.prefix();
     let deliveries = rows

@@ -1,5 +1,7 @@
 //! Turning wire messages into chat messages: every one is opened with the crypto module against
 //! the sender's pinned key; failures become explicit "could not verify" entries, never text.
+//! A verified legacy v1 message is marked `legacy`; a verified text with no visible characters
+//! becomes an `empty` entry (flagged), never an empty bubble.
 
 import { openMessage, TEXT_PLAIN } from '@/lib/crypto';
 import type { AccountKeys } from '@/lib/crypto';
@@ -41,6 +43,7 @@ export async function decryptWire(
       message_id: w.message_id,
       sender_id: w.sender_id,
       header: w.header,
+      ...(w.commitment !== undefined ? { commitment: w.commitment } : {}),
       iv: w.iv,
       ciphertext: w.ciphertext,
       signature: w.signature,
@@ -52,5 +55,7 @@ export async function decryptWire(
   if (res.header.content_type !== TEXT_PLAIN) {
     return { content: { kind: 'unsupported', contentType: res.header.content_type }, sentAt: res.header.sent_at };
   }
-  return { content: { kind: 'text', text: res.text }, sentAt: res.header.sent_at };
+  const legacy = res.legacy ? { legacy: true } : {};
+  if (!res.text.trim()) return { content: { kind: 'empty', ...legacy }, sentAt: res.header.sent_at };
+  return { content: { kind: 'text', text: res.text, ...legacy }, sentAt: res.header.sent_at };
 }

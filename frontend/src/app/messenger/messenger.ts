@@ -15,9 +15,9 @@ import { normalizeConversation } from '@/lib/api/normalize';
 import { ContactBook } from './contacts';
 import { decryptWire, placeholder } from './ingest';
 import { loadActiveConversation, loadLastEventId, saveActiveConversation, saveLastEventId } from './persist';
-import { applyReceipt, loadReceipts, saveReceipts } from './receipts';
+import { acknowledgeable, applyReceipt, loadReceipts, receiptTarget, saveReceipts } from './receipts';
 import { Store } from './store';
-import { emptyView, mergeMessages, newestFrom, patchMessage, updateView } from './timeline';
+import { emptyView, mergeMessages, patchMessage, updateView } from './timeline';
 import type { ChatMessage, MessengerState } from './types';
 
 const PAGE = 50;
@@ -211,7 +211,8 @@ export class Messenger {
     });
     const failedSenders = new Set(fresh.filter((_, i) => results[i].content.kind === 'unverified').map((w) => w.sender_id));
     for (const id of failedSenders) void this.contacts.refresh(id, 10_000); // a key change would explain it
-    if (fresh.some((w) => w.sender_id !== this.me.id && !w.deleted)) this.scheduleDelivered(convId);
+    // Only what verified is acknowledged (see receipts.ts).
+    if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]))) this.scheduleDelivered(convId);
     this.markRead(convId);
   }
 
@@ -241,7 +242,7 @@ export class Messenger {
     this.deliveredTimers.set(convId, setTimeout(() => {
       this.deliveredTimers.delete(convId);
       const view = this.store.get().conversations[convId];
-      const newest = view && newestFrom(view, (m) => m.senderId !== this.me.id);
+      const newest = view && receiptTarget(view, this.me.id);
       if (!newest || newest.position === null) return;
       if ((this.deliveredPosted.get(convId) ?? 0) >= newest.position) return;
       this.deliveredPosted.set(convId, newest.position);
@@ -260,7 +261,7 @@ export class Messenger {
     if (s.activeId !== convId || document.visibilityState !== 'visible') return;
     const view = s.conversations[convId];
     if (!view) return;
-    const newest = newestFrom(view, (m) => m.senderId !== this.me.id);
+    const newest = receiptTarget(view, this.me.id);
     const readUpTo = view.conv.read_up_to ?? 0;
     if (newest && newest.position !== null && newest.position > readUpTo) {
       const pos = newest.position;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyReceipt, deliveryOf } from './receipts';
+import { acknowledgeable, applyReceipt, deliveryOf, receiptTarget } from './receipts';
 import type { Conversation } from '@/lib/api/types';
 import type { ChatMessage } from './types';
 
@@ -31,5 +31,27 @@ describe('ticks', () => {
   it('never move back', () => {
     const r1 = applyReceipt({}, 'c', 'a', 'read', 5);
     expect(applyReceipt(r1, 'c', 'a', 'read', 4)).toBe(r1);
+  });
+});
+
+describe('the receipts we send', () => {
+  const view = (...contents: [string, ChatMessage['content']][]) => ({
+    conv, loaded: true, hasOlder: false, loadingOlder: false, typing: {}, preview: null,
+    messages: contents.map(([sender, content], i): ChatMessage => ({
+      id: `m${i + 1}`, conversationId: 'c', senderId: sender, position: i + 1, sentAt: 0, local: 'stored', content,
+    })),
+  });
+
+  it('never name a message that failed verification or is still being opened', () => {
+    const v = view(['a', { kind: 'text', text: 'hi' }], ['b', { kind: 'unverified', reason: 'bad signature' }], ['a', { kind: 'pending' }]);
+    expect(receiptTarget(v, 'me')?.id).toBe('m1');
+    expect(receiptTarget(view(['a', { kind: 'unverified', reason: 'x' }]), 'me')).toBeNull();
+    expect(acknowledgeable({ content: { kind: 'unverified', reason: 'x' } })).toBe(false);
+  });
+
+  it('name the newest verified message from someone else, flagged or legacy ones included', () => {
+    const v = view(['a', { kind: 'text', text: 'old', legacy: true }], ['b', { kind: 'empty' }], ['me', { kind: 'text', text: 'mine' }]);
+    expect(receiptTarget(v, 'me')?.id).toBe('m2');
+    expect(receiptTarget(view(['me', { kind: 'text', text: 'mine' }]), 'me')).toBeNull();
   });
 });

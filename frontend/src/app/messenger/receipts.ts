@@ -1,9 +1,15 @@
 //! Ticks: an own message is "delivered" when every other member's delivered (or read) position
 //! has reached it, "read" likewise. Positions come from receipt events and are kept per user in
 //! localStorage (the conversation object does not carry members' receipts).
+//!
+//! Policy for the receipts we send: only a message that verified may be acknowledged. A message
+//! that failed verification (or is still being opened) is never the target of a delivered or
+//! read receipt: the sender would see "delivered" for what we could not read, or someone else
+//! forged. Receipts are cumulative, so the target is the newest verified message from others.
 
 import type { Conversation } from '@/lib/api/types';
-import type { ChatMessage, Delivery, ReceiptPositions } from './types';
+import { newestFrom } from './timeline';
+import type { ChatMessage, ConversationView, Delivery, MessageContent, ReceiptPositions } from './types';
 
 type ConvReceipts = Record<string, ReceiptPositions>;
 
@@ -18,6 +24,16 @@ export function deliveryOf(msg: ChatMessage, conv: Conversation, meId: string, r
   if (all((r) => r.read)) return 'read';
   if (all((r) => Math.max(r.delivered, r.read))) return 'delivered';
   return 'sent';
+}
+
+/** Verified and opened (text, flagged empty text, or an unsupported type): may be acknowledged. */
+export function acknowledgeable(m: { content: MessageContent }): boolean {
+  return m.content.kind === 'text' || m.content.kind === 'empty' || m.content.kind === 'unsupported';
+}
+
+/** The message our next delivered/read receipt names: the newest verified one from someone else. */
+export function receiptTarget(view: ConversationView, meId: string): ChatMessage | null {
+  return newestFrom(view, (m) => m.senderId !== meId && acknowledgeable(m));
 }
 
 export function applyReceipt(

@@ -4,7 +4,10 @@ import type { Conversation, UserRef, WireMessage } from '@/lib/api/types';
 import type { StreamStatus } from '@/lib/events/event-stream';
 
 export type MessageContent =
-  | { kind: 'text'; text: string }
+  /** `legacy`: a verified v1 message, which is not key-committing (shown with a marker). */
+  | { kind: 'text'; text: string; legacy?: boolean }
+  /** Verified, but no visible text: no Courier client sends one, so it is flagged. */
+  | { kind: 'empty'; legacy?: boolean }
   | { kind: 'pending' }
   | { kind: 'unverified'; reason: string }
   | { kind: 'unsupported'; contentType: string }

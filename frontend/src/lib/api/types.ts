@@ -46,6 +46,8 @@ export interface WireMessage {
   position: number;
   sender_id: string;
   header?: string;
+  /** v2 envelopes only (absent for a stored legacy v1 message). */
+  commitment?: string;
   iv?: string;
   ciphertext?: string;
   signature?: string;

@@ -3,7 +3,7 @@ import {
   aesUnwrap, aesWrap, canonicalJson, derivePasswordKeys, deriveRecoveryKeys, formatRecoveryKey, fromBase64,
   generateAccountKeys, newRecoveryKey, newSalt, openMessage, parseCanonical, parseRecoveryKey, safetyNumber,
   sealMessage, toBase64, unlockAccountKeys, unwrapUserKey, checkKdfParams, WeakKdfError, aad, importAesKey,
-  type Envelope, type ReceivedMessage,
+  concat, importEncPublic, importSigPublic, type Envelope, type ReceivedMessage,
 } from '@/lib/crypto';
 import { makeUser, type TestUser } from '@/testing/crypto-fixtures';
 
@@ -23,6 +23,7 @@ function deliver(env: Envelope, to: string, over: Partial<ReceivedMessage> = {})
     message_id: header.message_id,
     sender_id: header.sender_id,
     header: env.header,
+    commitment: env.commitment,
     iv: env.iv,
     ciphertext: env.ciphertext,
     signature: env.signature,
@@ -100,6 +101,23 @@ describe('wraps and account keys', () => {
     await expect(unlockAccountKeys(gen.userKeyRaw, wire, 'erin')).rejects.toThrow(/do not match/);
   });
 
+  it('imports only the one key policy: RSA-3072 e=65537 and P-256, in canonical SPKI DER', async () => {
+    const rsa = async (modulusLength: number, e: number[]) => {
+      const pair = await crypto.subtle.generateKey(
+        { name: 'RSA-OAEP', hash: 'SHA-256', modulusLength, publicExponent: new Uint8Array(e) }, true, ['encrypt', 'decrypt'],
+      );
+      return new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
+    };
+    await expect(importEncPublic(await rsa(4096, [1, 0, 1]))).rejects.toThrow(/RSA-3072/);
+    await expect(importEncPublic(await rsa(3072, [3]))).rejects.toThrow(/65537/);
+    const good = fromBase64(alice.publicUser.enc_public);
+    await importEncPublic(good);
+    await expect(importEncPublic(concat(good, new Uint8Array([0])))).rejects.toThrow();
+    const p384 = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign', 'verify']);
+    await expect(importSigPublic(new Uint8Array(await crypto.subtle.exportKey('spki', p384.publicKey)))).rejects.toThrow();
+    await importSigPublic(fromBase64(alice.publicUser.sig_public));
+  });
+
   it('round-trips the recovery key display form', async () => {
     const key = newRecoveryKey();
     const shown = formatRecoveryKey(key);
@@ -136,11 +154,45 @@ describe('message envelope', () => {
     expect(atAlice.ok).toBe(true);
   });
 
+  it('writes v2 with a 32-byte key commitment, and refuses to seal an empty text', async () => {
+    const env = await sealFromAlice('committed');
+    expect(JSON.parse(env.header).v).toBe(2);
+    expect(fromBase64(env.commitment)).toHaveLength(32);
+    expect(await openMessage(deliver(env, bob.id), bobCtx())).toMatchObject({ ok: true, legacy: false });
+    await expect(sealFromAlice('')).rejects.toThrow(/empty/);
+    await expect(sealFromAlice(' \n\t ')).rejects.toThrow(/empty/);
+  });
+
+  it('refuses a v2 message whose commitment is flipped, missing or given to a downgraded header', async () => {
+    const env = await sealFromAlice('commitment');
+    expect(await openMessage(deliver(env, bob.id, { commitment: flipBit(env.commitment, 7) }), bobCtx())).toMatchObject({ ok: false, reason: 'bad signature' });
+    expect(await openMessage(deliver(env, bob.id, { commitment: undefined }), bobCtx())).toMatchObject({ ok: false, reason: 'bad key commitment shape' });
+    const v1 = env.header.replace('"v":2', '"v":1');
+    expect(await openMessage(deliver(env, bob.id, { header: v1 }), bobCtx())).toMatchObject({ ok: false, reason: 'bad key commitment shape' });
+    expect(await openMessage(deliver(env, bob.id, { header: v1, commitment: undefined }), bobCtx())).toMatchObject({ ok: false, reason: 'bad signature' });
+  });
+
+  it('refuses the multi-recipient attack: one signed message with another content key for one recipient', async () => {
+    // Alice (malicious) seals for bob and mallory, then wraps a different key for bob only.
+    const env = await sealMessage({
+      conversationId, messageId: crypto.randomUUID(), senderId: alice.id,
+      recipients: [alice, bob, mallory].map((u) => ({ userId: u.id, encPublic: u.keys.encPublic })),
+      plaintext: 'meet at noon', sentAt: 1, signingKey: alice.keys.sigPrivate,
+    });
+    const h = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(env.header)));
+    const otherKey = crypto.getRandomValues(new Uint8Array(32));
+    const forBob = toBase64(new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP', label: h }, bob.keys.encPublic, otherKey)));
+    const atBob = await openMessage(deliver(env, bob.id, { wrapped_key: forBob }), bobCtx());
+    expect(atBob).toMatchObject({ ok: false, reason: 'content key does not match the key commitment' });
+    const atMallory = await openMessage(deliver(env, mallory.id), { ownUserId: mallory.id, ownEncPrivate: mallory.keys.encPrivate, senderSigPublic: alice.keys.sigPublic });
+    expect(atMallory).toMatchObject({ ok: true, text: 'meet at noon' });
+  });
+
   it('refuses a flipped bit anywhere', async () => {
     const env = await sealFromAlice('integrity');
-    for (const field of ['iv', 'ciphertext', 'signature', 'wrapped_key'] as const) {
+    for (const field of ['commitment', 'iv', 'ciphertext', 'signature', 'wrapped_key'] as const) {
       const msg = deliver(env, bob.id);
-      msg[field] = flipBit(msg[field], field === 'ciphertext' ? 3 : 5);
+      msg[field] = flipBit(msg[field]!, field === 'ciphertext' ? 3 : 5);
       expect(await openMessage(msg, bobCtx()), field).toMatchObject({ ok: false });
     }
     const tamperedHeader = env.header.replace('"sent_at":1700000000123', '"sent_at":1700000000124');

@@ -77,7 +77,17 @@ export async function verifyKeySignature(sigPublic: CryptoKey, encPublicSpki: Ui
   return crypto.subtle.verify(ECDSA_SIGN, sigPublic, copyBytes(signature), copyBytes(encPublicSpki));
 }
 
-/** Imports a contact's encryption key, refusing anything but RSA-3072 with exponent 65537. */
+/** The one encoding of a key: what WebCrypto exports for it. Fingerprints hash the SPKI bytes, so
+ *  every client (and the server, src/crypto/validate.rs) accepts only this form. */
+async function isCanonicalSpki(key: CryptoKey, spki: Uint8Array): Promise<boolean> {
+  const again = new Uint8Array(await crypto.subtle.exportKey('spki', key));
+  return again.length === spki.length && again.every((x, i) => x === spki[i]);
+}
+
+/**
+ * Imports a contact's encryption key, refusing anything but RSA-3072 with exponent 65537 in
+ * canonical SPKI DER: the one key policy, the same in the Rust client and the server.
+ */
 export async function importEncPublic(spki: Uint8Array): Promise<CryptoKey> {
   let key: CryptoKey;
   try {
@@ -87,18 +97,22 @@ export async function importEncPublic(spki: Uint8Array): Promise<CryptoKey> {
   }
   const alg = key.algorithm as RsaHashedKeyAlgorithm;
   const e = Array.from(alg.publicExponent).join(',');
-  if (alg.modulusLength !== RSA_BITS || (e !== '1,0,1' && e !== '0,1,0,1')) {
-    throw new CryptoFormatError(`encryption key must be RSA-${RSA_BITS} with exponent 65537`);
+  if (alg.modulusLength !== RSA_BITS || (e !== '1,0,1' && e !== '0,1,0,1') || !(await isCanonicalSpki(key, spki))) {
+    throw new CryptoFormatError(`encryption key must be RSA-${RSA_BITS} with exponent 65537 (canonical SPKI DER)`);
   }
   return key;
 }
 
+/** Imports a contact's signing key: ECDSA P-256, uncompressed point, canonical SPKI DER. */
 export async function importSigPublic(spki: Uint8Array): Promise<CryptoKey> {
+  let key: CryptoKey;
   try {
-    return await crypto.subtle.importKey('spki', copyBytes(spki), EC_PARAMS, true, ['verify']);
+    key = await crypto.subtle.importKey('spki', copyBytes(spki), EC_PARAMS, true, ['verify']);
   } catch {
     throw new CryptoFormatError('signing key is not an ECDSA P-256 public key');
   }
+  if (!(await isCanonicalSpki(key, spki))) throw new CryptoFormatError('signing key must be an uncompressed P-256 SPKI');
+  return key;
 }
 
 export async function importEncPrivate(pkcs8: Uint8Array): Promise<CryptoKey> {

@@ -1,16 +1,18 @@
-//! Known-answer vectors shared with the Rust implementation (tests/vectors/courier-v1.json):
-//! fixed inputs must give identical bytes here, or the browser and the other clients cannot talk.
+//! Known-answer vectors shared with the Rust implementation (tests/vectors/courier-v1.json and
+//! courier-v2.json, the key-committing envelope): fixed inputs must give identical bytes here, or
+//! the browser and the other clients cannot talk.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   aesUnwrap, aesWrap, canonicalHeader, concat, derivePasswordKeys, deriveRecoveryKeys, digestToGroups, fingerprint,
-  fingerprintDigest, fromBase64, hkdf32, importEncPrivate, importEncPublic, importSigPrivate, importSigPublic,
+  commitmentInput, fingerprintDigest, fromBase64, hkdf32, keyCommitment, importEncPrivate, importEncPublic, importSigPrivate, importSigPublic,
   normalizePassword, openMessage, parseRecoveryKey, unlockAccountKeys, unwrapUserKey, pbkdf2Master, safetyNumber, sha256, toBase64, utf8, verifyKeySignature,
   type HeaderFields,
 } from '@/lib/crypto';
 
 const VECTOR_PATH = fileURLToPath(new URL('../../../../tests/vectors/courier-v1.json', import.meta.url));
+const VECTOR_V2_PATH = fileURLToPath(new URL('../../../../tests/vectors/courier-v2.json', import.meta.url));
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function loadVectors(): any {
@@ -110,7 +112,7 @@ describe('known-answer vectors (courier-v1.json)', () => {
         },
         { ownUserId: e.recipient_user_id, ownEncPrivate: encPriv, senderSigPublic: sigKey },
       );
-      expect(opened).toMatchObject({ ok: true, text: e.plaintext_utf8 });
+      expect(opened).toMatchObject({ ok: true, text: e.plaintext_utf8, legacy: true });
     });
 
     it('fingerprint and safety number', async () => {
@@ -126,5 +128,59 @@ describe('known-answer vectors (courier-v1.json)', () => {
       expect(safetyNumber(a, c)).toBe(s.safety_number);
       expect(safetyNumber(c, a)).toBe(s.safety_number);
     });
+  });
+});
+
+describe('known-answer vectors (courier-v2.json, the key-committing envelope)', () => {
+  const V2 = JSON.parse(readFileSync(VECTOR_V2_PATH, 'utf8'));
+  const e = V2.envelope;
+
+  const received = (x: any) => {
+    const f = JSON.parse(x.header);
+    return {
+      conversation_id: f.conversation_id, message_id: f.message_id, sender_id: f.sender_id, header: x.header,
+      commitment: x.commitment, iv: x.iv, ciphertext: x.ciphertext, signature: x.signature, wrapped_key: x.wrapped_key,
+    };
+  };
+  const alice = async () => ({
+    ownUserId: e.recipient_user_id,
+    ownEncPrivate: await importEncPrivate(b(V2.keys.enc_private_pkcs8)),
+    senderSigPublic: await importSigPublic(b(V2.keys.sig_public_spki)),
+  });
+
+  it('is version 2', () => {
+    expect(V2.version).toBe(2);
+    expect(e.header_fields.v).toBe(2);
+  });
+
+  it('header, h, ciphertext, commitment and signature input are reproduced; the signature verifies', async () => {
+    const header = canonicalHeader(e.header_fields as HeaderFields);
+    expect(header).toBe(e.header);
+    const h = await sha256(utf8(header));
+    expect(b64(h)).toBe(e.h);
+    const k = await crypto.subtle.importKey('raw', b(e.content_key), 'AES-GCM', false, ['encrypt']);
+    const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: b(e.iv), additionalData: h }, k, utf8(e.plaintext_utf8)));
+    expect(b64(ct)).toBe(e.ciphertext);
+    expect(e.commit_label).toBe('courier/v2/commit');
+    expect(b64(commitmentInput(h))).toBe(e.commitment_input);
+    const commitment = await keyCommitment(b(e.content_key), h);
+    expect(b64(commitment)).toBe(e.commitment);
+    expect(b64(concat(h, commitment, b(e.iv), ct))).toBe(e.signature_input);
+    const sigKey = await importSigPublic(b(V2.keys.sig_public_spki));
+    expect(await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, sigKey, b(e.signature), b(e.signature_input))).toBe(true);
+  });
+
+  it('the v2 envelope opens, not marked legacy', async () => {
+    expect(await openMessage(received(e), await alice())).toMatchObject({ ok: true, text: e.plaintext_utf8, legacy: false });
+  });
+
+  it('the multi-recipient attack vector is refused on the commitment', async () => {
+    const a = V2.multi_recipient_attack;
+    const ctx = await alice();
+    const h = await sha256(utf8(a.header));
+    const rawK = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP', label: h }, ctx.ownEncPrivate, b(a.wrapped_key)));
+    expect(b64(rawK)).toBe(a.other_key);
+    expect(b64(await keyCommitment(b(a.content_key), h))).toBe(a.commitment);
+    expect(await openMessage(received(a), ctx)).toMatchObject({ ok: false, reason: 'content key does not match the key commitment' });
   });
 });

@@ -3,7 +3,8 @@ import { formatTime } from '@/lib/format';
 import { Ticks, type Delivery } from './Ticks';
 
 export type MessageBody =
-  | { kind: 'text'; text: string }
+  | { kind: 'text'; text: string; legacy?: boolean }
+  | { kind: 'empty'; legacy?: boolean }
   | { kind: 'pending' }
   | { kind: 'unverified'; reason: string }
   | { kind: 'unsupported'; contentType: string }
@@ -31,7 +32,13 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry }
   const { body, mine } = msg;
   const deletable = mine && body.kind !== 'deleted' && msg.delivery !== 'sending';
   const shape = mine ? `bg-indigo-600 text-white ${firstOfRun ? 'rounded-2xl rounded-tr-md' : 'rounded-2xl'}` : `bg-white text-slate-900 ring-1 ring-slate-200 ${firstOfRun ? 'rounded-2xl rounded-tl-md' : 'rounded-2xl'}`;
-  const special = body.kind === 'unverified' ? 'bg-rose-50 text-rose-900 ring-1 ring-rose-200' : body.kind === 'deleted' ? 'bg-transparent text-slate-400 ring-1 ring-slate-200 ring-dashed' : '';
+  const special =
+    body.kind === 'unverified' || body.kind === 'empty'
+      ? 'bg-rose-50 text-rose-900 ring-1 ring-rose-200'
+      : body.kind === 'deleted'
+        ? 'bg-transparent text-slate-400 ring-1 ring-slate-200 ring-dashed'
+        : '';
+  const legacy = (body.kind === 'text' || body.kind === 'empty') && body.legacy;
   return (
     <div className={`group flex ${mine ? 'justify-end' : 'justify-start'} ${firstOfRun ? 'mt-3' : 'mt-0.5'}`}>
       {deletable && (
@@ -54,6 +61,20 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry }
       >
         {showSender && !mine && <p className="mb-0.5 text-xs font-semibold text-indigo-600">{msg.senderName}</p>}
         {body.kind === 'text' && <p className="text-[15px] leading-snug break-words whitespace-pre-wrap">{body.text}</p>}
+        {body.kind === 'empty' && (
+          <p className="flex items-start gap-1.5 text-sm font-medium" data-testid="empty-message">
+            <AlertIcon className="mt-0.5 h-4 w-4 shrink-0 text-rose-600" />
+            <span>
+              Empty message
+              <span className="block text-xs font-normal text-rose-700">It has no text. Courier apps never send one.</span>
+            </span>
+          </p>
+        )}
+        {legacy && (
+          <p data-testid="legacy-marker" title="Sent with the old v1 envelope: other recipients could have been shown different text." className={`mt-0.5 text-[11px] italic ${mine && !special ? 'text-indigo-200' : 'text-amber-700'}`}>
+            legacy v1 — not key-committing
+          </p>
+        )}
         {body.kind === 'pending' && <p className="text-sm text-slate-400 italic">Decrypting…</p>}
         {body.kind === 'deleted' && <p className="text-sm italic">This message was deleted</p>}
         {body.kind === 'unsupported' && <p className="text-sm italic opacity-80">Unsupported message type ({body.contentType})</p>}
