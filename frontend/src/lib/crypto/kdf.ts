@@ -29,13 +29,16 @@ export class WeakKdfError extends Error {
   }
 }
 
+/** The most a client will run (docs/protocol.md §9), so a hostile server cannot make it hang. */
+export const MAX_ITERATIONS = 10_000_000;
+
 /** Refuses anything but PBKDF2-SHA256 with at least MIN_ITERATIONS (and a sane upper bound). */
 export function checkKdfParams(kdf: KdfParams): void {
   if (!kdf || kdf.name !== KDF_NAME) throw new CryptoFormatError(`unsupported kdf ${kdf?.name}`);
   if (!Number.isSafeInteger(kdf.iterations) || kdf.iterations < MIN_ITERATIONS) {
     throw new WeakKdfError(kdf.iterations);
   }
-  if (kdf.iterations > 50_000_000) throw new CryptoFormatError('unreasonable iteration count');
+  if (kdf.iterations > MAX_ITERATIONS) throw new CryptoFormatError('unreasonable iteration count');
 }
 
 export function normalizePassword(password: string): Bytes {
