@@ -73,7 +73,6 @@ impl Stream {
         // registration goes with the connection.
     }
 
-
     async fn serve(&mut self) -> End {
         self.handle.delivered.store(self.last, Ordering::Release);
         if let Err(end) = self.catch_up().await {
