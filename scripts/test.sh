@@ -48,7 +48,7 @@ E2E_PORT=9443
 env DATABASE_URL="$E2E_URL" LISTEN_ADDR="127.0.0.1:$E2E_PORT" \
   TLS_CERT="$DATA/e2e/cert.pem" TLS_KEY="$DATA/e2e/key.pem" \
   JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" BCRYPT_COST=10 \
-  LOGIN_FAILURES_PER_IP=1000 STATIC_DIR=frontend/dist RUST_LOG=warn \
+  LOGIN_FAILURES_PER_IP=1000 STATIC_DIR=frontend/dist RUST_LOG=warn METRICS_ADDR=off \
   ./target/debug/courier serve > "$DATA/e2e/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT

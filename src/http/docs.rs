@@ -32,7 +32,7 @@ pub struct ApiDoc;
 /// The messaging half of the contract.
 #[derive(OpenApi)]
 #[openapi(paths(
-    crate::metrics::metrics, crate::events::routes::events, crate::presence::routes::presence,
+    crate::events::routes::events, crate::presence::routes::presence,
     crate::conversations::routes::create::create, crate::conversations::routes::read::list,
     crate::conversations::routes::read::get, crate::conversations::routes::members::add,
     crate::conversations::routes::members::remove, crate::messages::routes::post::post_message,

@@ -160,6 +160,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         sweep_interval: Duration::from_secs(1),
         instance_id: "test".into(),
         drain_timeout: Duration::from_secs(5),
+        metrics_addr: None,
     }
 }
 
