@@ -2,7 +2,7 @@
 # Runs every test of the project:
 #   1. Rust: unit tests, crypto known-answer vectors, API integration tests (real PostgreSQL,
 #      the real app over TLS), log hygiene, CLI tests, and the cluster tests (real nginx,
-#      Redis, several instances);
+#      Redis, several instances), the fuzz corpus replay; then schemathesis against the API;
 #   2. the browser app: Vitest unit tests (incl. the shared vectors), type check, build;
 #   3. end to end: real Chromium (playwright-core) against the real server and PostgreSQL,
 #      browser ↔ browser and browser ↔ CLI.
@@ -32,6 +32,9 @@ psql "$ADMIN_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname L
 log "Rust tests"
 cargo build --locked --bins
 cargo test --locked --all-targets
+
+log "API fuzzing: schemathesis against the served OpenAPI document"
+scripts/schemathesis.sh
 
 log "browser app: unit tests, type check, build"
 ensure_node_modules "$ROOT/frontend"
