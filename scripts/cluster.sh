@@ -3,7 +3,8 @@
 # and nginx (TLS + HTTP/2) in front, all private to .data/cluster/.
 #   CLUSTER_BUS=redis    use a private Redis pub/sub bus instead of LISTEN/NOTIFY
 #   COURIER_BIN=path     run this server binary (default: a dev build, made now)
-#   CLUSTER_PORT=9443    nginx port; instance i listens on CLUSTER_BASE_PORT+i (18080+i)
+#   CLUSTER_PORT=9443    nginx port; instance i listens on CLUSTER_BASE_PORT+i (18080+i) and
+#                        serves /metrics (plain HTTP) on CLUSTER_METRICS_BASE_PORT+i (19100+i)
 set -euo pipefail
 source "$(dirname "$0")/lib/cluster.sh"
 

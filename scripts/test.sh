@@ -2,7 +2,7 @@
 # Runs every test of the project:
 #   1. Rust: unit tests, crypto known-answer vectors, API integration tests (real PostgreSQL,
 #      the real app over TLS), log hygiene, CLI tests, and the cluster tests (real nginx,
-#      Redis, several instances);
+#      Redis, several instances), the fuzz corpus replay; then schemathesis against the API;
 #   2. the browser app: Vitest unit tests (incl. the shared vectors), type check, build;
 #   3. end to end: real Chromium (playwright-core) against the real server and PostgreSQL,
 #      browser ↔ browser and browser ↔ CLI.
@@ -33,6 +33,9 @@ log "Rust tests"
 cargo build --locked --bins
 cargo test --locked --all-targets
 
+log "API fuzzing: schemathesis against the served OpenAPI document"
+scripts/schemathesis.sh
+
 log "browser app: unit tests, type check, build"
 ensure_node_modules "$ROOT/frontend"
 (cd frontend && npm test --silent && npm run lint --silent && npm run build --silent)
@@ -48,7 +51,7 @@ E2E_PORT=9443
 env DATABASE_URL="$E2E_URL" LISTEN_ADDR="127.0.0.1:$E2E_PORT" \
   TLS_CERT="$DATA/e2e/cert.pem" TLS_KEY="$DATA/e2e/key.pem" \
   JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" BCRYPT_COST=10 \
-  LOGIN_FAILURES_PER_IP=1000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 STATIC_DIR=frontend/dist RUST_LOG=warn \
+  LOGIN_FAILURES_PER_IP=1000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 STATIC_DIR=frontend/dist RUST_LOG=warn METRICS_ADDR=off \
   ./target/debug/courier serve > "$DATA/e2e/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT

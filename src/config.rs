@@ -82,6 +82,8 @@ pub struct Settings {
     /// The origins (`https://host[:port]`) the browser app is served from. Empty: the request's
     /// own `https://` + Host. Cookie-authenticated requests from any other origin are refused.
     pub public_origins: Vec<String>,
+    /// Where `/metrics` is served (plain HTTP, never on the app's port); `None` = not at all.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Clone, Debug)]
@@ -219,6 +221,7 @@ impl Settings {
             login_known_ttl: Duration::from_secs(bounded("LOGIN_KNOWN_ADDRESS_DAYS", 30, 1..=365)? * 86_400),
             refresh_grace: Duration::from_secs(bounded("REFRESH_GRACE_SECS", 10, 0..=120)?),
             public_origins: public_origins()?,
+            metrics_addr: metrics_addr()?,
             instance_id: var("INSTANCE_ID").unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
         })
     }
@@ -248,4 +251,36 @@ fn public_origins() -> Result<Vec<String>, ConfigError> {
             }
         })
         .collect()
+}
+
+/// `METRICS_ADDR`: unset = loopback port 9100; empty or `off` = no metrics listener. The
+/// metrics are operational detail (stream counts, pool use) for the scraper, not the world, so
+/// they get their own address that a deployment keeps private.
+fn metrics_addr() -> Result<Option<SocketAddr>, ConfigError> {
+    parse_metrics_addr(std::env::var("METRICS_ADDR").ok().as_deref())
+}
+
+fn parse_metrics_addr(value: Option<&str>) -> Result<Option<SocketAddr>, ConfigError> {
+    match value.map(str::trim) {
+        None => Ok(Some(SocketAddr::from(([127, 0, 0, 1], 9100)))),
+        Some(v) if v.is_empty() || v.eq_ignore_ascii_case("off") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| bad(format!("METRICS_ADDR={v:?} must be HOST:PORT, empty or off"))),
+    }
+}
+
+#[cfg(test)]
+mod metrics_addr_tests {
+    use super::parse_metrics_addr;
+
+    #[test]
+    fn metrics_listen_on_loopback_unless_told_otherwise_and_can_be_turned_off() {
+        assert_eq!(parse_metrics_addr(None).unwrap(), Some("127.0.0.1:9100".parse().unwrap()));
+        assert_eq!(parse_metrics_addr(Some("0.0.0.0:9200")).unwrap(), Some("0.0.0.0:9200".parse().unwrap()));
+        for off in ["", " ", "off", "OFF"] {
+            assert_eq!(parse_metrics_addr(Some(off)).unwrap(), None, "{off:?}");
+        }
+        for bad in ["9100", "localhost", "127.0.0.1:x"] {
+            assert!(parse_metrics_addr(Some(bad)).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -1,8 +1,14 @@
 //! Prometheus metrics at `/metrics`: streams, deliveries, accepted messages, latencies, bus lag
 //! and pool use. Counters and histograms are updated on the hot path with atomics only; gauges
 //! that need a lock (stream count, pool state) are read only when scraped.
+//!
+//! Policy: metrics are served by their own small plain-HTTP server on `METRICS_ADDR` (loopback
+//! by default), never on the app's HTTPS port, which answers 404 for `/metrics`: what they tell
+//! (load, stream counts, pool state) is for the operator's scraper, not for every client.
 
-use actix_web::{get, web, HttpResponse};
+use std::net::TcpListener;
+
+use actix_web::{dev::Server, get, web, App, HttpResponse, HttpServer};
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Registry, TextEncoder,
 };
@@ -68,7 +74,19 @@ impl Default for Metrics {
     }
 }
 
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+/// The metrics server on its own listener: one worker, `/metrics` and nothing else (404).
+/// It stops with the process or when the app's drain stops it (see `startup`).
+pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || {
+        App::new().app_data(state.clone()).service(metrics).default_service(web::to(HttpResponse::NotFound))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run())
+}
+
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let m = &state.metrics;

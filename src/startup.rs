@@ -7,7 +7,7 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 use actix_files::NamedFile;
 use actix_web::{
     dev::Server,
-    middleware::{from_fn, Compress, Condition},
+    middleware::{from_fn, Compress},
     web, App, HttpResponse, HttpServer,
 };
 use anyhow::Context;
@@ -34,11 +34,17 @@ pub struct Application {
     port: u16,
     server: Server,
     pub state: web::Data<AppState>,
+    /// The metrics listener's port and handle (`METRICS_ADDR`), when there is one.
+    metrics: Option<(u16, actix_web::dev::ServerHandle)>,
 }
 
 impl Application {
     pub fn port(&self) -> u16 {
         self.port
+    }
+    /// The port `/metrics` is served on (plain HTTP), if `METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
@@ -49,7 +55,7 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then drains (see [`drain`]). What `courier serve` runs.
     pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        let Application { server, state, .. } = self;
+        let Application { server, state, metrics, .. } = self;
         let handle = server.handle();
         let mut serving = tokio::spawn(server);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -59,6 +65,9 @@ impl Application {
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: draining"),
         }
         drain(&state, &handle).await;
+        if let Some((_, metrics)) = metrics {
+            metrics.stop(false).await;
+        }
         // The server future ends once `stop` has finished; never wait past the drain bound.
         let _ = tokio::time::timeout(Duration::from_secs(2), serving).await;
         Ok(())
@@ -145,8 +154,11 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
             .app_data(app_state.clone())
             .configure(configure)
             .default_service(web::to(not_found))
-            .wrap(Condition::new(true, Compress::default()))
+            // Innermost first. Compress wraps the header middleware, which may replace an error
+            // body with `{code, message}`: compression must see the final body, or a plain
+            // body goes out labelled `Content-Encoding: gzip`.
             .wrap(from_fn(headers::security_headers))
+            .wrap(Compress::default())
             .wrap(TracingLogger::<CourierRootSpan>::new())
     })
     // Records each connection's socket, so a stream whose client stopped reading can close it.
@@ -169,7 +181,19 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     }
     .run();
     tracing::info!(port, tls = settings.tls.is_some(), instance = %settings.instance_id, "courier listening");
-    Ok(Application { port, server, state })
+    let metrics = match settings.metrics_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr).with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+            let metrics_port = listener.local_addr()?.port();
+            let metrics = crate::metrics::server(state.clone(), listener)?;
+            let handle = metrics.handle();
+            tokio::spawn(metrics);
+            tracing::info!(addr = %addr.ip(), port = metrics_port, "metrics listening (plain HTTP)");
+            Some((metrics_port, handle))
+        }
+        None => None,
+    };
+    Ok(Application { port, server, state, metrics })
 }
 
 /// Every route of the app. Handlers name their full path, which is also their OpenAPI path.
@@ -202,7 +226,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn configure_features(cfg: &mut web::ServiceConfig) {
     use crate::{conversations::routes as conv, messages::routes as msg};
     cfg.app_data(web::PayloadConfig::new(crate::messages::BODY_LIMIT))
-        .service(crate::metrics::metrics)
         .service(crate::events::routes::events)
         .service(crate::presence::routes::presence)
         .service(conv::create::create)

@@ -29,6 +29,10 @@ async fn streams_spread_over_instances_receive_everything(redis: Option<&Redis>)
     let cluster = three(redis).await;
     let metrics = client().get(format!("{}/metrics", cluster.url)).send().await.unwrap();
     assert_eq!(metrics.status(), 404, "nginx does not expose /metrics");
+    for inst in &cluster.instances {
+        let direct = reqwest::get(format!("{}/metrics", inst.url())).await.unwrap();
+        assert_eq!(direct.status(), 404, "{}: /metrics is on METRICS_ADDR, not the app port", inst.id);
+    }
     let crowd = Crowd::gather(&cluster, 9).await;
     let spread = crowd.wait_spread(&cluster).await;
     assert!(spread.iter().all(|n| *n > 0), "streams not spread over every instance: {spread:?}");

@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 CLUSTER="${COURIER_CLUSTER_DIR:-$DATA/cluster}"
 CLUSTER_PORT="${CLUSTER_PORT:-9443}"          # nginx (HTTPS)
 CLUSTER_BASE_PORT="${CLUSTER_BASE_PORT:-18080}" # instance i listens on BASE+i
+CLUSTER_METRICS_BASE_PORT="${CLUSTER_METRICS_BASE_PORT:-19100}" # and serves /metrics on METRICS_BASE+i
 REDIS_PORT="${REDIS_PORT:-16379}"
 NGINX_BIN="${NGINX_BIN:-/usr/sbin/nginx}"
 REDIS_BIN="${REDIS_BIN:-/usr/bin/redis-server}"
@@ -41,7 +42,8 @@ stop_redis() {
   rm -f "$CLUSTER/redis/redis.pid"
 }
 
-# start_instance BIN I [ENV...]: instance I on 127.0.0.1:BASE+I, logging to its own file.
+# start_instance BIN I [ENV...]: instance I on 127.0.0.1:BASE+I (its /metrics on
+# 127.0.0.1:METRICS_BASE+I, plain HTTP), logging to its own file.
 start_instance() {
   local bin="$1" i="$2"; shift 2
   local dir="$CLUSTER/node$i"
@@ -51,6 +53,7 @@ start_instance() {
     cd "$ROOT"
     ulimit -n 20000 2>/dev/null || true
     env PLAIN_HTTP=true TRUST_PROXY_HEADERS=true LISTEN_ADDR="127.0.0.1:$((CLUSTER_BASE_PORT + i))" \
+      METRICS_ADDR="127.0.0.1:$((CLUSTER_METRICS_BASE_PORT + i))" \
       INSTANCE_ID="node$i" "$@" nohup "$bin" serve >"$dir/log" 2>&1 &
     echo $! >"$dir/pid"
   )

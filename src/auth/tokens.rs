@@ -50,7 +50,11 @@ pub fn now_secs() -> u64 {
 
 impl TokenKeys {
     pub fn new(settings: &Settings) -> Self {
-        let secret = settings.jwt_secret.expose().as_bytes();
+        Self::from_secret(settings.jwt_secret.expose().as_bytes(), settings.access_token_ttl.as_secs())
+    }
+
+    /// The same keys from the bare secret: what the fuzz targets (crates/fuzz) build.
+    pub fn from_secret(secret: &[u8], ttl_secs: u64) -> Self {
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -60,7 +64,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
-            ttl_secs: settings.access_token_ttl.as_secs(),
+            ttl_secs,
         }
     }
 

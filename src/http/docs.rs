@@ -32,7 +32,7 @@ pub struct ApiDoc;
 /// The messaging half of the contract.
 #[derive(OpenApi)]
 #[openapi(paths(
-    crate::metrics::metrics, crate::events::routes::events, crate::presence::routes::presence,
+    crate::events::routes::events, crate::presence::routes::presence,
     crate::conversations::routes::create::create, crate::conversations::routes::read::list,
     crate::conversations::routes::read::get, crate::conversations::routes::members::add,
     crate::conversations::routes::members::remove, crate::messages::routes::post::post_message,
@@ -59,7 +59,41 @@ pub fn document() -> utoipa::openapi::OpenApi {
     for extra in crate::startup::extra_openapi() {
         doc.merge(extra);
     }
+    document_common_errors(&mut doc);
     doc
+}
+
+/// The errors any operation can answer, whatever its handler says: bad input of any kind (400),
+/// a missing or revoked token where one is needed (401), an unknown id (404), a body over the
+/// limit or not JSON (413, 415), throttles (429) and a database away (503). Added to every
+/// operation that does not list them already, so the contract names every status the server
+/// sends (schemathesis checks this against the running server: scripts/schemathesis.sh).
+fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let api = path.starts_with("/api/");
+        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            let mut wanted = vec![("503", "service temporarily unavailable (database or bus)")];
+            if api {
+                wanted.extend([("400", "invalid input"), ("404", "not found"), ("429", "too many requests")]);
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    wanted.push(("401", "missing, invalid or expired token, or session revoked"));
+                }
+                if op.request_body.is_some() {
+                    wanted.extend([("413", "request body too large"), ("415", "the body must be application/json")]);
+                }
+            }
+            for (status, description) in wanted {
+                op.responses.responses.entry(status.to_string()).or_insert_with(|| error(description).into());
+            }
+        }
+    }
 }
 
 #[get("/api/openapi.json")]

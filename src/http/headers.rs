@@ -74,6 +74,8 @@ fn json_errors<B: MessageBody>(res: ServiceResponse<B>) -> ServiceResponse<Eithe
     res.map_body(|head, _| {
         head.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         head.headers.remove(header::CONTENT_LENGTH);
+        // The new body is plain: whatever encoding the old one was labelled with is gone.
+        head.headers.remove(header::CONTENT_ENCODING);
         EitherBody::right(BoxBody::new(body))
     })
 }

@@ -167,6 +167,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         login_known_ttl: Duration::from_secs(30 * 86_400),
         refresh_grace: Duration::from_secs(10),
         public_origins: Vec::new(),
+        metrics_addr: None,
     }
 }
 

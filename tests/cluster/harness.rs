@@ -211,6 +211,8 @@ pub fn fresh_shared_database() -> String {
 /// One `courier serve` process.
 pub struct Instance {
     pub port: u16,
+    /// Where this instance serves /metrics (plain HTTP, not the app's port).
+    pub metrics_port: u16,
     pub id: String,
     pub proc: Proc,
     env: Vec<(String, String)>,
@@ -272,11 +274,13 @@ impl Cluster {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
             env.push(("LISTEN_ADDR".into(), format!("127.0.0.1:{port}")));
+            let metrics_port = free_port();
+            env.push(("METRICS_ADDR".into(), format!("127.0.0.1:{metrics_port}")));
             env.push(("INSTANCE_ID".into(), format!("node{i}")));
             if let Some(url) = &bus {
                 env.push(("BUS_URL".into(), url.clone()));
             }
-            let mut inst = Instance { port, id: format!("node{i}"), proc: Proc(None), env, dir: dir.0.clone() };
+            let mut inst = Instance { port, metrics_port, id: format!("node{i}"), proc: Proc(None), env, dir: dir.0.clone() };
             inst.spawn();
             instances.push(inst);
         }
@@ -305,7 +309,7 @@ impl Cluster {
         let client = reqwest::Client::new();
         let mut out = Vec::new();
         for inst in &self.instances {
-            let text = match client.get(format!("{}/metrics", inst.url())).send().await {
+            let text = match client.get(format!("http://127.0.0.1:{}/metrics", inst.metrics_port)).send().await {
                 Ok(r) => r.text().await.unwrap_or_default(),
                 Err(_) => String::new(),
             };

@@ -19,12 +19,16 @@ use crate::{
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct HistoryQuery {
     /// Only messages with a position below this.
+    #[param(minimum = 1)]
     pub before: Option<i64>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Only messages stored at or after this time (ms since epoch).
+    /// Only messages stored at or after this time (ms since epoch, 0 to 253402300799999).
+    #[param(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub since: Option<i64>,
-    /// Only messages stored before this time (ms since epoch).
+    /// Only messages stored before this time (ms since epoch, 0 to 253402300799999).
+    #[param(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub until: Option<i64>,
 }
 
@@ -35,8 +39,19 @@ pub struct History {
     pub messages: Vec<serde_json::Value>,
 }
 
+/// The times a filter may name: the Unix epoch (no message is older) to the end of year 9999.
+/// Checked here because chrono and PostgreSQL each reach a different distance into the past and
+/// future, and a value only one of them can hold would fail in the database as a 500.
+pub const TIME_RANGE_MS: std::ops::RangeInclusive<i64> = 0..=253_402_300_799_999;
+
 fn time(field: &str, ms: Option<i64>) -> Result<Option<DateTime<Utc>>, AppError> {
-    ms.map(|ms| DateTime::from_timestamp_millis(ms).ok_or_else(|| AppError::bad("invalid_query", format!("{field} is out of range"))))
+    let out_of_range = || {
+        AppError::bad(
+            "invalid_query",
+            format!("{field} must be ms since the epoch, from {} to {}", TIME_RANGE_MS.start(), TIME_RANGE_MS.end()),
+        )
+    };
+    ms.map(|ms| Some(ms).filter(|ms| TIME_RANGE_MS.contains(ms)).and_then(DateTime::from_timestamp_millis).ok_or_else(out_of_range))
         .transpose()
 }
 
