@@ -48,7 +48,7 @@ rm -rf "$DIR" && mkdir -p "$DIR"
 env DATABASE_URL="${DATABASE_URL%/*}/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off \
   TLS_CERT="$DIR/cert.pem" TLS_KEY="$DIR/key.pem" STATIC_DIR="$DIR/no-static" \
   JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" BCRYPT_COST=4 \
-  LOGIN_FAILURES_PER_IP=100000 LOGIN_FAILURES_PER_ACCOUNT=100000 RUST_LOG=warn \
+  LOGIN_FAILURES_PER_IP=100000 LOGIN_FAILURES_PER_ACCOUNT=100000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 RUST_LOG=warn \
   ./target/debug/courier serve > "$DIR/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
