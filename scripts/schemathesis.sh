@@ -39,24 +39,12 @@ fi
 ensure_database
 [ -x target/debug/courier ] && [ -x target/debug/courier-cli ] || cargo build --locked --bins
 
-DB=courier_schemathesis
-psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-psql "$ADMIN_DATABASE_URL" -qc "CREATE DATABASE $DB" >/dev/null
-rm -rf "$DIR" && mkdir -p "$DIR"
-./target/debug/courier gen-cert --cert "$DIR/cert.pem" --key "$DIR/key.pem" >/dev/null
+rm -rf "$DIR"
 # Limits high enough that the fuzzer's own volume is not throttled into 429s everywhere.
-env DATABASE_URL="${DATABASE_URL%/*}/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off \
-  TLS_CERT="$DIR/cert.pem" TLS_KEY="$DIR/key.pem" STATIC_DIR="$DIR/no-static" \
-  JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" BCRYPT_COST=4 \
-  LOGIN_FAILURES_PER_IP=100000 LOGIN_FAILURES_PER_ACCOUNT=100000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 RUST_LOG=warn \
-  ./target/debug/courier serve > "$DIR/server.log" 2>&1 &
-SERVER_PID=$!
+start_test_server schemathesis "$PORT" STATIC_DIR="$DIR/no-static" BCRYPT_COST=4 \
+  LOGIN_FAILURES_PER_IP=100000 LOGIN_FAILURES_PER_ACCOUNT=100000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000
+SERVER_PID=$TEST_SERVER_PID
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -skf "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  kill -0 $SERVER_PID 2>/dev/null || { cat "$DIR/server.log" >&2; die "the schemathesis server exited"; }
-  sleep 0.2
-done
 
 # A real account through the real client (PBKDF2, RSA keys, wraps): the token is read from the
 # CLI's session file and never printed.

@@ -41,25 +41,11 @@ ensure_node_modules "$ROOT/frontend"
 (cd frontend && npm test --silent && npm run lint --silent && npm run build --silent)
 
 log "end-to-end: starting a server for the browser"
-E2E_DB=courier_e2e
-psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)" >/dev/null
-psql "$ADMIN_DATABASE_URL" -qc "CREATE DATABASE $E2E_DB" >/dev/null
-E2E_URL="${DATABASE_URL%/*}/$E2E_DB"
-mkdir -p "$DATA/e2e"
-./target/debug/courier gen-cert --cert "$DATA/e2e/cert.pem" --key "$DATA/e2e/key.pem" >/dev/null
 E2E_PORT=9443
-env DATABASE_URL="$E2E_URL" LISTEN_ADDR="127.0.0.1:$E2E_PORT" \
-  TLS_CERT="$DATA/e2e/cert.pem" TLS_KEY="$DATA/e2e/key.pem" \
-  JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" BCRYPT_COST=10 \
-  LOGIN_FAILURES_PER_IP=1000 REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 STATIC_DIR=frontend/dist RUST_LOG=warn METRICS_ADDR=off \
-  ./target/debug/courier serve > "$DATA/e2e/server.log" 2>&1 &
-SERVER_PID=$!
+start_test_server e2e "$E2E_PORT" BCRYPT_COST=10 LOGIN_FAILURES_PER_IP=1000 \
+  REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 STATIC_DIR=frontend/dist
+SERVER_PID=$TEST_SERVER_PID E2E_URL=$TEST_DB_URL
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -skf "https://127.0.0.1:$E2E_PORT/readyz" >/dev/null 2>&1 && break
-  kill -0 $SERVER_PID 2>/dev/null || { cat "$DATA/e2e/server.log" >&2; die "the e2e server exited"; }
-  sleep 0.2
-done
 export COURIER_URL="https://localhost:$E2E_PORT" DATABASE_URL="$E2E_URL" COURIER_CLI="$ROOT/target/debug/courier-cli"
 (cd frontend && npm run e2e --silent)
 if grep -q '"e2e:cli"' frontend/package.json; then

@@ -90,6 +90,31 @@ ensure_env_file() {
   fi
 }
 
+# Starts ./target/debug/courier for one test step: on a fresh database `courier_NAME`, with a
+# fresh certificate and its log in .data/NAME/, on 127.0.0.1:PORT, with the given VAR=VALUE
+# settings added; waits until it is ready. Sets TEST_SERVER_PID and TEST_DB_URL; the caller
+# stops the server.   start_test_server NAME PORT [VAR=VALUE...]
+start_test_server() {
+  local name="$1" port="$2"; shift 2
+  local dir="$DATA/$name" db="courier_$name"
+  psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  psql "$ADMIN_DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
+  TEST_DB_URL="${DATABASE_URL%/*}/$db"
+  mkdir -p "$dir"
+  "$ROOT/target/debug/courier" gen-cert --cert "$dir/cert.pem" --key "$dir/key.pem" >/dev/null
+  env DATABASE_URL="$TEST_DB_URL" LISTEN_ADDR="127.0.0.1:$port" METRICS_ADDR=off RUST_LOG=warn \
+    TLS_CERT="$dir/cert.pem" TLS_KEY="$dir/key.pem" \
+    JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" "$@" \
+    "$ROOT/target/debug/courier" serve > "$dir/server.log" 2>&1 &
+  TEST_SERVER_PID=$!
+  for _ in $(seq 1 150); do
+    curl -skf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$TEST_SERVER_PID" 2>/dev/null || { cat "$dir/server.log" >&2; die "the $name server exited"; }
+    sleep 0.2
+  done
+  die "the $name server did not become ready"
+}
+
 ensure_node_modules() {
   local dir="$1"
   [ -f "$dir/package.json" ] || return 1
