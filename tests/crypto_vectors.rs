@@ -8,6 +8,8 @@
 mod generate;
 #[path = "vectors/round_trips.rs"]
 mod round_trips;
+#[path = "support/spki.rs"]
+mod spki;
 #[path = "vectors/support.rs"]
 mod support;
 #[path = "vectors/tampering.rs"]

@@ -50,27 +50,9 @@ fn rsa_spki(size: KeySize) -> Vec<u8> {
     PrivateDecryptingKey::generate(size).unwrap().public_key().as_der().unwrap().as_ref().to_vec()
 }
 
-/// DER: tag, definite length, content.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match content.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(content);
-    out
-}
-
 /// A canonical rsaEncryption SPKI with a real RSA-3072 modulus and public exponent `e`.
 fn rsa3072_with_exponent(e: &[u8]) -> Vec<u8> {
-    let spki = TestUser::cheap("e").material.account.enc_public_spki().to_vec();
-    // SPKI, algorithm, bit string and key sequence headers take 28 bytes; the modulus follows.
-    assert_eq!(&spki[28..32], &[0x02, 0x82, 0x01, 0x81]);
-    let modulus = &spki[28..28 + 4 + 0x181];
-    let key = der(0x30, &[modulus, &der(0x02, e)].concat());
-    let alg = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
-    der(0x30, &[&alg[..], &der(0x03, &[&[0u8][..], &key].concat())].concat())
+    crate::spki::rsa_spki_with_exponent(TestUser::cheap("e").material.account.enc_public_spki(), e)
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@ mod sse;
 #[allow(dead_code)]
 mod chat;
 mod process;
+#[path = "../support/spki.rs"]
+mod spki;
 
 mod auth;
 mod envelopes;
