@@ -5,11 +5,8 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::{
-    db::schema::audit_events,
-    http::meta::RequestMeta,
-    ids::{SessionId, UserId},
-};
+use crate::{db::schema::audit_events, http::meta::RequestMeta};
+use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuditKind {

@@ -108,7 +108,10 @@ fn var(name: &str) -> Option<String> {
 fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
     match var(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| bad(format!("{name}={v:?} is not valid"))),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{name}={v:?} is not valid"))),
     }
 }
 
@@ -128,36 +131,51 @@ impl Settings {
     /// Loads `.env` (if present) and the environment, and validates everything.
     pub fn from_env() -> Result<Self, ConfigError> {
         let _ = dotenvy::dotenv();
-        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
 
         let database_url = var("DATABASE_URL")
             .ok_or_else(|| bad("DATABASE_URL is missing (postgres://user:pass@host/db)"))?;
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(bad("DATABASE_URL must start with postgres:// or postgresql://"));
+            return Err(bad(
+                "DATABASE_URL must start with postgres:// or postgresql://",
+            ));
         }
 
         let jwt_secret = var("JWT_SECRET").ok_or_else(|| {
             bad("JWT_SECRET is missing: set at least 32 random characters (scripts/run.sh makes one)")
         })?;
         if jwt_secret.len() < 32 {
-            return Err(bad("JWT_SECRET is too short: use at least 32 random characters"));
+            return Err(bad(
+                "JWT_SECRET is too short: use at least 32 random characters",
+            ));
         }
         // Kept apart from the JWT secret so rotating one does not change the fake salts
         // (a changed fake salt would tell an observer that the name is not registered).
-        let prelogin_secret = var("PRELOGIN_SECRET").unwrap_or_else(|| format!("prelogin|{jwt_secret}"));
+        let prelogin_secret =
+            var("PRELOGIN_SECRET").unwrap_or_else(|| format!("prelogin|{jwt_secret}"));
         if prelogin_secret.len() < 32 {
-            return Err(bad("PRELOGIN_SECRET is too short: use at least 32 random characters"));
+            return Err(bad(
+                "PRELOGIN_SECRET is too short: use at least 32 random characters",
+            ));
         }
 
-        let listen_addr: SocketAddr = parsed("LISTEN_ADDR", "127.0.0.1:8443".parse().expect("literal"))?;
+        let listen_addr: SocketAddr =
+            parsed("LISTEN_ADDR", "127.0.0.1:8443".parse().expect("literal"))?;
         let tls = if flag("PLAIN_HTTP", false)? {
             None
         } else {
-            let cert = PathBuf::from(var("TLS_CERT").unwrap_or_else(|| "certs/localhost.crt".into()));
-            let key = PathBuf::from(var("TLS_KEY").unwrap_or_else(|| "certs/localhost.key.pem".into()));
+            let cert =
+                PathBuf::from(var("TLS_CERT").unwrap_or_else(|| "certs/localhost.crt".into()));
+            let key =
+                PathBuf::from(var("TLS_KEY").unwrap_or_else(|| "certs/localhost.key.pem".into()));
             for (what, path) in [("TLS_CERT", &cert), ("TLS_KEY", &key)] {
                 std::fs::metadata(path).map_err(|e| {
-                    bad(format!("{what} {} is unreadable ({e}); run `courier gen-cert` or scripts/run.sh", path.display()))
+                    bad(format!(
+                        "{what} {} is unreadable ({e}); run `courier gen-cert` or scripts/run.sh",
+                        path.display()
+                    ))
                 })?;
             }
             Some(TlsFiles { cert, key })
@@ -165,7 +183,9 @@ impl Settings {
 
         let access_ttl: u64 = parsed("ACCESS_TOKEN_TTL_SECS", 900)?;
         if !(10..=900).contains(&access_ttl) {
-            return Err(bad("ACCESS_TOKEN_TTL_SECS must be between 10 and 900 (15 minutes)"));
+            return Err(bad(
+                "ACCESS_TOKEN_TTL_SECS must be between 10 and 900 (15 minutes)",
+            ));
         }
         let refresh_days: u64 = parsed("REFRESH_TOKEN_TTL_DAYS", 30)?;
 
@@ -183,8 +203,14 @@ impl Settings {
         let bus = match var("BUS_URL") {
             None => BusKind::Postgres,
             Some(url) if url == "postgres" => BusKind::Postgres,
-            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => BusKind::Redis(url),
-            Some(_) => return Err(bad("BUS_URL must be unset, `postgres`, or redis://host:port")),
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                BusKind::Redis(url)
+            }
+            Some(_) => {
+                return Err(bad(
+                    "BUS_URL must be unset, `postgres`, or redis://host:port",
+                ))
+            }
         };
 
         Ok(Settings {
@@ -212,42 +238,66 @@ impl Settings {
             stream_stall_timeout: Duration::from_secs(parsed("STREAM_STALL_SECS", 10)?.max(1)),
             // Never below the largest single event (a message of MAX_PLAINTEXT, base64, plus
             // its header and keys), or one event could never be queued.
-            stream_buffer_bytes: parsed("STREAM_BUFFER_BYTES", 512 * 1024)?.max(MIN_STREAM_BUFFER_BYTES),
+            stream_buffer_bytes: parsed("STREAM_BUFFER_BYTES", 512 * 1024)?
+                .max(MIN_STREAM_BUFFER_BYTES),
             max_streams_per_address: parsed("MAX_STREAMS_PER_ADDRESS", 200)?.max(1),
-            registrations_per_address_per_minute: parsed("REGISTRATIONS_PER_ADDRESS_PER_MINUTE", 20)?.max(1),
+            registrations_per_address_per_minute: parsed(
+                "REGISTRATIONS_PER_ADDRESS_PER_MINUTE",
+                20,
+            )?
+            .max(1),
             sweep_interval: Duration::from_secs(parsed("SWEEP_SECS", 5)?.max(1)),
             drain_timeout: Duration::from_secs(parsed("DRAIN_TIMEOUT_SECS", 10)?.clamp(1, 300)),
             login_known_allowance: bounded("LOGIN_KNOWN_ADDRESS_ALLOWANCE", 5, 0..=100)? as i64,
-            login_known_ttl: Duration::from_secs(bounded("LOGIN_KNOWN_ADDRESS_DAYS", 30, 1..=365)? * 86_400),
+            login_known_ttl: Duration::from_secs(
+                bounded("LOGIN_KNOWN_ADDRESS_DAYS", 30, 1..=365)? * 86_400,
+            ),
             refresh_grace: Duration::from_secs(bounded("REFRESH_GRACE_SECS", 10, 0..=120)?),
             public_origins: public_origins()?,
             metrics_addr: metrics_addr()?,
-            instance_id: var("INSTANCE_ID").unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
+            instance_id: var("INSTANCE_ID")
+                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
         })
     }
 }
 
 /// A whole number within `range`, else a boot error naming the variable.
-fn bounded(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+fn bounded(
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
     let value = parsed(name, default)?;
     if !range.contains(&value) {
-        return Err(bad(format!("{name} must be between {} and {}", range.start(), range.end())));
+        return Err(bad(format!(
+            "{name} must be between {} and {}",
+            range.start(),
+            range.end()
+        )));
     }
     Ok(value)
 }
 
 /// `PUBLIC_ORIGIN`: comma-separated `scheme://host[:port]`, no path; normalised to lower case.
 fn public_origins() -> Result<Vec<String>, ConfigError> {
-    let Some(list) = var("PUBLIC_ORIGIN") else { return Ok(Vec::new()) };
+    let Some(list) = var("PUBLIC_ORIGIN") else {
+        return Ok(Vec::new());
+    };
     list.split(',')
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(|o| {
             let origin = o.trim_end_matches('/').to_ascii_lowercase();
-            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
             match rest {
-                Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => Ok(origin),
-                _ => Err(bad(format!("PUBLIC_ORIGIN entry {o:?} must look like https://host[:port]"))),
+                Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => {
+                    Ok(origin)
+                }
+                _ => Err(bad(format!(
+                    "PUBLIC_ORIGIN entry {o:?} must look like https://host[:port]"
+                ))),
             }
         })
         .collect()
@@ -264,7 +314,11 @@ fn parse_metrics_addr(value: Option<&str>) -> Result<Option<SocketAddr>, ConfigE
     match value.map(str::trim) {
         None => Ok(Some(SocketAddr::from(([127, 0, 0, 1], 9100)))),
         Some(v) if v.is_empty() || v.eq_ignore_ascii_case("off") => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| bad(format!("METRICS_ADDR={v:?} must be HOST:PORT, empty or off"))),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            bad(format!(
+                "METRICS_ADDR={v:?} must be HOST:PORT, empty or off"
+            ))
+        }),
     }
 }
 
@@ -274,8 +328,14 @@ mod metrics_addr_tests {
 
     #[test]
     fn metrics_listen_on_loopback_unless_told_otherwise_and_can_be_turned_off() {
-        assert_eq!(parse_metrics_addr(None).unwrap(), Some("127.0.0.1:9100".parse().unwrap()));
-        assert_eq!(parse_metrics_addr(Some("0.0.0.0:9200")).unwrap(), Some("0.0.0.0:9200".parse().unwrap()));
+        assert_eq!(
+            parse_metrics_addr(None).unwrap(),
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        assert_eq!(
+            parse_metrics_addr(Some("0.0.0.0:9200")).unwrap(),
+            Some("0.0.0.0:9200".parse().unwrap())
+        );
         for off in ["", " ", "off", "OFF"] {
             assert_eq!(parse_metrics_addr(Some(off)).unwrap(), None, "{off:?}");
         }

@@ -45,7 +45,9 @@ impl std::fmt::Debug for AppError {
         match self {
             AppError::Unavailable(cause) => write!(f, "Unavailable({cause:#})"),
             AppError::Internal(cause) => write!(f, "Internal({cause:#})"),
-            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => write!(f, "{code}: {self}"),
+            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => {
+                write!(f, "{code}: {self}")
+            }
             other => write!(f, "{other}"),
         }
     }
@@ -62,10 +64,16 @@ pub struct ErrorBody {
 
 impl AppError {
     pub fn bad(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::BadRequest { code, message: message.into() }
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Conflict { code, message: message.into() }
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
     }
     fn code(&self) -> &'static str {
         match self {
@@ -124,7 +132,10 @@ impl ResponseError for AppError {
             }
             _ => {}
         }
-        response.json(ErrorBody { code: self.code().to_string(), message })
+        response.json(ErrorBody {
+            code: self.code().to_string(),
+            message,
+        })
     }
 }
 
@@ -138,12 +149,16 @@ impl From<diesel::result::Error> for AppError {
             }
             // Two concurrent writes raced for the same unique value (e.g. one message id sent
             // to two conversations at once): the loser retries or gives up; nothing was written.
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::conflict("conflict", "a concurrent request wrote the same thing; retry")
-            }
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
+                "conflict",
+                "a concurrent request wrote the same thing; retry",
+            ),
             // The database went away mid-query (restart, failover): a 503 the client retries.
             Error::DatabaseError(_, info) if is_connection_loss(info.message()) => {
-                AppError::Unavailable(anyhow::anyhow!("database connection lost: {}", info.message()))
+                AppError::Unavailable(anyhow::anyhow!(
+                    "database connection lost: {}",
+                    info.message()
+                ))
             }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
@@ -164,10 +179,17 @@ impl From<actix_web::error::BlockingError> for AppError {
 
 fn is_connection_loss(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    ["server closed the connection", "terminating connection", "connection refused", "could not connect",
-     "the database system is shutting down", "the database system is starting up", "no connection to the server"]
-        .iter()
-        .any(|needle| m.contains(needle))
+    [
+        "server closed the connection",
+        "terminating connection",
+        "connection refused",
+        "could not connect",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "no connection to the server",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 /// Turns the framework's JSON extractor failures into our shape (used by `JsonConfig`).
@@ -178,8 +200,13 @@ pub fn json_error(err: JsonPayloadError) -> AppError {
         }
         JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
         JsonPayloadError::Deserialize(e) => AppError::bad("invalid_body", describe_serde(&e)),
-        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => AppError::PayloadTooLarge,
-        other => AppError::bad("invalid_body", format!("could not read the request body: {other}")),
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            AppError::PayloadTooLarge
+        }
+        other => AppError::bad(
+            "invalid_body",
+            format!("could not read the request body: {other}"),
+        ),
     }
 }
 
@@ -187,7 +214,9 @@ pub fn json_error(err: JsonPayloadError) -> AppError {
 fn describe_serde(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof => format!("malformed JSON at line {} column {}", e.line(), e.column()),
+        Category::Syntax | Category::Eof => {
+            format!("malformed JSON at line {} column {}", e.line(), e.column())
+        }
         _ => format!("invalid request body: {e}"),
     }
 }

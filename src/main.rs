@@ -13,10 +13,15 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// and skips the lazy `MADV_FREE` stage, whose pages would still count as resident.
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static malloc_conf: &[u8; 60] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 #[derive(Parser)]
-#[command(name = "courier", version, about = "Courier end-to-end-encrypted messaging server")]
+#[command(
+    name = "courier",
+    version,
+    about = "Courier end-to-end-encrypted messaging server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -9,9 +9,7 @@
 use std::net::TcpListener;
 
 use actix_web::{dev::Server, get, web, App, HttpResponse, HttpServer};
-use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Registry, TextEncoder,
-};
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Registry, TextEncoder};
 
 use crate::state::AppState;
 
@@ -30,8 +28,9 @@ pub struct Metrics {
     bus_connected: IntGauge,
 }
 
-const LATENCY_BUCKETS: [f64; 14] =
-    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0];
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+];
 
 impl Metrics {
     pub fn new() -> Self {
@@ -47,22 +46,37 @@ impl Metrics {
             g
         };
         let histogram = |name: &str, help: &str| {
-            let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec())).expect("metric");
+            let h = Histogram::with_opts(
+                HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()),
+            )
+            .expect("metric");
             registry.register(Box::new(h.clone())).expect("register");
             h
         };
         Metrics {
             events_delivered: counter("events_delivered_total", "events written to SSE streams"),
-            streams_cut: counter("streams_cut_total", "streams cut off because their client stopped reading"),
+            streams_cut: counter(
+                "streams_cut_total",
+                "streams cut off because their client stopped reading",
+            ),
             messages_accepted: counter("messages_accepted_total", "messages stored"),
             send_latency: histogram("send_seconds", "time to store a message and its events"),
-            delivery_latency: histogram("delivery_seconds", "message commit to stream write on this instance"),
+            delivery_latency: histogram(
+                "delivery_seconds",
+                "message commit to stream write on this instance",
+            ),
             bus_lag: histogram("bus_lag_seconds", "publish to receipt on the bus"),
             open_streams: gauge("open_streams", "SSE streams open on this instance"),
             pool_connections: gauge("db_pool_connections", "database connections open"),
             pool_idle: gauge("db_pool_idle", "database connections idle"),
-            pool_max: gauge("db_pool_max", "database pool size (busy = connections - idle)"),
-            bus_connected: gauge("bus_connected", "1 while the cross-instance bus is subscribed"),
+            pool_max: gauge(
+                "db_pool_max",
+                "database pool size (busy = connections - idle)",
+            ),
+            bus_connected: gauge(
+                "bus_connected",
+                "1 while the cross-instance bus is subscribed",
+            ),
             registry,
         }
     }
@@ -78,7 +92,10 @@ impl Default for Metrics {
 /// It stops with the process or when the app's drain stops it (see `startup`).
 pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     Ok(HttpServer::new(move || {
-        App::new().app_data(state.clone()).service(metrics).default_service(web::to(HttpResponse::NotFound))
+        App::new()
+            .app_data(state.clone())
+            .service(metrics)
+            .default_service(web::to(HttpResponse::NotFound))
     })
     .workers(1)
     .disable_signals()
@@ -98,5 +115,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     m.bus_connected.set(state.bus_ready() as i64);
     let mut out = Vec::new();
     let _ = TextEncoder::new().encode(&m.registry.gather(), &mut out);
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }

@@ -55,7 +55,12 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then drains (see [`drain`]). What `courier serve` runs.
     pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        let Application { server, state, metrics, .. } = self;
+        let Application {
+            server,
+            state,
+            metrics,
+            ..
+        } = self;
         let handle = server.handle();
         let mut serving = tokio::spawn(server);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -91,7 +96,10 @@ pub async fn drain(state: &web::Data<AppState>, handle: &actix_web::dev::ServerH
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if !stopping.is_finished() {
-        tracing::warn!(streams = state.hub.stream_count(), "drain: requests still running at the deadline");
+        tracing::warn!(
+            streams = state.hub.stream_count(),
+            "drain: requests still running at the deadline"
+        );
         handle.stop(false).await;
     }
     state.stop_background();
@@ -143,10 +151,13 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     {
         let mut tasks = state.tasks.lock().expect("tasks lock");
         tasks.push(tokio::spawn(crate::presence::heartbeat_loop(state.clone())));
-        tasks.push(tokio::spawn(crate::events::sweep::sweep_loop(state.clone())));
+        tasks.push(tokio::spawn(crate::events::sweep::sweep_loop(
+            state.clone(),
+        )));
     }
 
-    let listener = TcpListener::bind(settings.listen_addr).with_context(|| format!("binding {}", settings.listen_addr))?;
+    let listener = TcpListener::bind(settings.listen_addr)
+        .with_context(|| format!("binding {}", settings.listen_addr))?;
     let port = listener.local_addr()?.port();
     let app_state = state.clone();
     let server = HttpServer::new(move || {
@@ -183,7 +194,8 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     tracing::info!(port, tls = settings.tls.is_some(), instance = %settings.instance_id, "courier listening");
     let metrics = match settings.metrics_addr {
         Some(addr) => {
-            let listener = TcpListener::bind(addr).with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+            let listener =
+                TcpListener::bind(addr).with_context(|| format!("binding METRICS_ADDR {addr}"))?;
             let metrics_port = listener.local_addr()?.port();
             let metrics = crate::metrics::server(state.clone(), listener)?;
             let handle = metrics.handle();
@@ -193,32 +205,41 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         }
         None => None,
     };
-    Ok(Application { port, server, state, metrics })
+    Ok(Application {
+        port,
+        server,
+        state,
+        metrics,
+    })
 }
 
 /// Every route of the app. Handlers name their full path, which is also their OpenAPI path.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|e, _| error::json_error(e).into()))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
-        .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
-        .service(health::healthz)
-        .service(health::readyz)
-        .service(docs::openapi_json)
-        .service(docs::docs_page)
-        .service(docs::docs_js)
-        .service(docs::docs_css)
-        .service(auth::routes::prelogin::prelogin)
-        .service(auth::routes::register::register)
-        .service(auth::routes::login::login)
-        .service(auth::routes::refresh::refresh)
-        .service(auth::routes::logout::logout)
-        .service(sessions::routes::list)
-        .service(sessions::routes::revoke)
-        .service(accounts::routes::password::change_password)
-        .service(accounts::routes::recover::recover)
-        .service(accounts::routes::delete::delete_account)
-        .service(accounts::routes::lookup::by_username)
-        .service(accounts::routes::lookup::by_id);
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(JSON_LIMIT)
+            .error_handler(|e, _| error::json_error(e).into()),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
+    .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
+    .service(health::healthz)
+    .service(health::readyz)
+    .service(docs::openapi_json)
+    .service(docs::docs_page)
+    .service(docs::docs_js)
+    .service(docs::docs_css)
+    .service(auth::routes::prelogin::prelogin)
+    .service(auth::routes::register::register)
+    .service(auth::routes::login::login)
+    .service(auth::routes::refresh::refresh)
+    .service(auth::routes::logout::logout)
+    .service(sessions::routes::list)
+    .service(sessions::routes::revoke)
+    .service(accounts::routes::password::change_password)
+    .service(accounts::routes::recover::recover)
+    .service(accounts::routes::delete::delete_account)
+    .service(accounts::routes::lookup::by_username)
+    .service(accounts::routes::lookup::by_id);
     configure_features(cfg);
 }
 
@@ -247,7 +268,10 @@ pub fn extra_openapi() -> Vec<utoipa::openapi::OpenApi> {
 }
 
 /// Anything not matched: JSON 404 under `/api`, else the browser app (it routes on the client).
-async fn not_found(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn not_found(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let path = req.path();
     if path.starts_with("/api") || path == "/healthz" || path == "/readyz" || path == "/metrics" {
         return Err(AppError::NotFound);
@@ -257,11 +281,21 @@ async fn not_found(req: actix_web::HttpRequest, state: web::Data<AppState>) -> R
     }
     let dir = &state.settings.static_dir;
     let file = dir.join(path.trim_start_matches('/'));
-    let canonical_ok = file.canonicalize().ok().zip(dir.canonicalize().ok()).is_some_and(|(f, d)| f.starts_with(d));
-    let target = if canonical_ok && file.is_file() { file } else { dir.join("index.html") };
+    let canonical_ok = file
+        .canonicalize()
+        .ok()
+        .zip(dir.canonicalize().ok())
+        .is_some_and(|(f, d)| f.starts_with(d));
+    let target = if canonical_ok && file.is_file() {
+        file
+    } else {
+        dir.join("index.html")
+    };
     match NamedFile::open_async(&target).await {
         Ok(f) => Ok(f.use_etag(true).into_response(&req)),
-        Err(_) => Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(PLACEHOLDER)),
+        Err(_) => Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(PLACEHOLDER)),
     }
 }
 

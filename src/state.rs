@@ -9,9 +9,9 @@ use crate::{
     config::Settings,
     db::Pool,
     events::{hub::Hub, Delivery, EventData, Payload},
-    ids::{MessageId, SessionId, UserId},
     metrics::Metrics,
 };
+use courier_protocol::ids::{MessageId, SessionId, UserId};
 
 pub struct AppState {
     pub pool: Pool,
@@ -32,7 +32,11 @@ impl AppState {
         let (bus, tasks) = crate::bus::start(&settings, hub.clone(), pool.clone(), metrics.clone());
         AppState {
             tokens: TokenKeys::new(&settings),
-            bcrypt: BcryptGate::new(settings.bcrypt_cost, settings.bcrypt_concurrency, settings.bcrypt_queue),
+            bcrypt: BcryptGate::new(
+                settings.bcrypt_cost,
+                settings.bcrypt_concurrency,
+                settings.bcrypt_queue,
+            ),
             pool,
             settings,
             hub,
@@ -55,7 +59,11 @@ impl AppState {
             _ => None,
         };
         let targets = deliveries.iter().map(|d| (d.user, d.seq)).collect();
-        self.bus.publish(BusMessage::Deliveries { targets, payload: shared, message: None });
+        self.bus.publish(BusMessage::Deliveries {
+            targets,
+            payload: shared,
+            message: None,
+        });
     }
 
     /// Like [`deliver`](Self::deliver) for a new message: other instances are told which message
@@ -66,7 +74,11 @@ impl AppState {
         }
         self.hub.deliver(&deliveries);
         let targets = deliveries.iter().map(|d| (d.user, d.seq)).collect();
-        self.bus.publish(BusMessage::Deliveries { targets, payload: None, message: Some(message) });
+        self.bus.publish(BusMessage::Deliveries {
+            targets,
+            payload: None,
+            message: Some(message),
+        });
     }
 
     /// Typing and presence: to whichever streams these users have open, anywhere.
@@ -85,7 +97,9 @@ impl AppState {
             return;
         }
         self.hub.close_sessions(sessions);
-        self.bus.publish(BusMessage::Revoke { sessions: sessions.to_vec() });
+        self.bus.publish(BusMessage::Revoke {
+            sessions: sessions.to_vec(),
+        });
     }
 
     pub fn bus_ready(&self) -> bool {

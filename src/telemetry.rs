@@ -7,7 +7,9 @@ use actix_web::{
 };
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
-use tracing_subscriber::{fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
+use tracing_subscriber::{
+    fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter,
+};
 
 /// Installs the global JSON subscriber writing to `writer` (stdout in production; tests capture).
 pub fn init<W>(writer: W)
@@ -17,7 +19,13 @@ where
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(writer))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_writer(writer),
+        )
         .try_init();
 }
 
@@ -31,8 +39,16 @@ impl RequestId {
             .headers()
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-        RequestId(incoming.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().to_string()))
+            .filter(|v| {
+                !v.is_empty()
+                    && v.len() <= 64
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        RequestId(
+            incoming
+                .map(str::to_owned)
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        )
     }
 }
 
@@ -53,7 +69,10 @@ impl RootSpanBuilder for CourierRootSpan {
         span
     }
 
-    fn on_request_end<B: actix_web::body::MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, Error>,
+    ) {
         if let Ok(response) = outcome {
             let status = response.status().as_u16();
             span.record("status", status);

@@ -14,7 +14,11 @@ pub fn server_config(files: &TlsFiles) -> anyhow::Result<ServerConfig> {
         .with_context(|| format!("reading TLS_CERT {}", files.cert.display()))?
         .collect::<Result<_, _>>()
         .with_context(|| format!("parsing TLS_CERT {}", files.cert.display()))?;
-    anyhow::ensure!(!certs.is_empty(), "TLS_CERT {} holds no certificate", files.cert.display());
+    anyhow::ensure!(
+        !certs.is_empty(),
+        "TLS_CERT {} holds no certificate",
+        files.cert.display()
+    );
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .with_context(|| format!("reading TLS_KEY {}", files.key.display()))?;
 
@@ -34,7 +38,11 @@ pub fn ensure_dev_certificate(cert: &Path, key: &Path) -> anyhow::Result<bool> {
     if cert.exists() && key.exists() {
         return Ok(false);
     }
-    let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     let certified = rcgen::generate_simple_self_signed(names).context("generating certificate")?;
     if let Some(dir) = cert.parent() {
         fs::create_dir_all(dir)?;
@@ -47,7 +55,12 @@ pub fn ensure_dev_certificate(cert: &Path, key: &Path) -> anyhow::Result<bool> {
 #[cfg(unix)]
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(bytes)?;
     Ok(())
 }

@@ -9,7 +9,7 @@ mod harness;
 
 use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
 
-use courier::crypto::{self, Header};
+use courier_protocol::crypto::{self, Header};
 use harness::*;
 use helpers::*;
 use serde_json::{json, Value};
@@ -120,7 +120,7 @@ async fn the_cli_refuses_forged_replayed_and_altered_messages() {
     let bob_keys: Value = app.get_auth(&format!("/api/users/{bob_id}"), &ms.access_token).await.json().await.unwrap();
     let bob_enc = crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
     let members = [(mallory_id, mallory.material.account.enc_public_spki().to_vec()), (bob_id, bob_enc)];
-    let post = |text: &str, signer: &courier::crypto::UnlockedAccount| {
+    let post = |text: &str, signer: &courier_protocol::crypto::UnlockedAccount| {
         let header = Header::new(conv, Uuid::new_v4(), mallory_id, [bob_id], "text/plain", 1).unwrap();
         (header.message_id(), crypto::seal(&header, text.as_bytes(), signer, &members).unwrap())
     };
@@ -399,7 +399,7 @@ async fn the_cli_acknowledges_only_verified_messages_and_marks_legacy_and_empty_
     let attack = header();
     let mut forked = seal(&attack, "pay mallory");
     let bobs = forked.keys.iter_mut().find(|k| k.user_id == bob_id).unwrap();
-    bobs.wrapped_key = courier::crypto::primitives::rsa_oaep_encrypt(&bob_enc, &attack.hash(), &[8; 32]).unwrap();
+    bobs.wrapped_key = courier_protocol::crypto::primitives::rsa_oaep_encrypt(&bob_enc, &attack.hash(), &[8; 32]).unwrap();
     post(forked).await;
 
     // Listening receives all four and acknowledges only up to the last verified one.

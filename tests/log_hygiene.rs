@@ -12,7 +12,8 @@ use std::{
 };
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use courier::crypto::{self, Header, MIN_ITERATIONS};
+use courier_protocol::crypto::{self, Header};
+use courier_protocol::limits::{MIN_ITERATIONS};
 use helpers::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

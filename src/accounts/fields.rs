@@ -14,13 +14,23 @@ pub fn b64(bytes: &[u8]) -> String {
 pub fn decode(field: &str, value: &str, min: usize, max: usize) -> Result<Vec<u8>, AppError> {
     // Refuse before decoding anything huge.
     if value.len() > max.div_ceil(3) * 4 + 4 {
-        return Err(AppError::bad("invalid_field", format!("`{field}` is too long")));
+        return Err(AppError::bad(
+            "invalid_field",
+            format!("`{field}` is too long"),
+        ));
     }
-    let bytes = STANDARD
-        .decode(value)
-        .map_err(|_| AppError::bad("invalid_base64", format!("`{field}` is not standard padded base64")))?;
+    let bytes = STANDARD.decode(value).map_err(|_| {
+        AppError::bad(
+            "invalid_base64",
+            format!("`{field}` is not standard padded base64"),
+        )
+    })?;
     if bytes.len() < min || bytes.len() > max {
-        let want = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        let want = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
         return Err(AppError::bad(
             "invalid_field",
             format!("`{field}` must be {want} bytes, got {}", bytes.len()),
@@ -61,17 +71,29 @@ const MAX_ITERATIONS: u32 = 10_000_000;
 
 impl Kdf {
     pub fn default_params() -> Self {
-        Kdf { name: KDF_NAME.into(), iterations: DEFAULT_ITERATIONS }
+        Kdf {
+            name: KDF_NAME.into(),
+            iterations: DEFAULT_ITERATIONS,
+        }
     }
     pub fn validate(&self) -> Result<(), AppError> {
         if self.name != KDF_NAME {
-            return Err(AppError::bad("weak_kdf", format!("kdf.name must be `{KDF_NAME}`")));
+            return Err(AppError::bad(
+                "weak_kdf",
+                format!("kdf.name must be `{KDF_NAME}`"),
+            ));
         }
         if self.iterations < MIN_ITERATIONS {
-            return Err(AppError::bad("weak_kdf", format!("kdf.iterations must be at least {MIN_ITERATIONS}")));
+            return Err(AppError::bad(
+                "weak_kdf",
+                format!("kdf.iterations must be at least {MIN_ITERATIONS}"),
+            ));
         }
         if self.iterations > MAX_ITERATIONS {
-            return Err(AppError::bad("invalid_kdf", format!("kdf.iterations must be at most {MAX_ITERATIONS}")));
+            return Err(AppError::bad(
+                "invalid_kdf",
+                format!("kdf.iterations must be at most {MAX_ITERATIONS}"),
+            ));
         }
         Ok(())
     }

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{accounts::fields::b64, db::schema::users, ids::UserId};
+use crate::{accounts::fields::b64, db::schema::users};
+use courier_protocol::ids::UserId;
 
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = users)]
@@ -57,11 +58,19 @@ pub struct CredentialsChangeset {
 }
 
 pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
-    users::table.filter(users::username.eq(username)).select(User::as_select()).first(conn).optional()
+    users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<User>> {
-    users::table.find(id.0).select(User::as_select()).first(conn).optional()
+    users::table
+        .find(id.0)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The private-key material a client needs after login; all of it wrapped.
@@ -109,7 +118,7 @@ impl From<&User> for PublicUser {
             enc_public: b64(&u.enc_public),
             sig_public: b64(&u.sig_public),
             key_signature: b64(&u.key_signature),
-            fingerprint: crate::crypto::fingerprint(u.id, &u.enc_public, &u.sig_public),
+            fingerprint: courier_protocol::crypto::fingerprint(u.id, &u.enc_public, &u.sig_public),
         }
     }
 }

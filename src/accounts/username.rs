@@ -12,7 +12,9 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let lower = raw.trim().to_ascii_lowercase();
         let ok_len = (3..=32).contains(&lower.len());
-        let ok_chars = lower.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-'));
+        let ok_chars = lower
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-'));
         if !ok_len || !ok_chars {
             return Err(AppError::bad(
                 "invalid_username",

@@ -16,9 +16,9 @@ use crate::{
     db,
     error::AppError,
     http::meta::RequestMeta,
-    ids::UserId,
     state::AppState,
 };
+use courier_protocol::ids::UserId;
 
 /// Which secret is being proved.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,11 +46,22 @@ pub async fn verify_by_name(
 }
 
 /// Verifies `key` for a signed-in user (re-authentication before sensitive changes).
-pub async fn verify_by_id(state: &AppState, id: UserId, key: AuthKey, meta: &RequestMeta) -> Result<User, AppError> {
+pub async fn verify_by_id(
+    state: &AppState,
+    id: UserId,
+    key: AuthKey,
+    meta: &RequestMeta,
+) -> Result<User, AppError> {
     verify(state, Who::Id(id), key, Proof::AuthKey, meta).await
 }
 
-async fn verify(state: &AppState, who: Who, key: AuthKey, proof: Proof, meta: &RequestMeta) -> Result<User, AppError> {
+async fn verify(
+    state: &AppState,
+    who: Who,
+    key: AuthKey,
+    proof: Proof,
+    meta: &RequestMeta,
+) -> Result<User, AppError> {
     let settings = state.settings.clone();
     let ip = meta.ip.clone();
     let (user, name, reservation) = db::transaction(&state.pool, move |conn| {
@@ -86,7 +97,10 @@ async fn verify(state: &AppState, who: Who, key: AuthKey, proof: Proof, meta: &R
         Ok(matched) => matched,
         Err(e) => {
             // Never evaluated (bcrypt's gate was full): the attempt must not count.
-            let released = db::run(&state.pool, move |conn| Ok(throttle::release(conn, reservation)?)).await;
+            let released = db::run(&state.pool, move |conn| {
+                Ok(throttle::release(conn, reservation)?)
+            })
+            .await;
             if let Err(release_error) = released {
                 tracing::warn!(error = ?release_error, "could not release a login reservation; it counts as a failure");
             }
@@ -97,14 +111,35 @@ async fn verify(state: &AppState, who: Who, key: AuthKey, proof: Proof, meta: &R
     match user {
         Some(user) if matched => {
             let (settings, ip, id) = (state.settings.clone(), meta.ip.clone(), UserId(user.id));
-            db::run(&state.pool, move |conn| Ok(throttle::succeeded(conn, &settings, reservation, &name, id, &ip)?)).await?;
+            db::run(&state.pool, move |conn| {
+                Ok(throttle::succeeded(
+                    conn,
+                    &settings,
+                    reservation,
+                    &name,
+                    id,
+                    &ip,
+                )?)
+            })
+            .await?;
             Ok(user)
         }
         user => {
             // The reservation stays: it is the failure.
-            let kind = if proof == Proof::RecoveryKey { AuditKind::RecoveryFailed } else { AuditKind::LoginFailed };
+            let kind = if proof == Proof::RecoveryKey {
+                AuditKind::RecoveryFailed
+            } else {
+                AuditKind::LoginFailed
+            };
             db::run(&state.pool, move |conn| {
-                audit::record(conn, kind, user.map(|u| UserId(u.id)), None, &meta, serde_json::json!({}))?;
+                audit::record(
+                    conn,
+                    kind,
+                    user.map(|u| UserId(u.id)),
+                    None,
+                    &meta,
+                    serde_json::json!({}),
+                )?;
                 Ok(())
             })
             .await?;

@@ -30,15 +30,25 @@ pub fn check(req: &HttpRequest, settings: &Settings) -> Result<(), AppError> {
             _ => return Err(AppError::CrossSite("cross-site request refused")),
         }
     }
-    let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(()) };
-    let origin = origin.to_str().map(normalise).map_err(|_| AppError::CrossSite("cross-site request refused"))?;
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin
+        .to_str()
+        .map(normalise)
+        .map_err(|_| AppError::CrossSite("cross-site request refused"))?;
     if origin == "null" {
-        return Err(AppError::CrossSite("requests from an opaque origin are refused"));
+        return Err(AppError::CrossSite(
+            "requests from an opaque origin are refused",
+        ));
     }
     let allowed = if settings.public_origins.is_empty() {
         own_origin(req).is_some_and(|own| own == origin)
     } else {
-        settings.public_origins.iter().any(|o| normalise(o) == origin)
+        settings
+            .public_origins
+            .iter()
+            .any(|o| normalise(o) == origin)
     };
     if allowed {
         Ok(())
@@ -92,9 +102,15 @@ mod tests {
 
     #[test]
     fn origins_compare_the_way_browsers_serialise_them() {
-        assert_eq!(normalise("HTTPS://Chat.Example:443/"), "https://chat.example");
+        assert_eq!(
+            normalise("HTTPS://Chat.Example:443/"),
+            "https://chat.example"
+        );
         assert_eq!(normalise("http://localhost:80"), "http://localhost");
-        assert_eq!(normalise("https://localhost:8443"), "https://localhost:8443");
+        assert_eq!(
+            normalise("https://localhost:8443"),
+            "https://localhost:8443"
+        );
         assert_eq!(normalise("null"), "null");
     }
 }

@@ -10,14 +10,8 @@ use std::{
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
-use crate::{
-    auth::tokens::VerifiedAccess,
-    db,
-    error::AppError,
-    ids::{SessionId, UserId},
-    sessions::store,
-    state::AppState,
-};
+use crate::{auth::tokens::VerifiedAccess, db, error::AppError, sessions::store, state::AppState};
+use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Clone, Copy, Debug)]
 pub struct AuthUser {
@@ -38,7 +32,10 @@ pub fn bearer(req: &HttpRequest, state: &AppState) -> Result<VerifiedAccess, App
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or(AppError::Unauthenticated("missing bearer token"))?;
-    state.tokens.verify(token.trim()).ok_or(AppError::Unauthenticated("invalid or expired token"))
+    state
+        .tokens
+        .verify(token.trim())
+        .ok_or(AppError::Unauthenticated("invalid or expired token"))
 }
 
 impl FromRequest for AuthUser {
@@ -54,11 +51,18 @@ impl FromRequest for AuthUser {
                 .clone();
             let access = bearer(&req, &state)?;
             let (user, session) = (access.user_id, access.session_id);
-            let live = db::run(&state.pool, move |conn| Ok(store::is_active(conn, user, session)?)).await?;
+            let live = db::run(&state.pool, move |conn| {
+                Ok(store::is_active(conn, user, session)?)
+            })
+            .await?;
             if !live {
                 return Err(AppError::Unauthenticated("session revoked"));
             }
-            Ok(AuthUser { user_id: user, session_id: session, expires_at: access.expires_at })
+            Ok(AuthUser {
+                user_id: user,
+                session_id: session,
+                expires_at: access.expires_at,
+            })
         })
     }
 }
@@ -81,6 +85,9 @@ impl FromRequest for SessionToCheck {
             Some(state) => bearer(req, state),
             None => Err(AppError::Internal(anyhow::anyhow!("AppState missing"))),
         };
-        ready(verified.map(|access| SessionToCheck { user_id: access.user_id, session_id: access.session_id }))
+        ready(verified.map(|access| SessionToCheck {
+            user_id: access.user_id,
+            session_id: access.session_id,
+        }))
     }
 }

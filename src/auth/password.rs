@@ -32,10 +32,17 @@ impl BcryptGate {
         }
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting + self.running.available_permits() {
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel)
+            >= self.max_waiting + self.running.available_permits()
+        {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(AppError::TooMany { retry_after_secs: 1 });
+            return Err(AppError::TooMany {
+                retry_after_secs: 1,
+            });
         }
         let permit = self.running.acquire().await;
         self.waiting.fetch_sub(1, Ordering::AcqRel);
@@ -46,7 +53,9 @@ impl BcryptGate {
     /// Hashes a (normalised, base64) auth key.
     pub async fn hash(&self, secret: String) -> Result<String, AppError> {
         let cost = self.cost;
-        self.run(move || bcrypt::hash(secret.as_bytes(), cost)).await?.map_err(|e| AppError::Internal(e.into()))
+        self.run(move || bcrypt::hash(secret.as_bytes(), cost))
+            .await?
+            .map_err(|e| AppError::Internal(e.into()))
     }
 
     /// Verifies against `hash`, or against a dummy hash of the same cost when there is no
@@ -56,7 +65,9 @@ impl BcryptGate {
             Some(h) => h,
             None => self.dummy_hash().await?,
         };
-        let real = self.run(move || bcrypt::verify(secret.as_bytes(), &hash).unwrap_or(false)).await?;
+        let real = self
+            .run(move || bcrypt::verify(secret.as_bytes(), &hash).unwrap_or(false))
+            .await?;
         Ok(real)
     }
 

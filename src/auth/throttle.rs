@@ -37,8 +37,8 @@ use crate::{
     config::Settings,
     db::schema::{login_failures, login_known_addresses},
     error::AppError,
-    ids::UserId,
 };
+use courier_protocol::ids::UserId;
 
 /// One attempt counted before bcrypt. Settle it with [`succeeded`] or [`release`]; a failure
 /// simply keeps it.
@@ -48,7 +48,8 @@ pub struct Reservation {
 }
 
 fn window(settings: &Settings) -> chrono::Duration {
-    chrono::Duration::from_std(settings.login_failure_window).unwrap_or(chrono::Duration::minutes(15))
+    chrono::Duration::from_std(settings.login_failure_window)
+        .unwrap_or(chrono::Duration::minutes(15))
 }
 
 /// The unit an address is counted as: the IPv4 address, or an IPv6 address's /64.
@@ -58,14 +59,17 @@ pub fn address_key(ip: &str) -> String {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        Ok(IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
         _ => ip.to_owned(),
     }
 }
 
 fn address_hash(settings: &Settings, address: &str) -> Vec<u8> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(settings.prelogin_secret.expose().as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(settings.prelogin_secret.expose().as_bytes())
+        .expect("HMAC takes any key length");
     mac.update(b"courier/v1/known-address|");
     mac.update(address.as_bytes());
     mac.finalize().into_bytes().to_vec()
@@ -91,7 +95,9 @@ impl Bucket {
     }
     /// Seconds until the oldest attempt ages out and a slot frees up.
     fn wait(&self, window: chrono::Duration, now: DateTime<Utc>) -> u64 {
-        self.oldest.map(|t| (t + window - now).num_seconds().max(1) as u64).unwrap_or(window.num_seconds().max(1) as u64)
+        self.oldest
+            .map(|t| (t + window - now).num_seconds().max(1) as u64)
+            .unwrap_or(window.num_seconds().max(1) as u64)
     }
 }
 
@@ -129,7 +135,9 @@ pub fn reserve(
             .select((count_star(), diesel::dsl::min(login_failures::failed_at)))
             .into_boxed();
         q = match allowance {
-            Some(a) => q.filter(login_failures::username.eq(username)).filter(login_failures::allowance.eq(a)),
+            Some(a) => q
+                .filter(login_failures::username.eq(username))
+                .filter(login_failures::allowance.eq(a)),
             None => q.filter(login_failures::ip.eq(&address)),
         };
         let (used, oldest) = q.first::<(i64, Option<DateTime<Utc>>)>(conn)?;
@@ -156,11 +164,21 @@ pub fn reserve(
     } else {
         Err(main.wait(window, now))
     };
-    let address_wait = by_address.full(settings.login_failures_per_ip).then(|| by_address.wait(window, now));
+    let address_wait = by_address
+        .full(settings.login_failures_per_ip)
+        .then(|| by_address.wait(window, now));
     let allowance = match (account_side, address_wait) {
         (Ok(allowance), None) => allowance,
-        (Ok(_), Some(wait)) => return Err(AppError::TooMany { retry_after_secs: wait }),
-        (Err(wait), other) => return Err(AppError::TooMany { retry_after_secs: wait.max(other.unwrap_or(0)) }),
+        (Ok(_), Some(wait)) => {
+            return Err(AppError::TooMany {
+                retry_after_secs: wait,
+            })
+        }
+        (Err(wait), other) => {
+            return Err(AppError::TooMany {
+                retry_after_secs: wait.max(other.unwrap_or(0)),
+            })
+        }
     };
 
     let id = diesel::insert_into(login_failures::table)
@@ -180,18 +198,27 @@ pub fn reserve(
 /// can never matter again. About one attempt in a hundred does it.
 fn prune(conn: &mut PgConnection) -> QueryResult<()> {
     if rand::random::<u8>() < 3 {
-        diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(Utc::now() - chrono::Duration::days(1))))
-            .execute(conn)?;
         diesel::delete(
-            login_known_addresses::table.filter(login_known_addresses::last_success_at.lt(Utc::now() - chrono::Duration::days(365))),
+            login_failures::table
+                .filter(login_failures::failed_at.lt(Utc::now() - chrono::Duration::days(1))),
         )
+        .execute(conn)?;
+        diesel::delete(login_known_addresses::table.filter(
+            login_known_addresses::last_success_at.lt(Utc::now() - chrono::Duration::days(365)),
+        ))
         .execute(conn)?;
     }
     Ok(())
 }
 
-fn is_known(conn: &mut PgConnection, settings: &Settings, user: UserId, address: &str) -> QueryResult<bool> {
-    let ttl = chrono::Duration::from_std(settings.login_known_ttl).unwrap_or(chrono::Duration::days(30));
+fn is_known(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    user: UserId,
+    address: &str,
+) -> QueryResult<bool> {
+    let ttl =
+        chrono::Duration::from_std(settings.login_known_ttl).unwrap_or(chrono::Duration::days(30));
     diesel::select(diesel::dsl::exists(
         login_known_addresses::table
             .filter(login_known_addresses::user_id.eq(user.0))
@@ -221,7 +248,9 @@ pub fn succeeded(
     let address = address_key(ip);
     diesel::delete(login_failures::table.find(reservation.id)).execute(conn)?;
     diesel::delete(
-        login_failures::table.filter(login_failures::username.eq(username)).filter(login_failures::ip.eq(&address)),
+        login_failures::table
+            .filter(login_failures::username.eq(username))
+            .filter(login_failures::ip.eq(&address)),
     )
     .execute(conn)?;
     diesel::insert_into(login_known_addresses::table)
@@ -229,7 +258,10 @@ pub fn succeeded(
             login_known_addresses::user_id.eq(user.0),
             login_known_addresses::address_hash.eq(address_hash(settings, &address)),
         ))
-        .on_conflict((login_known_addresses::user_id, login_known_addresses::address_hash))
+        .on_conflict((
+            login_known_addresses::user_id,
+            login_known_addresses::address_hash,
+        ))
         .do_update()
         .set(login_known_addresses::last_success_at.eq(Utc::now()))
         .execute(conn)?;
@@ -242,8 +274,14 @@ mod tests {
 
     #[test]
     fn ipv6_addresses_count_per_slash_64_and_mapped_ipv4_as_ipv4() {
-        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), address_key("2001:db8:1:2:ffff::9"));
-        assert_ne!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
         assert_eq!(address_key("::ffff:192.0.2.7"), "192.0.2.7");
         assert_eq!(address_key("192.0.2.7"), "192.0.2.7");
         assert_eq!(address_key("unknown"), "unknown");

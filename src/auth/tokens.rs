@@ -10,10 +10,8 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{
-    config::Settings,
-    ids::{SessionId, UserId},
-};
+use crate::config::Settings;
+use courier_protocol::ids::{SessionId, UserId};
 
 pub const ISSUER: &str = "courier";
 pub const AUDIENCE: &str = "courier-api";
@@ -45,12 +43,18 @@ pub struct VerifiedAccess {
 }
 
 pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl TokenKeys {
     pub fn new(settings: &Settings) -> Self {
-        Self::from_secret(settings.jwt_secret.expose().as_bytes(), settings.access_token_ttl.as_secs())
+        Self::from_secret(
+            settings.jwt_secret.expose().as_bytes(),
+            settings.access_token_ttl.as_secs(),
+        )
     }
 
     /// The same keys from the bare secret: what the fuzz targets (crates/fuzz) build.

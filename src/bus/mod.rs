@@ -18,19 +18,23 @@ use tokio::sync::mpsc;
 
 use crate::{
     config::{BusKind, Settings},
-    events::{hub::Hub, Delivery, EventData, Payload},
     db::{self, Pool},
-    ids::{MessageId, SessionId, UserId},
+    events::{hub::Hub, Delivery, EventData, Payload},
     messages::models,
     metrics::Metrics,
 };
+use courier_protocol::ids::{MessageId, SessionId, UserId};
 
 /// What instances tell each other.
 #[derive(Clone, Debug)]
 pub enum BusMessage {
     /// New events in these users' logs; `payload` when it is the same small JSON for all,
     /// `message` when they are all this new message (each reader's JSON differs by its key).
-    Deliveries { targets: Vec<(UserId, i64)>, payload: Option<EventData>, message: Option<MessageId> },
+    Deliveries {
+        targets: Vec<(UserId, i64)>,
+        payload: Option<EventData>,
+        message: Option<MessageId>,
+    },
     /// Typing or presence for these users' streams.
     Ephemeral { users: Vec<UserId>, data: EventData },
     /// These sessions were revoked: close their streams.
@@ -72,11 +76,23 @@ impl Local {
     /// Applies a message from another instance to this instance's streams.
     fn apply(&self, message: BusMessage) {
         match message {
-            BusMessage::Deliveries { targets, payload: None, message: Some(id) } => self.load_message(id, targets),
-            BusMessage::Deliveries { targets, payload, .. } => {
+            BusMessage::Deliveries {
+                targets,
+                payload: None,
+                message: Some(id),
+            } => self.load_message(id, targets),
+            BusMessage::Deliveries {
+                targets, payload, ..
+            } => {
                 let payload = payload.map(Payload::Whole);
-                let deliveries: Vec<_> =
-                    targets.into_iter().map(|(user, seq)| Delivery { user, seq, payload: payload.clone() }).collect();
+                let deliveries: Vec<_> = targets
+                    .into_iter()
+                    .map(|(user, seq)| Delivery {
+                        user,
+                        seq,
+                        payload: payload.clone(),
+                    })
+                    .collect();
                 self.hub.deliver(&deliveries);
             }
             BusMessage::Ephemeral { users, data } => self.hub.ephemeral(&users, &data),
@@ -95,21 +111,40 @@ impl Local {
         let (hub, pool) = (self.hub.clone(), self.pool.clone());
         tokio::spawn(async move {
             let readers: Vec<UserId> = targets.iter().map(|(u, _)| *u).collect();
-            let loaded = db::run(&pool, move |conn| Ok(models::for_readers(conn, id, &readers)?)).await;
+            let loaded = db::run(&pool, move |conn| {
+                Ok(models::for_readers(conn, id, &readers)?)
+            })
+            .await;
             let deliveries: Vec<_> = match loaded {
                 Ok(Some((row, keys))) => {
                     let prefix = row.prefix();
                     let live = row.ciphertext.is_some();
-                    let keys: std::collections::HashMap<UserId, Vec<u8>> = keys.into_iter().collect();
+                    let keys: std::collections::HashMap<UserId, Vec<u8>> =
+                        keys.into_iter().collect();
                     targets
                         .into_iter()
                         .map(|(user, seq)| {
                             let key = keys.get(&user).map(Vec::as_slice);
-                            Delivery { user, seq, payload: Some(models::MessageRow::for_reader(prefix.clone(), live, key)) }
+                            Delivery {
+                                user,
+                                seq,
+                                payload: Some(models::MessageRow::for_reader(
+                                    prefix.clone(),
+                                    live,
+                                    key,
+                                )),
+                            }
                         })
                         .collect()
                 }
-                _ => targets.into_iter().map(|(user, seq)| Delivery { user, seq, payload: None }).collect(),
+                _ => targets
+                    .into_iter()
+                    .map(|(user, seq)| Delivery {
+                        user,
+                        seq,
+                        payload: None,
+                    })
+                    .collect(),
             };
             hub.deliver(&deliveries);
         });
@@ -117,14 +152,30 @@ impl Local {
 }
 
 /// Starts the configured bus; returns it with the handles of its background tasks.
-pub fn start(settings: &Settings, hub: Arc<Hub>, pool: Pool, metrics: Arc<Metrics>) -> (Arc<Bus>, Vec<tokio::task::JoinHandle<()>>) {
+pub fn start(
+    settings: &Settings,
+    hub: Arc<Hub>,
+    pool: Pool,
+    metrics: Arc<Metrics>,
+) -> (Arc<Bus>, Vec<tokio::task::JoinHandle<()>>) {
     let local = Arc::new(Local { hub, pool });
     let (tx, rx) = mpsc::unbounded_channel();
     let connected = Arc::new(AtomicBool::new(false));
-    let bus = Arc::new(Bus { publish: tx, connected: connected.clone(), drop_publish: AtomicBool::new(false) });
+    let bus = Arc::new(Bus {
+        publish: tx,
+        connected: connected.clone(),
+        drop_publish: AtomicBool::new(false),
+    });
     let tasks = match &settings.bus {
         BusKind::Postgres => postgres::start(settings, local, connected, rx, metrics),
-        BusKind::Redis(url) => redis::start(url, settings.instance_id.clone(), local, connected, rx, metrics),
+        BusKind::Redis(url) => redis::start(
+            url,
+            settings.instance_id.clone(),
+            local,
+            connected,
+            rx,
+            metrics,
+        ),
     };
     (bus, tasks)
 }

@@ -50,12 +50,19 @@ pub fn start(
     ]
 }
 
-async fn listener(config: Config, origin: String, local: Arc<Local>, connected: Arc<AtomicBool>, metrics: Arc<Metrics>) {
+async fn listener(
+    config: Config,
+    origin: String,
+    local: Arc<Local>,
+    connected: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         match config.connect(NoTls).await {
             Ok((client, mut connection)) => {
-                let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
                 // The connection must be driven while LISTEN runs.
                 let statement = format!("LISTEN {CHANNEL}");
                 let listen = client.batch_execute(&statement);
@@ -72,7 +79,8 @@ async fn listener(config: Config, origin: String, local: Arc<Local>, connected: 
                     while let Some(message) = messages.next().await {
                         match message {
                             Ok(AsyncMessage::Notification(n)) => {
-                                if let Some((message, sent_at)) = wire::decode(&origin, n.payload()) {
+                                if let Some((message, sent_at)) = wire::decode(&origin, n.payload())
+                                {
                                     let lag = chrono::Utc::now().timestamp_millis() - sent_at;
                                     metrics.bus_lag.observe(lag.max(0) as f64 / 1000.0);
                                     local.apply(message);
@@ -124,7 +132,13 @@ async fn publisher(config: Config, origin: String, mut rx: mpsc::UnboundedReceiv
                 };
             }
             let Some(c) = client.as_ref() else { break };
-            match c.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", &[&CHANNEL, &batch]).await {
+            match c
+                .execute(
+                    "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+                    &[&CHANNEL, &batch],
+                )
+                .await
+            {
                 Ok(_) => break,
                 Err(e) => {
                     // Lost notifications are covered by the sweep; retry once on a new connection.

@@ -40,16 +40,29 @@ pub fn start(
         }
     };
     vec![
-        tokio::spawn(subscriber(client.clone(), origin.clone(), local, connected, metrics)),
+        tokio::spawn(subscriber(
+            client.clone(),
+            origin.clone(),
+            local,
+            connected,
+            metrics,
+        )),
         tokio::spawn(publisher(client, origin, rx)),
     ]
 }
 
-async fn subscriber(client: Client, origin: String, local: Arc<Local>, connected: Arc<AtomicBool>, metrics: Arc<Metrics>) {
+async fn subscriber(
+    client: Client,
+    origin: String,
+    local: Arc<Local>,
+    connected: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let subscribed = async {
-            let mut pubsub = tokio::time::timeout(Duration::from_secs(5), client.get_async_pubsub()).await??;
+            let mut pubsub =
+                tokio::time::timeout(Duration::from_secs(5), client.get_async_pubsub()).await??;
             pubsub.subscribe(CHANNEL).await?;
             anyhow::Ok(pubsub)
         }
@@ -64,7 +77,9 @@ async fn subscriber(client: Client, origin: String, local: Arc<Local>, connected
                 let mut messages = pubsub.on_message();
                 // The stream ends when the connection drops.
                 while let Some(msg) = messages.next().await {
-                    let Ok(text) = msg.get_payload::<String>() else { continue };
+                    let Ok(text) = msg.get_payload::<String>() else {
+                        continue;
+                    };
                     if let Some((message, sent_at)) = wire::decode(&origin, &text) {
                         let lag = chrono::Utc::now().timestamp_millis() - sent_at;
                         metrics.bus_lag.observe(lag.max(0) as f64 / 1000.0);
@@ -82,7 +97,12 @@ async fn subscriber(client: Client, origin: String, local: Arc<Local>, connected
 }
 
 async fn connect(client: &Client) -> Option<MultiplexedConnection> {
-    match tokio::time::timeout(Duration::from_secs(5), client.get_multiplexed_async_connection()).await {
+    match tokio::time::timeout(
+        Duration::from_secs(5),
+        client.get_multiplexed_async_connection(),
+    )
+    .await
+    {
         Ok(Ok(c)) => Some(c),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "bus: cannot connect the Redis publisher");
@@ -116,7 +136,8 @@ async fn publisher(client: Client, origin: String, mut rx: mpsc::UnboundedReceiv
                 conn = connect(&client).await;
             }
             let Some(c) = conn.as_mut() else { break };
-            let sent = tokio::time::timeout(Duration::from_secs(5), pipe.query_async::<()>(c)).await;
+            let sent =
+                tokio::time::timeout(Duration::from_secs(5), pipe.query_async::<()>(c)).await;
             match sent {
                 Ok(Ok(())) => break,
                 failed => {

@@ -5,10 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::BusMessage;
-use crate::{
-    events::EventData,
-    ids::{MessageId, SessionId, UserId},
-};
+use crate::events::EventData;
+use courier_protocol::ids::{MessageId, SessionId, UserId};
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -47,7 +45,11 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
     };
     let mut out = Vec::new();
     match message {
-        BusMessage::Deliveries { targets, payload, message } => {
+        BusMessage::Deliveries {
+            targets,
+            payload,
+            message,
+        } => {
             // Include the payload only while it keeps the chunk small; otherwise streams read the log.
             let payload = payload.as_ref().filter(|p| p.json.len() < 2_000);
             for chunk in targets.chunks(100) {
@@ -84,7 +86,10 @@ pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
         return None;
     }
     let data = match (w.k, w.j) {
-        (Some(k), Some(j)) => Some(EventData { kind: static_kind(&k)?, json: j.into() }),
+        (Some(k), Some(j)) => Some(EventData {
+            kind: static_kind(&k)?,
+            json: j.into(),
+        }),
         _ => None,
     };
     let message = if !w.d.is_empty() {
@@ -94,9 +99,14 @@ pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
             message: w.m.map(MessageId),
         }
     } else if !w.e.is_empty() {
-        BusMessage::Ephemeral { users: w.e.into_iter().map(UserId).collect(), data: data? }
+        BusMessage::Ephemeral {
+            users: w.e.into_iter().map(UserId).collect(),
+            data: data?,
+        }
     } else if !w.r.is_empty() {
-        BusMessage::Revoke { sessions: w.r.into_iter().map(SessionId).collect() }
+        BusMessage::Revoke {
+            sessions: w.r.into_iter().map(SessionId).collect(),
+        }
     } else {
         return None;
     };

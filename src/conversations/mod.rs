@@ -14,15 +14,21 @@ use crate::{
     db::schema::{conversations, members},
     error::AppError,
     events::{log, Delivery},
-    ids::UserId,
 };
+use courier_protocol::ids::UserId;
 
 /// Removes `user` from every conversation (account deletion), telling the other members.
 /// Conversation rows are locked in id order, and all counters in one statement after them,
 /// the same order every other writer uses.
 pub fn leave_all(conn: &mut PgConnection, user: UserId) -> Result<Vec<Delivery>, AppError> {
     let rows: Vec<models::ConversationRow> = conversations::table
-        .filter(conversations::id.eq_any(members::table.filter(members::user_id.eq(user.0)).select(members::conversation_id)))
+        .filter(
+            conversations::id.eq_any(
+                members::table
+                    .filter(members::user_id.eq(user.0))
+                    .select(members::conversation_id),
+            ),
+        )
         .order(conversations::id)
         .for_update()
         .select(models::ConversationRow::as_select())
@@ -30,7 +36,13 @@ pub fn leave_all(conn: &mut PgConnection, user: UserId) -> Result<Vec<Delivery>,
     diesel::delete(members::table.filter(members::user_id.eq(user.0))).execute(conn)?;
     let mut items = Vec::new();
     for row in &rows {
-        items.extend(routes::change_events(conn, row, "member_removed", Some(user), None)?);
+        items.extend(routes::change_events(
+            conn,
+            row,
+            "member_removed",
+            Some(user),
+            None,
+        )?);
     }
     log::append_each(conn, items)
 }

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::{
     accounts::models::UserRef,
-    db::schema::{conversations, members, messages, message_keys, users},
-    ids::{ConversationId, UserId},
+    db::schema::{conversations, members, message_keys, messages, users},
 };
+use courier_protocol::ids::{ConversationId, UserId};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = conversations)]
@@ -78,7 +78,9 @@ pub fn find_for_member(
     let query = conversations::table
         .filter(conversations::id.eq(conversation.0))
         .filter(diesel::dsl::exists(
-            members::table.filter(members::conversation_id.eq(conversation.0)).filter(members::user_id.eq(user.0)),
+            members::table
+                .filter(members::conversation_id.eq(conversation.0))
+                .filter(members::user_id.eq(user.0)),
         ))
         .select(ConversationRow::as_select());
     if lock {
@@ -89,7 +91,10 @@ pub fn find_for_member(
 }
 
 /// Member ids, ascending (the order of an envelope's `recipients`).
-pub fn member_ids(conn: &mut PgConnection, conversation: ConversationId) -> QueryResult<Vec<UserId>> {
+pub fn member_ids(
+    conn: &mut PgConnection,
+    conversation: ConversationId,
+) -> QueryResult<Vec<UserId>> {
     let ids: Vec<Uuid> = members::table
         .filter(members::conversation_id.eq(conversation.0))
         .select(members::user_id)
@@ -99,13 +104,23 @@ pub fn member_ids(conn: &mut PgConnection, conversation: ConversationId) -> Quer
 }
 
 /// Builds views of these conversations; with `caller`, including their read state.
-pub fn views(conn: &mut PgConnection, rows: Vec<ConversationRow>, caller: Option<UserId>) -> QueryResult<Vec<ConversationView>> {
+pub fn views(
+    conn: &mut PgConnection,
+    rows: Vec<ConversationRow>,
+    caller: Option<UserId>,
+) -> QueryResult<Vec<ConversationView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let member_rows: Vec<(Uuid, Uuid, String, i64, i64)> = members::table
         .inner_join(users::table)
         .filter(members::conversation_id.eq_any(&ids))
         .order((members::conversation_id, users::username))
-        .select((members::conversation_id, users::id, users::username, members::read_up_to, members::delivered_up_to))
+        .select((
+            members::conversation_id,
+            users::id,
+            users::username,
+            members::read_up_to,
+            members::delivered_up_to,
+        ))
         .load(conn)?;
     let mut by_conv: HashMap<Uuid, Vec<UserRef>> = HashMap::new();
     let mut own: HashMap<Uuid, (i64, i64)> = HashMap::new();
@@ -113,13 +128,24 @@ pub fn views(conn: &mut PgConnection, rows: Vec<ConversationRow>, caller: Option
         if caller.is_some_and(|c| c.0 == user) {
             own.insert(conv, (read, delivered));
         }
-        by_conv.entry(conv).or_default().push(UserRef { id: UserId(user), username });
+        by_conv.entry(conv).or_default().push(UserRef {
+            id: UserId(user),
+            username,
+        });
     }
     let unread: HashMap<Uuid, i64> = match caller {
         None => HashMap::new(),
         Some(me) => messages::table
-            .inner_join(members::table.on(members::conversation_id.eq(messages::conversation_id).and(members::user_id.eq(me.0))))
-            .inner_join(message_keys::table.on(message_keys::message_id.eq(messages::id).and(message_keys::user_id.eq(me.0))))
+            .inner_join(
+                members::table.on(members::conversation_id
+                    .eq(messages::conversation_id)
+                    .and(members::user_id.eq(me.0))),
+            )
+            .inner_join(
+                message_keys::table.on(message_keys::message_id
+                    .eq(messages::id)
+                    .and(message_keys::user_id.eq(me.0))),
+            )
             .filter(messages::conversation_id.eq_any(&ids))
             .filter(messages::position.gt(members::read_up_to))
             .filter(messages::sender_id.ne(me.0))
@@ -151,12 +177,21 @@ pub fn views(conn: &mut PgConnection, rows: Vec<ConversationRow>, caller: Option
         .collect())
 }
 
-pub fn view(conn: &mut PgConnection, row: ConversationRow, caller: Option<UserId>) -> QueryResult<ConversationView> {
-    Ok(views(conn, vec![row], caller)?.pop().expect("one row in, one view out"))
+pub fn view(
+    conn: &mut PgConnection,
+    row: ConversationRow,
+    caller: Option<UserId>,
+) -> QueryResult<ConversationView> {
+    Ok(views(conn, vec![row], caller)?
+        .pop()
+        .expect("one row in, one view out"))
 }
 
 /// All conversations of `user`, newest activity first.
-pub fn list_for_member(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<ConversationView>> {
+pub fn list_for_member(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> QueryResult<Vec<ConversationView>> {
     let rows: Vec<ConversationRow> = conversations::table
         .inner_join(members::table)
         .filter(members::user_id.eq(user.0))

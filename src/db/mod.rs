@@ -45,7 +45,10 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Connection, Self::Error> {
-        Ok(Connection { inner: self.0.connect()?, lost: false })
+        Ok(Connection {
+            inner: self.0.connect()?,
+            lost: false,
+        })
     }
 
     fn is_valid(&self, conn: &mut Connection) -> Result<(), Self::Error> {

@@ -13,7 +13,7 @@ use std::{
 use tokio::sync::mpsc;
 
 use super::{Delivery, EventData, Payload};
-use crate::ids::{SessionId, UserId};
+use courier_protocol::ids::{SessionId, UserId};
 
 /// How many wake-ups may wait for a stream's task before it is marked lagged.
 const WAKE_QUEUE: usize = 32;
@@ -46,7 +46,9 @@ pub struct StreamHandle {
 
 impl StreamHandle {
     fn wake(&self, wake: Wake) {
-        if matches!(wake, Wake::Event { .. } | Wake::Ephemeral(_)) && self.congested.load(Ordering::Acquire) {
+        if matches!(wake, Wake::Event { .. } | Wake::Ephemeral(_))
+            && self.congested.load(Ordering::Acquire)
+        {
             // Ephemeral events are not replayed: dropping one for a stalled reader loses
             // nothing it could still use.
             if matches!(wake, Wake::Event { .. }) {
@@ -75,7 +77,11 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn register(&self, user: UserId, session: SessionId) -> (Arc<StreamHandle>, mpsc::Receiver<Wake>) {
+    pub fn register(
+        &self,
+        user: UserId,
+        session: SessionId,
+    ) -> (Arc<StreamHandle>, mpsc::Receiver<Wake>) {
         let (tx, rx) = mpsc::channel(WAKE_QUEUE);
         let handle = Arc::new(StreamHandle {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -86,14 +92,21 @@ impl Hub {
             congested: AtomicBool::new(false),
             delivered: AtomicI64::new(0),
         });
-        self.streams.lock().expect("hub lock").entry(user).or_default().push(handle.clone());
+        self.streams
+            .lock()
+            .expect("hub lock")
+            .entry(user)
+            .or_default()
+            .push(handle.clone());
         (handle, rx)
     }
 
     /// Removes a stream; returns how many streams its user still has here.
     pub fn unregister(&self, handle: &StreamHandle) -> usize {
         let mut streams = self.streams.lock().expect("hub lock");
-        let Some(list) = streams.get_mut(&handle.user) else { return 0 };
+        let Some(list) = streams.get_mut(&handle.user) else {
+            return 0;
+        };
         list.retain(|h| h.id != handle.id);
         let left = list.len();
         if left == 0 {
@@ -102,7 +115,11 @@ impl Hub {
         left
     }
 
-    fn each_stream_of(&self, users: impl IntoIterator<Item = UserId>, mut f: impl FnMut(&StreamHandle)) {
+    fn each_stream_of(
+        &self,
+        users: impl IntoIterator<Item = UserId>,
+        mut f: impl FnMut(&StreamHandle),
+    ) {
         let streams = self.streams.lock().expect("hub lock");
         for user in users {
             for h in streams.get(&user).into_iter().flatten() {
@@ -115,7 +132,10 @@ impl Hub {
         let streams = self.streams.lock().expect("hub lock");
         for d in deliveries {
             for h in streams.get(&d.user).into_iter().flatten() {
-                h.wake(Wake::Event { seq: d.seq, payload: d.payload.clone() });
+                h.wake(Wake::Event {
+                    seq: d.seq,
+                    payload: d.payload.clone(),
+                });
             }
         }
     }
@@ -128,12 +148,18 @@ impl Hub {
     }
 
     pub fn ephemeral(&self, users: &[UserId], data: &EventData) {
-        self.each_stream_of(users.iter().copied(), |h| h.wake(Wake::Ephemeral(data.clone())));
+        self.each_stream_of(users.iter().copied(), |h| {
+            h.wake(Wake::Ephemeral(data.clone()))
+        });
     }
 
     pub fn close_sessions(&self, sessions: &[SessionId]) {
         let streams = self.streams.lock().expect("hub lock");
-        for h in streams.values().flatten().filter(|h| sessions.contains(&h.session)) {
+        for h in streams
+            .values()
+            .flatten()
+            .filter(|h| sessions.contains(&h.session))
+        {
             // Closing must not be lost to a full queue: mark lagged too; the task re-checks its
             // session whenever it reads the log.
             h.wake(Wake::Close);
@@ -178,11 +204,21 @@ impl Hub {
     }
 
     pub fn users(&self) -> Vec<UserId> {
-        self.streams.lock().expect("hub lock").keys().copied().collect()
+        self.streams
+            .lock()
+            .expect("hub lock")
+            .keys()
+            .copied()
+            .collect()
     }
 
     pub fn stream_count(&self) -> usize {
-        self.streams.lock().expect("hub lock").values().map(Vec::len).sum()
+        self.streams
+            .lock()
+            .expect("hub lock")
+            .values()
+            .map(Vec::len)
+            .sum()
     }
 
     pub fn has_streams(&self, user: UserId) -> bool {

@@ -10,7 +10,8 @@ use diesel::{
 use uuid::Uuid;
 
 use super::{payload::message_prefix, Delivery, EventData, Payload};
-use crate::{db::schema::events, error::AppError, ids::UserId};
+use crate::{db::schema::events, error::AppError};
+use courier_protocol::ids::UserId;
 
 #[derive(QueryableByName)]
 struct Allocated {
@@ -32,7 +33,10 @@ pub fn allocate(conn: &mut PgConnection, users: &[UserId]) -> QueryResult<Vec<(U
     )
     .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)?;
-    Ok(rows.into_iter().map(|r| (UserId(r.user_id), r.last_seq)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (UserId(r.user_id), r.last_seq))
+        .collect())
 }
 
 #[derive(Insertable)]
@@ -54,26 +58,54 @@ pub fn append_json(
     conversation: Option<Uuid>,
     value: &serde_json::Value,
 ) -> Result<Vec<Delivery>, AppError> {
-    let data = EventData { kind, json: value.to_string().into() };
-    append_each(conn, users.iter().map(|u| (*u, data.clone(), conversation)).collect())
+    let data = EventData {
+        kind,
+        json: value.to_string().into(),
+    };
+    append_each(
+        conn,
+        users
+            .iter()
+            .map(|u| (*u, data.clone(), conversation))
+            .collect(),
+    )
 }
 
 /// Appends a (possibly different) JSON event to each user's log, taking every user's next seq
 /// in one statement: a transaction must lock all its counters at once, in id order, or two
 /// transactions could each hold a counter the other waits for.
-pub fn append_each(conn: &mut PgConnection, items: Vec<(UserId, EventData, Option<Uuid>)>) -> Result<Vec<Delivery>, AppError> {
+pub fn append_each(
+    conn: &mut PgConnection,
+    items: Vec<(UserId, EventData, Option<Uuid>)>,
+) -> Result<Vec<Delivery>, AppError> {
     let users: Vec<UserId> = items.iter().map(|(u, _, _)| *u).collect();
-    let seqs: std::collections::HashMap<UserId, i64> = allocate(conn, &users)?.into_iter().collect();
-    let values: Vec<serde_json::Value> =
-        items.iter().map(|(_, d, _)| serde_json::from_str(&d.json).unwrap_or(serde_json::Value::Null)).collect();
+    let seqs: std::collections::HashMap<UserId, i64> =
+        allocate(conn, &users)?.into_iter().collect();
+    let values: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(_, d, _)| serde_json::from_str(&d.json).unwrap_or(serde_json::Value::Null))
+        .collect();
     let mut rows = Vec::with_capacity(items.len());
     let mut deliveries = Vec::with_capacity(items.len());
     for ((user, data, conversation), value) in items.iter().zip(&values) {
         let Some(&seq) = seqs.get(user) else { continue }; // the user is gone (deleted meanwhile)
-        rows.push(NewEvent { user_id: user.0, seq, kind: data.kind, conversation_id: *conversation, message_id: None, payload: Some(value) });
-        deliveries.push(Delivery { user: *user, seq, payload: Some(Payload::Whole(data.clone())) });
+        rows.push(NewEvent {
+            user_id: user.0,
+            seq,
+            kind: data.kind,
+            conversation_id: *conversation,
+            message_id: None,
+            payload: Some(value),
+        });
+        deliveries.push(Delivery {
+            user: *user,
+            seq,
+            payload: Some(Payload::Whole(data.clone())),
+        });
     }
-    diesel::insert_into(events::table).values(&rows).execute(conn)?;
+    diesel::insert_into(events::table)
+        .values(&rows)
+        .execute(conn)?;
     Ok(deliveries)
 }
 
@@ -112,7 +144,12 @@ struct ReplayRow {
 pub const REPLAY_PAGE: i64 = 500;
 
 /// The user's events after `after`, oldest first, at most `limit`.
-pub fn replay(conn: &mut PgConnection, user: UserId, after: i64, limit: i64) -> QueryResult<Vec<(i64, Payload)>> {
+pub fn replay(
+    conn: &mut PgConnection,
+    user: UserId,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, Payload)>> {
     let rows: Vec<ReplayRow> = diesel::sql_query(
         "SELECT e.seq, e.kind, e.payload, e.conversation_id, e.message_id, \
                 m.position, m.sender_id, m.header, m.commitment, m.iv, m.ciphertext, m.signature, m.server_ts, k.wrapped_key \
@@ -131,7 +168,11 @@ pub fn replay(conn: &mut PgConnection, user: UserId, after: i64, limit: i64) -> 
 fn to_payload(r: ReplayRow) -> Payload {
     if r.kind != "message" {
         let kind = known_kind(&r.kind);
-        let json: Arc<str> = r.payload.map(|p| p.to_string()).unwrap_or_else(|| "{}".into()).into();
+        let json: Arc<str> = r
+            .payload
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "{}".into())
+            .into();
         return Payload::Whole(EventData { kind, json });
     }
     let deleted = r.ciphertext.is_none();
@@ -140,15 +181,25 @@ fn to_payload(r: ReplayRow) -> Payload {
         r.message_id.unwrap_or_default(),
         r.position.unwrap_or_default(),
         r.sender_id.unwrap_or_default(),
-        r.server_ts.map(|t| t.timestamp_millis()).unwrap_or_default(),
+        r.server_ts
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default(),
         r.header.as_deref().unwrap_or_default(),
         r.commitment.as_deref(),
         r.iv.as_deref().unwrap_or_default(),
         r.ciphertext.as_deref(),
         r.signature.as_deref().unwrap_or_default(),
     );
-    let wrapped_key = (!deleted).then(|| r.wrapped_key.map(|k| crate::accounts::fields::b64(&k).into())).flatten();
-    Payload::Message { prefix, wrapped_key }
+    let wrapped_key = (!deleted)
+        .then(|| {
+            r.wrapped_key
+                .map(|k| crate::accounts::fields::b64(&k).into())
+        })
+        .flatten();
+    Payload::Message {
+        prefix,
+        wrapped_key,
+    }
 }
 
 /// Event kinds are a closed set; an unknown one in the table (a newer version wrote it) is
@@ -166,5 +217,10 @@ fn known_kind(kind: &str) -> &'static str {
 /// The user's newest seq.
 pub fn last_seq(conn: &mut PgConnection, user: UserId) -> QueryResult<i64> {
     use crate::db::schema::event_counters;
-    event_counters::table.find(user.0).select(event_counters::last_seq).first(conn).optional().map(|s| s.unwrap_or(0))
+    event_counters::table
+        .find(user.0)
+        .select(event_counters::last_seq)
+        .first(conn)
+        .optional()
+        .map(|s| s.unwrap_or(0))
 }

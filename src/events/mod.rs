@@ -17,7 +17,7 @@ pub mod sweep;
 
 pub use payload::{EventData, Payload};
 
-use crate::ids::UserId;
+use courier_protocol::ids::UserId;
 
 /// One new event for one user, as handed to the live path after commit.
 #[derive(Clone, Debug)]

@@ -80,14 +80,34 @@ pub struct OutboxBody<G> {
 }
 
 /// A queue of at most `max_bytes` (and `max_events`) between a stream and its connection.
-pub fn outbox<G>(max_bytes: usize, max_events: usize, socket: Option<ConnSocket>, guard: G) -> (Outbox, OutboxBody<G>) {
+pub fn outbox<G>(
+    max_bytes: usize,
+    max_events: usize,
+    socket: Option<ConnSocket>,
+    guard: G,
+) -> (Outbox, OutboxBody<G>) {
     let shared = Arc::new(Shared {
-        queue: Mutex::new(Queue { events: VecDeque::new(), bytes: 0, end: None, body_alive: true, body_waker: None }),
+        queue: Mutex::new(Queue {
+            events: VecDeque::new(),
+            bytes: 0,
+            end: None,
+            body_alive: true,
+            body_waker: None,
+        }),
         changed: Notify::new(),
         max_bytes,
         max_events,
     });
-    (Outbox { shared: shared.clone(), socket }, OutboxBody { shared, _guard: guard })
+    (
+        Outbox {
+            shared: shared.clone(),
+            socket,
+        },
+        OutboxBody {
+            shared,
+            _guard: guard,
+        },
+    )
 }
 
 impl Outbox {
@@ -113,7 +133,8 @@ impl Outbox {
         if !q.body_alive {
             return Err((event, Refused::Gone));
         }
-        let fits = q.events.len() < self.shared.max_events && q.bytes + size <= self.shared.max_bytes;
+        let fits =
+            q.events.len() < self.shared.max_events && q.bytes + size <= self.shared.max_bytes;
         if !(q.events.is_empty() || fits) {
             return Err((event, Refused::Full));
         }

@@ -17,7 +17,12 @@ pub struct EventData {
 
 impl EventData {
     pub fn new(kind: &'static str, value: &impl Serialize) -> Self {
-        EventData { kind, json: serde_json::to_string(value).expect("event payloads serialise").into() }
+        EventData {
+            kind,
+            json: serde_json::to_string(value)
+                .expect("event payloads serialise")
+                .into(),
+        }
     }
 }
 
@@ -25,7 +30,10 @@ impl EventData {
 pub enum Payload {
     Whole(EventData),
     /// `prefix` is a JSON object missing its closing brace; the reader's key completes it.
-    Message { prefix: Arc<str>, wrapped_key: Option<Arc<str>> },
+    Message {
+        prefix: Arc<str>,
+        wrapped_key: Option<Arc<str>>,
+    },
 }
 
 impl Payload {
@@ -39,16 +47,23 @@ impl Payload {
     /// A message's commit time (ms), read from its prefix without parsing the JSON: this runs
     /// once per delivered message, for the delivery latency metric.
     pub fn server_ts(&self) -> Option<i64> {
-        let Payload::Message { prefix, .. } = self else { return None };
+        let Payload::Message { prefix, .. } = self else {
+            return None;
+        };
         let rest = &prefix[prefix.find("\"server_ts\":")? + 12..];
-        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         rest[..end].parse().ok()
     }
 
     pub fn render(&self) -> String {
         match self {
             Payload::Whole(d) => d.json.to_string(),
-            Payload::Message { prefix, wrapped_key } => match wrapped_key {
+            Payload::Message {
+                prefix,
+                wrapped_key,
+            } => match wrapped_key {
                 Some(key) => format!("{prefix},\"wrapped_key\":\"{key}\"}}"),
                 None => format!("{prefix}}}"),
             },

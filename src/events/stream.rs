@@ -3,7 +3,7 @@
 //! session is revoked or the instance drains. A client that stops reading is cut off: its
 //! queue is freed and its connection closed (see `outbox`).
 
-use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
+use std::{sync::atomic::Ordering, sync::Arc, time::Duration};
 
 use actix_web::web;
 use actix_web_lab::sse;
@@ -29,11 +29,17 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         let left = self.state.hub.unregister(&self.handle);
-        let (state, user, address) = (self.state.clone(), self.handle.user, std::mem::take(&mut self.address));
+        let (state, user, address) = (
+            self.state.clone(),
+            self.handle.user,
+            std::mem::take(&mut self.address),
+        );
         // No runtime only while the process is exiting: the instance's presence rows then go
         // with it (drain, or the reaper).
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { crate::presence::stream_closed(&state, user, &address, left).await });
+            rt.spawn(
+                async move { crate::presence::stream_closed(&state, user, &address, left).await },
+            );
         }
     }
 }
@@ -81,7 +87,10 @@ impl Stream {
         self.live = true;
         let ready = format!("{{\"last_seq\":{}}}", self.last);
         let size = ready.len();
-        if let Err(end) = self.send(sse::Data::new(ready).event("ready").into(), size).await {
+        if let Err(end) = self
+            .send(sse::Data::new(ready).event("ready").into(), size)
+            .await
+        {
             return end;
         }
         loop {
@@ -94,13 +103,22 @@ impl Stream {
                 None | Some(Wake::Close) => return End::Closed,
                 Some(Wake::CatchUp) => self.catch_up().await,
                 Some(Wake::Ephemeral(data)) => {
-                    self.send(sse::Data::new(data.json.to_string()).event(data.kind).into(), data.json.len()).await
+                    self.send(
+                        sse::Data::new(data.json.to_string())
+                            .event(data.kind)
+                            .into(),
+                        data.json.len(),
+                    )
+                    .await
                 }
                 Some(Wake::Event { seq, payload }) if seq <= self.last => {
                     let _ = payload;
                     Ok(())
                 }
-                Some(Wake::Event { seq, payload: Some(payload) }) if seq == self.last + 1 => self.send_event(seq, &payload).await,
+                Some(Wake::Event {
+                    seq,
+                    payload: Some(payload),
+                }) if seq == self.last + 1 => self.send_event(seq, &payload).await,
                 Some(Wake::Event { .. }) => self.catch_up().await,
             };
             if let Err(end) = step {
@@ -145,7 +163,9 @@ impl Stream {
     async fn send_event(&mut self, seq: i64, payload: &Payload) -> Result<(), End> {
         let json = payload.render();
         let size = json.len();
-        let data = sse::Data::new(json).event(payload.kind()).id(seq.to_string());
+        let data = sse::Data::new(json)
+            .event(payload.kind())
+            .id(seq.to_string());
         self.send(data.into(), size).await?;
         self.last = seq;
         self.handle.delivered.store(seq, Ordering::Release);
@@ -153,7 +173,10 @@ impl Stream {
         if self.live {
             if let Some(ts) = payload.server_ts() {
                 let age = chrono::Utc::now().timestamp_millis() - ts;
-                self.state.metrics.delivery_latency.observe(age.max(0) as f64 / 1000.0);
+                self.state
+                    .metrics
+                    .delivery_latency
+                    .observe(age.max(0) as f64 / 1000.0);
             }
         }
         Ok(())

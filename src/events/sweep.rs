@@ -8,7 +8,8 @@ use diesel::{
     sql_types::{Array, BigInt, Uuid as SqlUuid},
 };
 
-use crate::{db, ids::UserId, state::AppState};
+use crate::{db, state::AppState};
+use courier_protocol::ids::UserId;
 
 #[derive(QueryableByName)]
 struct Head {
@@ -28,10 +29,15 @@ pub async fn sweep_loop(state: web::Data<AppState>) {
             continue;
         }
         let heads = db::run(&state.pool, move |conn| {
-            let rows: Vec<Head> = diesel::sql_query("SELECT user_id, last_seq FROM event_counters WHERE user_id = ANY($1)")
-                .bind::<Array<SqlUuid>, _>(users)
-                .load(conn)?;
-            Ok(rows.into_iter().map(|h| (UserId(h.user_id), h.last_seq)).collect::<Vec<_>>())
+            let rows: Vec<Head> = diesel::sql_query(
+                "SELECT user_id, last_seq FROM event_counters WHERE user_id = ANY($1)",
+            )
+            .bind::<Array<SqlUuid>, _>(users)
+            .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|h| (UserId(h.user_id), h.last_seq))
+                .collect::<Vec<_>>())
         })
         .await;
         match heads {

@@ -44,7 +44,11 @@ pub fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
 impl ConnSocket {
     fn of(tcp: &TcpStream) -> Option<Self> {
         use std::os::fd::AsRawFd;
-        Some(ConnSocket { fd: tcp.as_raw_fd(), local: tcp.local_addr().ok()?, peer: tcp.peer_addr().ok()? })
+        Some(ConnSocket {
+            fd: tcp.as_raw_fd(),
+            local: tcp.local_addr().ok()?,
+            peer: tcp.peer_addr().ok()?,
+        })
     }
 
     /// Shuts the connection down in both directions. Call only while the connection is known
@@ -65,7 +69,9 @@ impl ConnSocket {
         // was closed meanwhile they fail, and nothing is closed or taken over here.
         let sock = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) };
         let sock = socket2::SockRef::from(&sock);
-        let same = |a: std::io::Result<socket2::SockAddr>, b: &SocketAddr| a.ok().and_then(|a| a.as_socket()).as_ref() == Some(b);
+        let same = |a: std::io::Result<socket2::SockAddr>, b: &SocketAddr| {
+            a.ok().and_then(|a| a.as_socket()).as_ref() == Some(b)
+        };
         same(sock.local_addr(), &self.local) && same(sock.peer_addr(), &self.peer)
     }
 }

@@ -32,12 +32,18 @@ pub struct ApiDoc;
 /// The messaging half of the contract.
 #[derive(OpenApi)]
 #[openapi(paths(
-    crate::events::routes::events, crate::presence::routes::presence,
-    crate::conversations::routes::create::create, crate::conversations::routes::read::list,
-    crate::conversations::routes::read::get, crate::conversations::routes::members::add,
-    crate::conversations::routes::members::remove, crate::messages::routes::post::post_message,
-    crate::messages::routes::history::history, crate::messages::routes::delete::delete_message,
-    crate::messages::routes::receipts::receipt, crate::messages::routes::typing::typing,
+    crate::events::routes::events,
+    crate::presence::routes::presence,
+    crate::conversations::routes::create::create,
+    crate::conversations::routes::read::list,
+    crate::conversations::routes::read::get,
+    crate::conversations::routes::members::add,
+    crate::conversations::routes::members::remove,
+    crate::messages::routes::post::post_message,
+    crate::messages::routes::history::history,
+    crate::messages::routes::delete::delete_message,
+    crate::messages::routes::receipts::receipt,
+    crate::messages::routes::typing::typing,
 ))]
 pub struct MessagingDoc;
 
@@ -48,7 +54,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -73,24 +84,51 @@ fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
     let error = |description: &str| {
         ResponseBuilder::new()
             .description(description)
-            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
             .build()
     };
     for (path, item) in doc.paths.paths.iter_mut() {
         let api = path.starts_with("/api/");
-        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
             let mut wanted = vec![("503", "service temporarily unavailable (database or bus)")];
             if api {
-                wanted.extend([("400", "invalid input"), ("404", "not found"), ("429", "too many requests")]);
+                wanted.extend([
+                    ("400", "invalid input"),
+                    ("404", "not found"),
+                    ("429", "too many requests"),
+                ]);
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                    wanted.push(("401", "missing, invalid or expired token, or session revoked"));
+                    wanted.push((
+                        "401",
+                        "missing, invalid or expired token, or session revoked",
+                    ));
                 }
                 if op.request_body.is_some() {
-                    wanted.extend([("413", "request body too large"), ("415", "the body must be application/json")]);
+                    wanted.extend([
+                        ("413", "request body too large"),
+                        ("415", "the body must be application/json"),
+                    ]);
                 }
             }
             for (status, description) in wanted {
-                op.responses.responses.entry(status.to_string()).or_insert_with(|| error(description).into());
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error(description).into());
             }
         }
     }
@@ -103,15 +141,21 @@ pub async fn openapi_json() -> HttpResponse {
 
 #[get("/api/docs")]
 pub async fn docs_page() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("assets/docs.html"))
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("assets/docs.html"))
 }
 
 #[get("/api/docs.js")]
 pub async fn docs_js() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/javascript; charset=utf-8").body(include_str!("assets/docs.js"))
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("assets/docs.js"))
 }
 
 #[get("/api/docs.css")]
 pub async fn docs_css() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/css; charset=utf-8").body(include_str!("assets/docs.css"))
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .body(include_str!("assets/docs.css"))
 }

@@ -3,9 +3,9 @@
 
 use actix_web::{
     body::{BoxBody, EitherBody, MessageBody},
-    http::StatusCode,
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName, HeaderValue},
+    http::StatusCode,
     middleware::Next,
     Error,
 };
@@ -16,13 +16,19 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
     form-action 'self'";
 
 const FIXED: [(&str, &str); 7] = [
-    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+    (
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains",
+    ),
     ("content-security-policy", CSP),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "no-referrer"),
     ("cross-origin-opener-policy", "same-origin"),
-    ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
 ];
 
 pub async fn security_headers(
@@ -35,10 +41,17 @@ pub async fn security_headers(
     };
     let request_id = req.extensions_ref_request_id();
     let res = next.call(req).await?;
-    let mut res = if is_api { json_errors(res) } else { res.map_into_left_body() };
+    let mut res = if is_api {
+        json_errors(res)
+    } else {
+        res.map_into_left_body()
+    };
     let headers = res.headers_mut();
     for (name, value) in FIXED {
-        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     }
     if is_api {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -72,7 +85,10 @@ fn json_errors<B: MessageBody>(res: ServiceResponse<B>) -> ServiceResponse<Eithe
     let message = status.canonical_reason().unwrap_or("error").to_lowercase();
     let body = serde_json::json!({"code": code, "message": message}).to_string();
     res.map_body(|head, _| {
-        head.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        head.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         head.headers.remove(header::CONTENT_LENGTH);
         // The new body is plain: whatever encoding the old one was labelled with is gone.
         head.headers.remove(header::CONTENT_ENCODING);
@@ -87,6 +103,8 @@ trait RequestIdExt {
 impl RequestIdExt for ServiceRequest {
     fn extensions_ref_request_id(&self) -> Option<String> {
         use actix_web::HttpMessage;
-        self.extensions().get::<crate::telemetry::RequestId>().map(|r| r.0.clone())
+        self.extensions()
+            .get::<crate::telemetry::RequestId>()
+            .map(|r| r.0.clone())
     }
 }

@@ -20,13 +20,17 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     db::run(&state.pool, |conn| {
-        sql_query("SELECT 1").execute(conn).map_err(|e| AppError::Unavailable(e.into()))?;
+        sql_query("SELECT 1")
+            .execute(conn)
+            .map_err(|e| AppError::Unavailable(e.into()))?;
         Ok(())
     })
     .await?;
     let bus_ok = state.bus_ready();
     if !bus_ok {
-        return Err(AppError::Unavailable(anyhow::anyhow!("event bus not connected")));
+        return Err(AppError::Unavailable(anyhow::anyhow!(
+            "event bus not connected"
+        )));
     }
     Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "bus": "ok"})))
 }

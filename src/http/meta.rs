@@ -22,19 +22,33 @@ impl RequestMeta {
         // Behind our nginx, X-Real-IP is set by nginx itself; without a trusted proxy those
         // headers are client-controlled and ignored.
         let forwarded = trust_proxy
-            .then(|| req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim).map(str::to_owned))
+            .then(|| {
+                req.headers()
+                    .get("x-real-ip")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .map(str::to_owned)
+            })
             .flatten()
             .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
         let ip = forwarded
             .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
             .unwrap_or_else(|| "unknown".into());
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
         let user_agent = req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(200).collect());
-        RequestMeta { ip, request_id, user_agent }
+        RequestMeta {
+            ip,
+            request_id,
+            user_agent,
+        }
     }
 }
 

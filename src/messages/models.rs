@@ -8,8 +8,8 @@ use crate::{
     db::schema::{message_keys, messages},
     events::payload::message_prefix,
     events::Payload,
-    ids::{ConversationId, MessageId, UserId},
 };
+use courier_protocol::ids::{ConversationId, MessageId, UserId};
 
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = messages)]
@@ -49,21 +49,43 @@ impl MessageRow {
         )
     }
 
-    pub fn for_reader(prefix: std::sync::Arc<str>, live: bool, wrapped_key: Option<&[u8]>) -> Payload {
-        let wrapped_key = wrapped_key.filter(|_| live).map(|k| crate::accounts::fields::b64(k).into());
-        Payload::Message { prefix, wrapped_key }
+    pub fn for_reader(
+        prefix: std::sync::Arc<str>,
+        live: bool,
+        wrapped_key: Option<&[u8]>,
+    ) -> Payload {
+        let wrapped_key = wrapped_key
+            .filter(|_| live)
+            .map(|k| crate::accounts::fields::b64(k).into());
+        Payload::Message {
+            prefix,
+            wrapped_key,
+        }
     }
 }
 
 /// Any message with this id (ids are global: a reused id in another conversation is a conflict).
 pub fn find(conn: &mut PgConnection, id: MessageId) -> QueryResult<Option<MessageRow>> {
-    messages::table.find(id.0).select(MessageRow::as_select()).first(conn).optional()
+    messages::table
+        .find(id.0)
+        .select(MessageRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// A message of this conversation that `reader` may see (they hold a key to it).
-pub fn find_visible(conn: &mut PgConnection, conversation: ConversationId, id: MessageId, reader: UserId) -> QueryResult<Option<MessageRow>> {
+pub fn find_visible(
+    conn: &mut PgConnection,
+    conversation: ConversationId,
+    id: MessageId,
+    reader: UserId,
+) -> QueryResult<Option<MessageRow>> {
     messages::table
-        .inner_join(message_keys::table.on(message_keys::message_id.eq(messages::id).and(message_keys::user_id.eq(reader.0))))
+        .inner_join(
+            message_keys::table.on(message_keys::message_id
+                .eq(messages::id)
+                .and(message_keys::user_id.eq(reader.0))),
+        )
         .filter(messages::id.eq(id.0))
         .filter(messages::conversation_id.eq(conversation.0))
         .select(MessageRow::as_select())
@@ -73,15 +95,24 @@ pub fn find_visible(conn: &mut PgConnection, conversation: ConversationId, id: M
 
 /// A message with the wrapped keys of `readers` (those who hold one): what another instance
 /// needs to hand a new message to all its local streams with one round trip, not one per stream.
-pub fn for_readers(conn: &mut PgConnection, id: MessageId, readers: &[UserId]) -> QueryResult<Option<(MessageRow, Vec<(UserId, Vec<u8>)>)>> {
-    let Some(row) = find(conn, id)? else { return Ok(None) };
+pub fn for_readers(
+    conn: &mut PgConnection,
+    id: MessageId,
+    readers: &[UserId],
+) -> QueryResult<Option<(MessageRow, Vec<(UserId, Vec<u8>)>)>> {
+    let Some(row) = find(conn, id)? else {
+        return Ok(None);
+    };
     let ids: Vec<Uuid> = readers.iter().map(|u| u.0).collect();
     let keys: Vec<(Uuid, Vec<u8>)> = message_keys::table
         .filter(message_keys::message_id.eq(id.0))
         .filter(message_keys::user_id.eq_any(ids))
         .select((message_keys::user_id, message_keys::wrapped_key))
         .load(conn)?;
-    Ok(Some((row, keys.into_iter().map(|(u, k)| (UserId(u), k)).collect())))
+    Ok(Some((
+        row,
+        keys.into_iter().map(|(u, k)| (UserId(u), k)).collect(),
+    )))
 }
 
 /// Filters of a history page.
@@ -93,9 +124,18 @@ pub struct Page {
 }
 
 /// A page of the reader's history, ascending by position: the newest `limit` matching ones.
-pub fn history(conn: &mut PgConnection, conversation: ConversationId, reader: UserId, page: &Page) -> QueryResult<Vec<Payload>> {
+pub fn history(
+    conn: &mut PgConnection,
+    conversation: ConversationId,
+    reader: UserId,
+    page: &Page,
+) -> QueryResult<Vec<Payload>> {
     let mut query = messages::table
-        .inner_join(message_keys::table.on(message_keys::message_id.eq(messages::id).and(message_keys::user_id.eq(reader.0))))
+        .inner_join(
+            message_keys::table.on(message_keys::message_id
+                .eq(messages::id)
+                .and(message_keys::user_id.eq(reader.0))),
+        )
         .filter(messages::conversation_id.eq(conversation.0))
         .into_boxed();
     if let Some(before) = page.before {

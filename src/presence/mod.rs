@@ -19,9 +19,9 @@ use crate::{
     db::{self, schema::instances},
     error::AppError,
     events::EventData,
-    ids::UserId,
     state::AppState,
 };
+use courier_protocol::ids::UserId;
 
 /// An instance is dead after this long without a heartbeat.
 pub const INSTANCE_TIMEOUT_SECS: i64 = 30;
@@ -87,8 +87,15 @@ fn live_streams_from(conn: &mut PgConnection, address: &str) -> QueryResult<i64>
 
 /// Admits a new stream of `user` from `address` (429 beyond either cap) and counts it;
 /// announces the user online if this is their first stream anywhere.
-pub async fn stream_opening(state: &web::Data<AppState>, user: UserId, address: &str) -> Result<(), AppError> {
-    let (per_user, per_address) = (state.settings.max_streams_per_user as i64, state.settings.max_streams_per_address as i64);
+pub async fn stream_opening(
+    state: &web::Data<AppState>,
+    user: UserId,
+    address: &str,
+) -> Result<(), AppError> {
+    let (per_user, per_address) = (
+        state.settings.max_streams_per_user as i64,
+        state.settings.max_streams_per_address as i64,
+    );
     let (instance, address) = (state.settings.instance_id.clone(), address.to_owned());
     let came_online = db::transaction(&state.pool, move |conn| {
         // The user's counter row doubles as a per-user lock, and an advisory lock keyed by the
@@ -128,7 +135,12 @@ pub async fn stream_opening(state: &web::Data<AppState>, user: UserId, address: 
 
 /// Uncounts a closed stream (called when its connection is gone); announces the user offline
 /// if it was their last one anywhere.
-pub async fn stream_closed(state: &web::Data<AppState>, user: UserId, address: &str, _left_here: usize) {
+pub async fn stream_closed(
+    state: &web::Data<AppState>,
+    user: UserId,
+    address: &str,
+    _left_here: usize,
+) {
     let (instance, address) = (state.settings.instance_id.clone(), address.to_owned());
     let went_offline = db::transaction(&state.pool, move |conn| {
         diesel::sql_query("SELECT 1 FROM event_counters WHERE user_id = $1 FOR UPDATE")
@@ -162,7 +174,9 @@ pub async fn stream_closed(state: &web::Data<AppState>, user: UserId, address: &
     match went_offline {
         Ok(true) => announce(state, vec![user], false).await,
         Ok(false) => {}
-        Err(e) => tracing::warn!(error = %e, "presence: could not record a closed stream (the reaper will)"),
+        Err(e) => {
+            tracing::warn!(error = %e, "presence: could not record a closed stream (the reaper will)")
+        }
     }
 }
 
@@ -209,7 +223,10 @@ pub async fn heartbeat_loop(state: web::Data<AppState>) {
         .await;
         match reaped {
             Ok(users) if !users.is_empty() => {
-                tracing::info!(users = users.len(), "presence: reaped the users of a dead instance");
+                tracing::info!(
+                    users = users.len(),
+                    "presence: reaped the users of a dead instance"
+                );
                 announce(&state, users, false).await;
             }
             Ok(_) => {}
@@ -221,7 +238,10 @@ pub async fn heartbeat_loop(state: web::Data<AppState>) {
 /// Registers this instance before it serves streams (presence rows reference it).
 pub fn register_instance(conn: &mut PgConnection, instance: &str) -> QueryResult<()> {
     diesel::insert_into(instances::table)
-        .values((instances::id.eq(instance), instances::heartbeat_at.eq(diesel::dsl::now)))
+        .values((
+            instances::id.eq(instance),
+            instances::heartbeat_at.eq(diesel::dsl::now),
+        ))
         .on_conflict(instances::id)
         .do_update()
         .set(instances::heartbeat_at.eq(diesel::dsl::now))
@@ -234,4 +254,3 @@ pub fn deregister_instance(conn: &mut PgConnection, instance: &str) -> QueryResu
     diesel::delete(instances::table.find(instance)).execute(conn)?;
     Ok(())
 }
-

@@ -3,7 +3,8 @@
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 
-use crate::{auth::AuthUser, db, error::AppError, ids::UserId, state::AppState};
+use crate::{auth::AuthUser, db, error::AppError, state::AppState};
+use courier_protocol::ids::UserId;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PresenceList {
@@ -14,7 +15,13 @@ pub struct PresenceList {
 
 #[utoipa::path(tag = "presence", security(("bearer" = [])), responses((status = 200, body = PresenceList)))]
 #[get("/api/presence")]
-pub async fn presence(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
-    let online = db::run(&state.pool, move |conn| Ok(super::online_contacts(conn, user.user_id)?)).await?;
+pub async fn presence(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, AppError> {
+    let online = db::run(&state.pool, move |conn| {
+        Ok(super::online_contacts(conn, user.user_id)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(PresenceList { online }))
 }

@@ -11,10 +11,10 @@ use crate::{
     db,
     error::AppError,
     http::meta::RequestMeta,
-    ids::SessionId,
     sessions::store,
     state::AppState,
 };
+use courier_protocol::ids::SessionId;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
@@ -35,7 +35,10 @@ pub struct SessionList {
 #[utoipa::path(tag = "sessions", security(("bearer" = [])), responses((status = 200, body = SessionList)))]
 #[get("/api/sessions")]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
-    let rows = db::run(&state.pool, move |conn| Ok(store::list_active(conn, user.user_id)?)).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        Ok(store::list_active(conn, user.user_id)?)
+    })
+    .await?;
     let sessions = rows
         .into_iter()
         .map(|r| SessionView {
@@ -63,7 +66,14 @@ pub async fn revoke(
         if !store::revoke(conn, user.user_id, target)? {
             return Err(AppError::NotFound);
         }
-        audit::record(conn, AuditKind::SessionRevoked, Some(user.user_id), Some(target), &meta, serde_json::json!({}))?;
+        audit::record(
+            conn,
+            AuditKind::SessionRevoked,
+            Some(user.user_id),
+            Some(target),
+            &meta,
+            serde_json::json!({}),
+        )?;
         Ok(target)
     })
     .await?;

@@ -7,10 +7,8 @@ use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::{
-    db::schema::{retired_refresh_tokens, sessions},
-    ids::{SessionId, UserId},
-};
+use crate::db::schema::{retired_refresh_tokens, sessions};
+use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = sessions)]
@@ -63,16 +61,24 @@ pub fn create(
             user_id: user.0,
             refresh_hash: &hash,
             user_agent,
-            expires_at: Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(30)),
+            expires_at: Utc::now()
+                + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(30)),
         })
         .execute(conn)?;
     Ok((id, token))
 }
 
 pub enum Rotation {
-    Rotated { user: UserId, session: SessionId, token: RefreshToken },
+    Rotated {
+        user: UserId,
+        session: SessionId,
+        token: RefreshToken,
+    },
     /// A retired token came back: the session has just been revoked.
-    Reused { user: UserId, session: SessionId },
+    Reused {
+        user: UserId,
+        session: SessionId,
+    },
     Invalid,
 }
 
@@ -105,7 +111,11 @@ fn successor(secret: &[u8], session: uuid::Uuid, presented: &str) -> RefreshToke
 /// is still the session's current token, gets that same successor (the session lives on).
 /// Presented later, or after the successor itself was rotated, it revokes the session: the
 /// token was stolen, or a client replayed it long after it had been replaced.
-pub fn rotate(conn: &mut PgConnection, presented: &str, policy: &RotationPolicy) -> QueryResult<Rotation> {
+pub fn rotate(
+    conn: &mut PgConnection,
+    presented: &str,
+    policy: &RotationPolicy,
+) -> QueryResult<Rotation> {
     let hash = RefreshToken::hash(presented);
     let current: Option<SessionRow> = sessions::table
         .filter(sessions::refresh_hash.eq(&hash))
@@ -127,16 +137,28 @@ pub fn rotate(conn: &mut PgConnection, presented: &str, policy: &RotationPolicy)
             ))
             .execute(conn)?;
         diesel::update(sessions::table.find(s.id))
-            .set((sessions::refresh_hash.eq(RefreshToken::hash(&token.0)), sessions::last_used_at.eq(now)))
+            .set((
+                sessions::refresh_hash.eq(RefreshToken::hash(&token.0)),
+                sessions::last_used_at.eq(now),
+            ))
             .execute(conn)?;
-        return Ok(Rotation::Rotated { user: UserId(s.user_id), session: SessionId(s.id), token });
+        return Ok(Rotation::Rotated {
+            user: UserId(s.user_id),
+            session: SessionId(s.id),
+            token,
+        });
     }
     let retired: Option<(uuid::Uuid, DateTime<Utc>)> = retired_refresh_tokens::table
         .find(&hash)
-        .select((retired_refresh_tokens::session_id, retired_refresh_tokens::retired_at))
+        .select((
+            retired_refresh_tokens::session_id,
+            retired_refresh_tokens::retired_at,
+        ))
         .first(conn)
         .optional()?;
-    let Some((session_id, retired_at)) = retired else { return Ok(Rotation::Invalid) };
+    let Some((session_id, retired_at)) = retired else {
+        return Ok(Rotation::Invalid);
+    };
     // Locked, so a concurrent rotation of the successor cannot slip between check and answer.
     let (s, current_hash): (SessionRow, Vec<u8>) = sessions::table
         .find(session_id)
@@ -145,17 +167,33 @@ pub fn rotate(conn: &mut PgConnection, presented: &str, policy: &RotationPolicy)
         .first(conn)?;
     let token = successor(policy.secret, s.id, presented);
     // Another instance's clock may run a little ahead: a negative age is no age.
-    let age = (now - retired_at).max(chrono::Duration::zero()).to_std().unwrap_or_default();
+    let age = (now - retired_at)
+        .max(chrono::Duration::zero())
+        .to_std()
+        .unwrap_or_default();
     let in_grace = age < policy.grace;
     let live = s.revoked_at.is_none() && s.expires_at > now;
     if live && in_grace && current_hash == RefreshToken::hash(&token.0) {
-        diesel::update(sessions::table.find(s.id)).set(sessions::last_used_at.eq(now)).execute(conn)?;
-        return Ok(Rotation::Rotated { user: UserId(s.user_id), session: SessionId(s.id), token });
+        diesel::update(sessions::table.find(s.id))
+            .set(sessions::last_used_at.eq(now))
+            .execute(conn)?;
+        return Ok(Rotation::Rotated {
+            user: UserId(s.user_id),
+            session: SessionId(s.id),
+            token,
+        });
     }
-    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn)?;
-    Ok(Rotation::Reused { user: UserId(s.user_id), session: SessionId(session_id) })
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(Rotation::Reused {
+        user: UserId(s.user_id),
+        session: SessionId(session_id),
+    })
 }
 
 /// Whether this session of this user is still alive (not revoked, not expired).

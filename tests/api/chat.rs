@@ -2,7 +2,7 @@
 //! fake (random bytes of the right sizes: the server cannot tell, and speed matters).
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use courier::crypto::{self, Header};
+use courier_protocol::crypto::{self, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -10,7 +10,10 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 impl TestApp {
@@ -20,33 +23,71 @@ impl TestApp {
             body["title"] = json!(t);
             body["kind"] = json!("group");
         }
-        let res = self.post_auth("/api/conversations", &s.access_token, &body).await;
-        assert!(res.status().is_success(), "create conversation: {}", res.status());
+        let res = self
+            .post_auth("/api/conversations", &s.access_token, &body)
+            .await;
+        assert!(
+            res.status().is_success(),
+            "create conversation: {}",
+            res.status()
+        );
         res.json().await.unwrap()
     }
 
-    pub async fn post_envelope(&self, s: &Session, conversation: Uuid, envelope: &Value) -> reqwest::Response {
-        self.post_auth(&format!("/api/conversations/{conversation}/messages"), &s.access_token, &json!({"envelope": envelope})).await
+    pub async fn post_envelope(
+        &self,
+        s: &Session,
+        conversation: Uuid,
+        envelope: &Value,
+    ) -> reqwest::Response {
+        self.post_auth(
+            &format!("/api/conversations/{conversation}/messages"),
+            &s.access_token,
+            &json!({"envelope": envelope}),
+        )
+        .await
     }
 }
 
 /// A sealed envelope from `sender` to `members` (all with their real public keys).
-pub fn sealed(sender: &TestUser, sender_id: Uuid, conversation: Uuid, members: &[(Uuid, Vec<u8>)], text: &str) -> (Uuid, Value) {
+pub fn sealed(
+    sender: &TestUser,
+    sender_id: Uuid,
+    conversation: Uuid,
+    members: &[(Uuid, Vec<u8>)],
+    text: &str,
+) -> (Uuid, Value) {
     let message_id = Uuid::new_v4();
-    let header = Header::new(conversation, message_id, sender_id, members.iter().map(|(id, _)| *id), "text/plain", now_ms()).unwrap();
-    let envelope = crypto::seal(&header, text.as_bytes(), &sender.material.account, members).unwrap();
+    let header = Header::new(
+        conversation,
+        message_id,
+        sender_id,
+        members.iter().map(|(id, _)| *id),
+        "text/plain",
+        now_ms(),
+    )
+    .unwrap();
+    let envelope =
+        crypto::seal(&header, text.as_bytes(), &sender.material.account, members).unwrap();
     (message_id, serde_json::to_value(&envelope).unwrap())
 }
 
 /// A well-formed envelope of random bytes (`size` bytes of ciphertext).
-pub fn fake(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid], size: usize) -> Value {
+pub fn fake(
+    conversation: Uuid,
+    message_id: Uuid,
+    sender: Uuid,
+    members: &[Uuid],
+    size: usize,
+) -> Value {
     let mut recipients = members.to_vec();
     recipients.sort();
     let header = json!({
         "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
         "recipients": recipients, "sender_id": sender, "sent_at": now_ms(), "v": 2,
     });
-    let random = |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
+    let random =
+        |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
     json!({
         "header": serde_json::to_string(&header).unwrap(),
         "commitment": random(32),

@@ -1,16 +1,15 @@
 //! Test harness: the real app (built by `startup::build`) on a random port over real TLS,
 //! against its own fresh PostgreSQL database cloned from a migrated template.
 
-use std::{
-    path::PathBuf,
-    sync::OnceLock,
-    time::Duration,
-};
+use std::{path::PathBuf, sync::OnceLock, time::Duration};
 
 use courier::{
     config::{BusKind, Secret, Settings, TlsFiles},
-    crypto::{AccountKeys, PasswordKeys, RegistrationMaterial, MIN_ITERATIONS},
     startup,
+};
+use courier_protocol::{
+    crypto::{AccountKeys, PasswordKeys, RegistrationMaterial},
+    limits::MIN_ITERATIONS,
 };
 use diesel::{pg::PgConnection, Connection, RunQueryDsl};
 use reqwest::{Response, StatusCode};
@@ -25,12 +24,16 @@ pub fn admin_url() -> String {
     if let Ok(url) = std::env::var("ADMIN_DATABASE_URL") {
         return url;
     }
-    let url = std::env::var("DATABASE_URL").expect("set DATABASE_URL or ADMIN_DATABASE_URL (scripts/test.sh does)");
+    let url = std::env::var("DATABASE_URL")
+        .expect("set DATABASE_URL or ADMIN_DATABASE_URL (scripts/test.sh does)");
     with_database(&url, "postgres")
 }
 
 pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((url, None));
+    let (base, query) = url
+        .split_once('?')
+        .map(|(b, q)| (b, Some(q)))
+        .unwrap_or((url, None));
     let base = &base[..base.rfind('/').expect("database url has a path")];
     match query {
         Some(q) => format!("{base}/{db}?{q}"),
@@ -52,23 +55,33 @@ async fn template() -> &'static str {
             tokio::task::spawn_blocking(|| {
                 let admin = admin_url();
                 let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                std::hash::Hash::hash(&format!("{:?}", std::fs::read_dir("migrations").map(|d| d.count()).ok()), &mut hasher);
+                std::hash::Hash::hash(
+                    &format!(
+                        "{:?}",
+                        std::fs::read_dir("migrations").map(|d| d.count()).ok()
+                    ),
+                    &mut hasher,
+                );
                 for entry in walk("migrations") {
                     std::hash::Hash::hash(&std::fs::read(&entry).unwrap_or_default(), &mut hasher);
                 }
                 let name = format!("courier_tpl_{:x}", std::hash::Hasher::finish(&hasher));
                 let exists = {
-                    let mut conn = PgConnection::establish(&admin).expect("connect to test PostgreSQL");
-                    diesel::sql_query(format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"))
-                        .execute(&mut conn)
-                        .unwrap()
+                    let mut conn =
+                        PgConnection::establish(&admin).expect("connect to test PostgreSQL");
+                    diesel::sql_query(format!(
+                        "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+                    ))
+                    .execute(&mut conn)
+                    .unwrap()
                         == 1
                 };
                 if !exists {
                     let tmp = format!("courier_tpl_tmp_{}", Uuid::new_v4().simple());
                     execute(&admin, &format!("CREATE DATABASE {tmp}")).unwrap();
                     {
-                        let mut conn = PgConnection::establish(&with_database(&admin, &tmp)).unwrap();
+                        let mut conn =
+                            PgConnection::establish(&with_database(&admin, &tmp)).unwrap();
                         courier::db::migrate(&mut conn).unwrap();
                     }
                     if execute(&admin, &format!("ALTER DATABASE {tmp} RENAME TO {name}")).is_err() {
@@ -89,7 +102,11 @@ fn walk(dir: &str) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
         }
     }
     out.sort();
@@ -124,7 +141,8 @@ pub fn tls_files() -> TlsFiles {
     static FILES: OnceLock<TlsFiles> = OnceLock::new();
     FILES
         .get_or_init(|| {
-            let dir = std::env::temp_dir().join(format!("courier-test-certs-{}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("courier-test-certs-{}", std::process::id()));
             let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
             courier::tls::ensure_dev_certificate(&cert, &key).unwrap();
             TlsFiles { cert, key }
@@ -200,7 +218,10 @@ pub async fn spawn_on(settings: Settings) -> TestApp {
     // instance answers /readyz with 503 and other instances' wake-ups would pass it by.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while !state.bus_ready() {
-        assert!(std::time::Instant::now() < deadline, "the bus did not connect within 15 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bus did not connect within 15 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     TestApp {
@@ -260,17 +281,32 @@ impl TestUser {
     pub fn cheap(prefix: &str) -> Self {
         let s = shared();
         let username = unique_name(prefix);
-        let material =
-            RegistrationMaterial::from_parts(&username, &s.salt, MIN_ITERATIONS, s.password.clone(), s.keys.clone(), None)
-                .unwrap();
-        TestUser { username, material, id: None }
+        let material = RegistrationMaterial::from_parts(
+            &username,
+            &s.salt,
+            MIN_ITERATIONS,
+            s.password.clone(),
+            s.keys.clone(),
+            None,
+        )
+        .unwrap();
+        TestUser {
+            username,
+            material,
+            id: None,
+        }
     }
 
     /// A user with their own keys, salt and a recovery key: the full client path.
     pub fn real(prefix: &str) -> Self {
         let username = unique_name(prefix);
-        let material = RegistrationMaterial::new(&username, PASSWORD, MIN_ITERATIONS, true).unwrap();
-        TestUser { username, material, id: None }
+        let material =
+            RegistrationMaterial::new(&username, PASSWORD, MIN_ITERATIONS, true).unwrap();
+        TestUser {
+            username,
+            material,
+            id: None,
+        }
     }
 
     pub fn register_body(&self) -> Value {
@@ -297,26 +333,50 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_auth(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete_auth(&self, path: &str, token: &str, body: Option<&Value>) -> Response {
         let req = self.client.delete(self.url(path)).bearer_auth(token);
-        let req = match body { Some(b) => req.json(b), None => req };
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
         req.send().await.unwrap()
     }
 
     pub async fn register(&self, user: &mut TestUser) -> Uuid {
         let res = self.post("/api/auth/register", &user.register_body()).await;
-        assert_eq!(res.status(), StatusCode::CREATED, "register: {}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "register: {}",
+            res.text().await.unwrap()
+        );
         let body: Value = res.json().await.unwrap();
         let id: Uuid = body["user_id"].as_str().unwrap().parse().unwrap();
         user.id = Some(id);
@@ -325,9 +385,17 @@ impl TestApp {
 
     pub async fn login(&self, user: &TestUser) -> Session {
         let res = self
-            .post("/api/auth/login", &json!({"username": user.username, "auth_key": user.auth_key()}))
+            .post(
+                "/api/auth/login",
+                &json!({"username": user.username, "auth_key": user.auth_key()}),
+            )
             .await;
-        assert_eq!(res.status(), StatusCode::OK, "login: {}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "login: {}",
+            res.text().await.unwrap()
+        );
         let login: Value = res.json().await.unwrap();
         Session {
             user_id: login["user"]["id"].as_str().unwrap().parse().unwrap(),
@@ -365,7 +433,17 @@ impl TestApp {
     /// Row counts of every table that a rejected request must leave untouched.
     pub async fn snapshot(&self) -> Vec<i64> {
         let mut counts = Vec::new();
-        for t in ["users", "sessions", "retired_refresh_tokens", "event_counters", "conversations", "members", "messages", "message_keys", "events"] {
+        for t in [
+            "users",
+            "sessions",
+            "retired_refresh_tokens",
+            "event_counters",
+            "conversations",
+            "members",
+            "messages",
+            "message_keys",
+            "events",
+        ] {
             counts.push(self.count(&format!("SELECT count(*) AS n FROM {t}")).await);
         }
         counts
@@ -375,12 +453,21 @@ impl TestApp {
 /// Asserts a `{code, message}` error with this status; returns the code.
 pub async fn assert_error(res: Response, status: StatusCode) -> String {
     let got = res.status();
-    let ctype = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     let text = res.text().await.unwrap();
     assert_eq!(got, status, "body: {text}");
-    assert!(ctype.starts_with("application/json"), "content-type {ctype:?} for {text}");
+    assert!(
+        ctype.starts_with("application/json"),
+        "content-type {ctype:?} for {text}"
+    );
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
     assert!(body["message"].is_string(), "no message in {text}");
-    body["code"].as_str().unwrap_or_else(|| panic!("no code in {text}")).to_owned()
+    body["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned()
 }
-

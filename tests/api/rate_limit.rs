@@ -12,15 +12,37 @@ async fn failed_logins_beyond_the_limit_get_429_but_other_accounts_and_addresses
     app.register(&mut bystander).await;
 
     for _ in 0..5 {
-        let res = app.post("/api/auth/login", &json!({"username": victim.username, "auth_key": random_key()})).await;
+        let res = app
+            .post(
+                "/api/auth/login",
+                &json!({"username": victim.username, "auth_key": random_key()}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    let res = app.post("/api/auth/login", &json!({"username": victim.username, "auth_key": random_key()})).await;
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let res = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": victim.username, "auth_key": random_key()}),
+        )
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 0 && retry <= 900);
-    assert_eq!(assert_error(res, StatusCode::TOO_MANY_REQUESTS).await, "too_many_requests");
+    assert_eq!(
+        assert_error(res, StatusCode::TOO_MANY_REQUESTS).await,
+        "too_many_requests"
+    );
     // Even the right key waits: the limit is not an oracle for the right one.
-    let res = app.post("/api/auth/login", &json!({"username": victim.username, "auth_key": victim.auth_key()})).await;
+    let res = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": victim.username, "auth_key": victim.auth_key()}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 
     // Another account from another address is unaffected.
@@ -38,10 +60,20 @@ async fn failed_logins_beyond_the_limit_get_429_but_other_accounts_and_addresses
 async fn one_address_failing_across_many_accounts_is_limited_too() {
     let app = spawn_app_with(|s| s.login_failures_per_ip = 4).await;
     for _ in 0..4 {
-        let res = app.post("/api/auth/login", &json!({"username": unique_name("spray"), "auth_key": random_key()})).await;
+        let res = app
+            .post(
+                "/api/auth/login",
+                &json!({"username": unique_name("spray"), "auth_key": random_key()}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    let res = app.post("/api/auth/login", &json!({"username": unique_name("spray"), "auth_key": random_key()})).await;
+    let res = app
+        .post(
+            "/api/auth/login",
+            &json!({"username": unique_name("spray"), "auth_key": random_key()}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let n = app.count("SELECT count(*) AS n FROM login_failures").await;
     assert_eq!(n, 4, "throttled attempts do not even reach bcrypt");
@@ -62,7 +94,11 @@ async fn a_login_flood_gets_429s_while_health_checks_keep_answering() {
     app.register(&mut user).await;
     let flood: Vec<_> = (0..40)
         .map(|_| {
-            let (client, url, body) = (app.client.clone(), app.url("/api/auth/login"), json!({"username": user.username, "auth_key": user.auth_key()}));
+            let (client, url, body) = (
+                app.client.clone(),
+                app.url("/api/auth/login"),
+                json!({"username": user.username, "auth_key": user.auth_key()}),
+            );
             tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
         })
         .collect();
@@ -78,5 +114,8 @@ async fn a_login_flood_gets_429s_while_health_checks_keep_answering() {
         }
     }
     assert!(ok >= 1, "some logins go through");
-    assert!(limited >= 1, "excess logins are refused with 429, not queued forever");
+    assert!(
+        limited >= 1,
+        "excess logins are refused with 429, not queued forever"
+    );
 }

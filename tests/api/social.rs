@@ -18,32 +18,87 @@ async fn receipts_move_from_sent_to_delivered_to_read_and_never_back() {
     let cid = id_of(&app.conversation(&a, &[b.user_id], None).await);
     let members = [a.user_id, b.user_id];
     let first = Uuid::new_v4();
-    created(app.post_envelope(&a, cid, &fake(cid, first, a.user_id, &members, 17)).await).await;
+    created(
+        app.post_envelope(&a, cid, &fake(cid, first, a.user_id, &members, 17))
+            .await,
+    )
+    .await;
     let second = Uuid::new_v4();
-    let posted = created(app.post_envelope(&a, cid, &fake(cid, second, a.user_id, &members, 17)).await).await;
-    let mut a_stream = sse::open(&app.client, &app.address, &a.access_token, posted["seq"].as_i64()).await.unwrap();
+    let posted = created(
+        app.post_envelope(&a, cid, &fake(cid, second, a.user_id, &members, 17))
+            .await,
+    )
+    .await;
+    let mut a_stream = sse::open(
+        &app.client,
+        &app.address,
+        &a.access_token,
+        posted["seq"].as_i64(),
+    )
+    .await
+    .unwrap();
 
     let path = format!("/api/conversations/{cid}/receipts");
-    let res = app.post_auth(&path, &b.access_token, &json!({"status": "delivered", "up_to": second})).await;
+    let res = app
+        .post_auth(
+            &path,
+            &b.access_token,
+            &json!({"status": "delivered", "up_to": second}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let ev = a_stream.expect("receipt", WAIT).await;
-    assert_eq!((ev.data["status"].as_str(), ev.data["position"].as_i64()), (Some("delivered"), Some(2)));
+    assert_eq!(
+        (ev.data["status"].as_str(), ev.data["position"].as_i64()),
+        (Some("delivered"), Some(2))
+    );
     assert_eq!(ev.data["user_id"], b.user_id.to_string());
 
-    app.post_auth(&path, &b.access_token, &json!({"status": "read", "up_to": second})).await;
+    app.post_auth(
+        &path,
+        &b.access_token,
+        &json!({"status": "read", "up_to": second}),
+    )
+    .await;
     let ev = a_stream.expect("receipt", WAIT).await;
     assert_eq!(ev.data["status"], "read");
     // Older receipts change nothing and log nothing.
     let events_before = app.count("SELECT count(*) AS n FROM events").await;
-    let res = app.post_auth(&path, &b.access_token, &json!({"status": "delivered", "up_to": first})).await;
+    let res = app
+        .post_auth(
+            &path,
+            &b.access_token,
+            &json!({"status": "delivered", "up_to": first}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.count("SELECT count(*) AS n FROM events").await, events_before);
-    let view: Value = app.get_auth(&format!("/api/conversations/{cid}"), &b.access_token).await.json().await.unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM events").await,
+        events_before
+    );
+    let view: Value = app
+        .get_auth(&format!("/api/conversations/{cid}"), &b.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["read_up_to"], 2);
     assert_eq!(view["unread_count"], 0);
-    let res = app.post_auth(&path, &b.access_token, &json!({"status": "seen", "up_to": first})).await;
+    let res = app
+        .post_auth(
+            &path,
+            &b.access_token,
+            &json!({"status": "seen", "up_to": first}),
+        )
+        .await;
     assert_error(res, StatusCode::BAD_REQUEST).await;
-    let res = app.post_auth(&path, &b.access_token, &json!({"status": "read", "up_to": Uuid::new_v4()})).await;
+    let res = app
+        .post_auth(
+            &path,
+            &b.access_token,
+            &json!({"status": "read", "up_to": Uuid::new_v4()}),
+        )
+        .await;
     assert_error(res, StatusCode::NOT_FOUND).await;
 }
 
@@ -53,16 +108,27 @@ async fn typing_reaches_the_other_members_once_a_second_at_most() {
     let (_a, a) = app.signed_in("typist").await;
     let (_b, b) = app.signed_in("watcher").await;
     let cid = id_of(&app.conversation(&a, &[b.user_id], None).await);
-    let mut b_stream = sse::open(&app.client, &app.address, &b.access_token, None).await.unwrap();
+    let mut b_stream = sse::open(&app.client, &app.address, &b.access_token, None)
+        .await
+        .unwrap();
     b_stream.expect("ready", WAIT).await;
     let path = format!("/api/conversations/{cid}/typing");
-    assert_eq!(app.post_auth(&path, &a.access_token, &json!({})).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.post_auth(&path, &a.access_token, &json!({}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
     let ev = b_stream.expect("typing", WAIT).await;
     assert_eq!(ev.id, None, "typing is ephemeral");
     assert_eq!(ev.data["user_id"], a.user_id.to_string());
     let res = app.post_auth(&path, &a.access_token, &json!({})).await;
     assert_error(res, StatusCode::TOO_MANY_REQUESTS).await;
-    assert_eq!(app.count("SELECT count(*) AS n FROM events WHERE kind = 'typing'").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM events WHERE kind = 'typing'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -72,19 +138,44 @@ async fn presence_is_seen_by_contacts_only() {
     let (_b, b) = app.signed_in("friend").await;
     let (_e, e) = app.signed_in("stranger").await;
     app.conversation(&a, &[b.user_id], None).await;
-    let mut b_stream = sse::open(&app.client, &app.address, &b.access_token, None).await.unwrap();
+    let mut b_stream = sse::open(&app.client, &app.address, &b.access_token, None)
+        .await
+        .unwrap();
     b_stream.expect("ready", WAIT).await;
-    let mut e_stream = sse::open(&app.client, &app.address, &e.access_token, None).await.unwrap();
+    let mut e_stream = sse::open(&app.client, &app.address, &e.access_token, None)
+        .await
+        .unwrap();
     e_stream.expect("ready", WAIT).await;
 
-    let mut a_stream = sse::open(&app.client, &app.address, &a.access_token, None).await.unwrap();
+    let mut a_stream = sse::open(&app.client, &app.address, &a.access_token, None)
+        .await
+        .unwrap();
     a_stream.expect("ready", WAIT).await;
     let ev = b_stream.expect("presence", WAIT).await;
-    assert_eq!((ev.data["user_id"].as_str(), ev.data["online"].as_bool()), (Some(a.user_id.to_string().as_str()), Some(true)));
-    let seen: Value = app.get_auth("/api/presence", &b.access_token).await.json().await.unwrap();
-    assert!(seen["online"].as_array().unwrap().contains(&json!(a.user_id)));
-    let unseen: Value = app.get_auth("/api/presence", &e.access_token).await.json().await.unwrap();
-    assert!(unseen["online"].as_array().unwrap().is_empty(), "a stranger sees nobody");
+    assert_eq!(
+        (ev.data["user_id"].as_str(), ev.data["online"].as_bool()),
+        (Some(a.user_id.to_string().as_str()), Some(true))
+    );
+    let seen: Value = app
+        .get_auth("/api/presence", &b.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(seen["online"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(a.user_id)));
+    let unseen: Value = app
+        .get_auth("/api/presence", &e.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        unseen["online"].as_array().unwrap().is_empty(),
+        "a stranger sees nobody"
+    );
 
     a_stream.close();
     let ev = b_stream.expect("presence", WAIT).await;
@@ -102,25 +193,63 @@ async fn delete_for_everyone_erases_the_ciphertext_and_tells_every_member() {
     let (_a, a) = app.signed_in("author").await;
     let (_b, b) = app.signed_in("member").await;
     let (_c, c) = app.signed_in("third").await;
-    let conv = app.conversation(&a, &[b.user_id, c.user_id], Some("trio")).await;
+    let conv = app
+        .conversation(&a, &[b.user_id, c.user_id], Some("trio"))
+        .await;
     let cid = id_of(&conv);
     assert_eq!(conv["kind"], "group");
     let members = [a.user_id, b.user_id, c.user_id];
     let mid = Uuid::new_v4();
-    let posted = created(app.post_envelope(&a, cid, &fake(cid, mid, a.user_id, &members, 64)).await).await;
+    let posted = created(
+        app.post_envelope(&a, cid, &fake(cid, mid, a.user_id, &members, 64))
+            .await,
+    )
+    .await;
     let path = format!("/api/conversations/{cid}/messages/{mid}");
-    assert_error(app.delete_auth(&path, &b.access_token, None).await, StatusCode::FORBIDDEN).await;
-    let mut c_stream = sse::open(&app.client, &app.address, &c.access_token, None).await.unwrap();
-    assert_eq!(app.delete_auth(&path, &a.access_token, None).await.status(), StatusCode::NO_CONTENT);
+    assert_error(
+        app.delete_auth(&path, &b.access_token, None).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let mut c_stream = sse::open(&app.client, &app.address, &c.access_token, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.delete_auth(&path, &a.access_token, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let ev = c_stream.expect("message_deleted", WAIT).await;
     assert_eq!(ev.data["message_id"], mid.to_string());
-    assert_eq!(app.count("SELECT count(*) AS n FROM messages WHERE ciphertext IS NOT NULL").await, 0);
-    assert_eq!(app.count("SELECT count(*) AS n FROM message_keys WHERE length(wrapped_key) > 0").await, 0);
-    let history: Value = app.get_auth(&format!("/api/conversations/{cid}/messages"), &b.access_token).await.json().await.unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM messages WHERE ciphertext IS NOT NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM message_keys WHERE length(wrapped_key) > 0")
+            .await,
+        0
+    );
+    let history: Value = app
+        .get_auth(
+            &format!("/api/conversations/{cid}/messages"),
+            &b.access_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(history["messages"][0]["deleted"], true);
     assert!(history["messages"][0].get("ciphertext").is_none());
     // Replaying the log shows the tombstone too.
-    let mut replay = sse::open(&app.client, &app.address, &b.access_token, Some(posted["seq"].as_i64().unwrap() - 2)).await.unwrap();
+    let mut replay = sse::open(
+        &app.client,
+        &app.address,
+        &b.access_token,
+        Some(posted["seq"].as_i64().unwrap() - 2),
+    )
+    .await
+    .unwrap();
     let ev = replay.expect("message", WAIT).await;
     assert_eq!(ev.data["deleted"], true);
 }
@@ -132,33 +261,96 @@ async fn members_are_added_removed_and_can_leave_and_the_log_says_so() {
     let (_b, b) = app.signed_in("joiner").await;
     let (_c, c) = app.signed_in("later").await;
     let cid = id_of(&app.conversation(&a, &[b.user_id], Some("club")).await);
-    let mut c_stream = sse::open(&app.client, &app.address, &c.access_token, None).await.unwrap();
+    let mut c_stream = sse::open(&app.client, &app.address, &c.access_token, None)
+        .await
+        .unwrap();
     let members_path = format!("/api/conversations/{cid}/members");
-    let res = app.post_auth(&members_path, &b.access_token, &json!({"user_id": c.user_id})).await;
+    let res = app
+        .post_auth(
+            &members_path,
+            &b.access_token,
+            &json!({"user_id": c.user_id}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let ev = c_stream.expect("conversation", WAIT).await;
     assert_eq!(ev.data["change"], "member_added");
-    assert_eq!(ev.data["conversation"]["members"].as_array().unwrap().len(), 3);
-    let res = app.post_auth(&members_path, &b.access_token, &json!({"user_id": c.user_id})).await;
+    assert_eq!(
+        ev.data["conversation"]["members"].as_array().unwrap().len(),
+        3
+    );
+    let res = app
+        .post_auth(
+            &members_path,
+            &b.access_token,
+            &json!({"user_id": c.user_id}),
+        )
+        .await;
     assert_error(res, StatusCode::CONFLICT).await;
     // Only the creator removes others; anyone leaves.
-    let res = app.delete_auth(&format!("{members_path}/{}", a.user_id), &c.access_token, None).await;
+    let res = app
+        .delete_auth(
+            &format!("{members_path}/{}", a.user_id),
+            &c.access_token,
+            None,
+        )
+        .await;
     assert_error(res, StatusCode::FORBIDDEN).await;
-    let res = app.delete_auth(&format!("{members_path}/{}", c.user_id), &a.access_token, None).await;
+    let res = app
+        .delete_auth(
+            &format!("{members_path}/{}", c.user_id),
+            &a.access_token,
+            None,
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let ev = c_stream.expect("conversation", WAIT).await;
     assert_eq!(ev.data["change"], "member_removed");
-    assert_eq!(app.get_auth(&format!("/api/conversations/{cid}"), &c.access_token).await.status(), StatusCode::NOT_FOUND);
-    let res = app.delete_auth(&format!("{members_path}/{}", b.user_id), &b.access_token, None).await;
+    assert_eq!(
+        app.get_auth(&format!("/api/conversations/{cid}"), &c.access_token)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app
+        .delete_auth(
+            &format!("{members_path}/{}", b.user_id),
+            &b.access_token,
+            None,
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let view: Value = app.get_auth(&format!("/api/conversations/{cid}"), &a.access_token).await.json().await.unwrap();
+    let view: Value = app
+        .get_auth(&format!("/api/conversations/{cid}"), &a.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["members"].as_array().unwrap().len(), 1);
     // A direct conversation keeps its two members.
     let direct = id_of(&app.conversation(&a, &[b.user_id], None).await);
-    let res = app.post_auth(&format!("/api/conversations/{direct}/members"), &a.access_token, &json!({"user_id": c.user_id})).await;
+    let res = app
+        .post_auth(
+            &format!("/api/conversations/{direct}/members"),
+            &a.access_token,
+            &json!({"user_id": c.user_id}),
+        )
+        .await;
     assert_error(res, StatusCode::BAD_REQUEST).await;
-    let res = app.post_auth("/api/conversations", &a.access_token, &json!({"member_ids": [Uuid::new_v4()]})).await;
+    let res = app
+        .post_auth(
+            "/api/conversations",
+            &a.access_token,
+            &json!({"member_ids": [Uuid::new_v4()]}),
+        )
+        .await;
     assert_error(res, StatusCode::BAD_REQUEST).await;
-    let res = app.post_auth("/api/conversations", &a.access_token, &json!({"member_ids": []})).await;
+    let res = app
+        .post_auth(
+            "/api/conversations",
+            &a.access_token,
+            &json!({"member_ids": []}),
+        )
+        .await;
     assert_error(res, StatusCode::BAD_REQUEST).await;
 }

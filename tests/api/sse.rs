@@ -21,17 +21,31 @@ pub struct EventStream {
     pub last_id: Option<i64>,
 }
 
-pub async fn open(client: &reqwest::Client, base: &str, token: &str, last_event_id: Option<i64>) -> Result<EventStream, (StatusCode, String)> {
-    let mut req = client.get(format!("{base}/api/events")).bearer_auth(token).timeout(Duration::from_secs(3600));
+pub async fn open(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    last_event_id: Option<i64>,
+) -> Result<EventStream, (StatusCode, String)> {
+    let mut req = client
+        .get(format!("{base}/api/events"))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(3600));
     if let Some(id) = last_event_id {
         req = req.header("Last-Event-ID", id.to_string());
     }
-    let res = req.send().await.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let res = req
+        .send()
+        .await
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     if res.status() != StatusCode::OK {
         let status = res.status();
         return Err((status, res.text().await.unwrap_or_default()));
     }
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         let mut body = res.bytes_stream();
@@ -44,8 +58,13 @@ pub async fn open(client: &reqwest::Client, base: &str, token: &str, last_event_
                 buf.drain(..=pos);
                 if line.is_empty() {
                     if !data.is_empty() {
-                        let value = serde_json::from_str(&data).unwrap_or(Value::String(data.clone()));
-                        let ev = SseEvent { id: id.take(), event: std::mem::take(&mut event), data: value };
+                        let value =
+                            serde_json::from_str(&data).unwrap_or(Value::String(data.clone()));
+                        let ev = SseEvent {
+                            id: id.take(),
+                            event: std::mem::take(&mut event),
+                            data: value,
+                        };
                         if tx.send(Some(ev)).is_err() {
                             return;
                         }
@@ -67,7 +86,11 @@ pub async fn open(client: &reqwest::Client, base: &str, token: &str, last_event_
         }
         let _ = tx.send(None); // the server ended the stream
     });
-    Ok(EventStream { rx, task, last_id: last_event_id })
+    Ok(EventStream {
+        rx,
+        task,
+        last_id: last_event_id,
+    })
 }
 
 impl EventStream {

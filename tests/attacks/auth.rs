@@ -233,7 +233,7 @@ async fn a_signed_in_owner_changes_the_password_while_strangers_hold_the_limit()
     for _ in 0..app.settings.login_failures_per_account {
         stranger.post(app.url("/api/auth/login")).json(&attempt(&owner, random_key())).send().await.unwrap();
     }
-    let change = owner.material.account.rewrap_for_password("a new password", courier::crypto::MIN_ITERATIONS).unwrap();
+    let change = owner.material.account.rewrap_for_password("a new password", courier_protocol::limits::MIN_ITERATIONS).unwrap();
     let mut body = serde_json::to_value(&change).unwrap();
     body["auth_key"] = json!(owner.auth_key());
     let res = client_from(loopback(10))

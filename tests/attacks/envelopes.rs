@@ -8,9 +8,8 @@
 //! recipient) the clients refuse: proven here with the Rust client's crypto on what the server
 //! actually served.
 
-use courier::crypto::{
-    self, primitives::rsa_oaep_encrypt, CryptoError, Envelope, Header, OpenContext, ReceivedMessage, TEXT_PLAIN,
-};
+use courier_protocol::crypto::{self, primitives::rsa_oaep_encrypt, CryptoError, Envelope, Header, OpenContext, ReceivedMessage};
+use courier_protocol::limits::{TEXT_PLAIN};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;

@@ -9,7 +9,7 @@
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P384_SHA384_FIXED_SIGNING};
-use courier::crypto::{b64, primitives::EcdsaPrivate};
+use courier_protocol::crypto::{b64, primitives::EcdsaPrivate};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -52,7 +52,7 @@ fn rsa_spki(size: KeySize) -> Vec<u8> {
 
 /// A canonical rsaEncryption SPKI with a real RSA-3072 modulus and public exponent `e`.
 fn rsa3072_with_exponent(e: &[u8]) -> Vec<u8> {
-    crate::spki::rsa_spki_with_exponent(TestUser::cheap("e").material.account.enc_public_spki(), e)
+    courier_test_support::spki::rsa_spki_with_exponent(TestUser::cheap("e").material.account.enc_public_spki(), e)
 }
 
 #[tokio::test]

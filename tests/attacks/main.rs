@@ -12,8 +12,6 @@ mod sse;
 #[allow(dead_code)]
 mod chat;
 mod process;
-#[path = "../support/spki.rs"]
-mod spki;
 
 mod auth;
 mod envelopes;

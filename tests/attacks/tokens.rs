@@ -342,7 +342,7 @@ async fn a_password_change_ends_other_sessions_refresh_tokens_including_ones_in_
     let (user, s) = app.signed_in("rufus").await;
     let other = app.login(&user).await;
     let rotated: Value = refresh_body(&app, &other.refresh_token).await.json().await.unwrap();
-    let change = user.material.account.rewrap_for_password("another password", courier::crypto::MIN_ITERATIONS).unwrap();
+    let change = user.material.account.rewrap_for_password("another password", courier_protocol::limits::MIN_ITERATIONS).unwrap();
     let mut body = serde_json::to_value(&change).unwrap();
     body["auth_key"] = json!(user.auth_key());
     let res = app.post_auth("/api/account/password", &s.access_token, &body).await;

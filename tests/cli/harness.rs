@@ -13,7 +13,16 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, PASSWORD};
 
-pub const CLI: &str = env!("CARGO_BIN_EXE_courier-cli");
+/// The `courier-cli` binary of this build. It belongs to another package of the workspace, so
+/// cargo does not name it for these tests: it sits beside them in the target folder
+/// (`target/<profile>/`, one level above `deps/`), built by `cargo build --workspace` first.
+pub fn cli() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let cli = dir.join(format!("courier-cli{}", std::env::consts::EXE_SUFFIX));
+    assert!(cli.exists(), "{} is missing: run `cargo build --workspace --bins` first (scripts/test.sh does)", cli.display());
+    cli
+}
 
 /// One person at a terminal: a config folder and a password.
 pub struct Person {
@@ -45,7 +54,7 @@ impl Person {
     }
 
     pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(CLI);
+        let mut cmd = Command::new(cli());
         cmd.args(["--server", &self.server, "--insecure", "--config-dir"])
             .arg(&self.dir)
             .args(args)

@@ -12,7 +12,8 @@ use std::{
 };
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use courier::crypto::{AccountKeys, PasswordKeys, RegistrationMaterial, MIN_ITERATIONS};
+use courier_protocol::crypto::{AccountKeys, PasswordKeys, RegistrationMaterial};
+use courier_protocol::limits::{MIN_ITERATIONS};
 use serde_json::{json, Value};
 use uuid::Uuid;
 

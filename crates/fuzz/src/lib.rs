@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use base64::{engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD}, Engine};
-use courier::crypto::{self, AccountKeys, Header, LoginKeys, OpenContext, ReceivedMessage, UnlockedAccount};
+use courier_protocol::crypto::{self, AccountKeys, Header, LoginKeys, OpenContext, ReceivedMessage, UnlockedAccount};
 use hmac::{Hmac, Mac};
 use uuid::Uuid;
 
@@ -117,7 +117,7 @@ pub fn client_envelope(data: &[u8]) {
         _ => {
             let sender = account();
             let (conversation_id, message_id, me) = ids();
-            let Ok(header) = Header::new(conversation_id, message_id, me, [me], crypto::TEXT_PLAIN, 1) else { return };
+            let Ok(header) = Header::new(conversation_id, message_id, me, [me], courier_protocol::limits::TEXT_PLAIN, 1) else { return };
             let (plaintext, wrapped) = rest.split_at(rest.len() / 2);
             let envelope = crypto::seal(&header, plaintext, sender, &[(me, sender.enc_public_spki())]).expect("seal");
             let mut message = envelope.for_recipient(me).expect("own copy");
@@ -150,7 +150,7 @@ pub fn last_event_id(data: &[u8]) {
 /// The clients' SSE parser: the first byte picks a chunk size; events must not depend on how
 /// the bytes were split, and every event has data.
 pub fn sse(data: &[u8]) {
-    use courier::client::sse::SseParser;
+    use courier_client::sse::SseParser;
     let (size, rest) = split(data);
     let collect = |chunk: usize| {
         let mut parser = SseParser::default();

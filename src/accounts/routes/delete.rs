@@ -37,7 +37,14 @@ pub async fn delete_account(
         let sessions = store::revoke_all_except(conn, user.user_id, None)?;
         let deliveries = crate::conversations::leave_all(conn, user.user_id)?;
         diesel::delete(users::table.find(user.user_id.0)).execute(conn)?;
-        audit::record(conn, AuditKind::AccountDeleted, Some(user.user_id), Some(user.session_id), &meta, serde_json::json!({}))?;
+        audit::record(
+            conn,
+            AuditKind::AccountDeleted,
+            Some(user.user_id),
+            Some(user.session_id),
+            &meta,
+            serde_json::json!({}),
+        )?;
         Ok((sessions, deliveries))
     })
     .await?;

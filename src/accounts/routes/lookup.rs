@@ -13,9 +13,9 @@ use crate::{
     auth::AuthUser,
     db,
     error::AppError,
-    ids::UserId,
     state::AppState,
 };
+use courier_protocol::ids::UserId;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct LookupQuery {
@@ -32,7 +32,10 @@ pub async fn by_username(
     query: web::Query<LookupQuery>,
 ) -> Result<HttpResponse, AppError> {
     let name = Username::parse(&query.username)?;
-    let found = db::run(&state.pool, move |conn| Ok(models::find_by_username(conn, name.as_str())?)).await?;
+    let found = db::run(&state.pool, move |conn| {
+        Ok(models::find_by_username(conn, name.as_str())?)
+    })
+    .await?;
     let user = found.ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(PublicUser::from(&user)))
 }
@@ -40,7 +43,11 @@ pub async fn by_username(
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)), responses(
     (status = 200, body = PublicUser), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/api/users/{id}")]
-pub async fn by_id(state: web::Data<AppState>, _user: AuthUser, path: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+pub async fn by_id(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let id = UserId(path.into_inner());
     let found = db::run(&state.pool, move |conn| Ok(models::find(conn, id)?)).await?;
     let user = found.ok_or(AppError::NotFound)?;

@@ -39,7 +39,12 @@ impl NewCredentials {
         let salt = decode("salt", &self.salt, fields::SALT_LEN, fields::SALT_LEN)?;
         let n = fields::WRAPPED_USER_KEY_LEN;
         let wrapped_user_key = decode("wrapped_user_key", &self.wrapped_user_key, n, n)?;
-        Ok(ParsedCredentials { auth_key, kdf: self.kdf.clone(), salt, wrapped_user_key })
+        Ok(ParsedCredentials {
+            auth_key,
+            kdf: self.kdf.clone(),
+            salt,
+            wrapped_user_key,
+        })
     }
 }
 

@@ -20,10 +20,10 @@ use crate::{
     db::{self, schema::users},
     error::AppError,
     http::meta::RequestMeta,
-    ids::UserId,
     sessions::store,
     state::AppState,
 };
+use courier_protocol::ids::UserId;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RecoverRequest {
@@ -52,23 +52,38 @@ pub async fn recover(
     body: web::Json<RecoverRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    let username =
-        Username::parse(&body.username).map_err(|_| AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
+    let username = Username::parse(&body.username)
+        .map_err(|_| AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
     let key = AuthKey::parse("recovery_auth_key", &body.recovery_auth_key)?;
     let new = body.new.as_ref().map(NewCredentials::parse).transpose()?;
-    let user = credentials::verify_by_name(&state, username, key, Proof::RecoveryKey, &meta).await?;
+    let user =
+        credentials::verify_by_name(&state, username, key, Proof::RecoveryKey, &meta).await?;
 
     let Some(new) = new else {
-        let wrapped = user.wrapped_user_key_recovery.as_deref().ok_or(AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
-        return Ok(HttpResponse::Ok().json(RecoverChallenge { wrapped_user_key: b64(wrapped) }));
+        let wrapped = user
+            .wrapped_user_key_recovery
+            .as_deref()
+            .ok_or(AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
+        return Ok(HttpResponse::Ok().json(RecoverChallenge {
+            wrapped_user_key: b64(wrapped),
+        }));
     };
     let hash = state.bcrypt.hash(new.auth_key_secret()).await?;
     let changes = new.changeset(hash);
     let user_id = UserId(user.id);
     let revoked = db::transaction(&state.pool, move |conn| {
-        diesel::update(users::table.find(user_id.0)).set(&changes).execute(conn)?;
+        diesel::update(users::table.find(user_id.0))
+            .set(&changes)
+            .execute(conn)?;
         let revoked = store::revoke_all_except(conn, user_id, None)?;
-        audit::record(conn, AuditKind::Recovered, Some(user_id), None, &meta, serde_json::json!({"sessions_revoked": revoked.len()}))?;
+        audit::record(
+            conn,
+            AuditKind::Recovered,
+            Some(user_id),
+            None,
+            &meta,
+            serde_json::json!({"sessions_revoked": revoked.len()}),
+        )?;
         Ok(revoked)
     })
     .await?;

@@ -19,10 +19,10 @@ use crate::{
     db,
     error::AppError,
     http::meta::RequestMeta,
-    ids::{SessionId, UserId},
     sessions::store,
     state::AppState,
 };
+use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
@@ -61,7 +61,8 @@ pub async fn login(
         // attacker (login CSRF): the same origin rule as the requests the cookie authenticates.
         cross_site::check(&req, &state.settings)?;
     }
-    let username = Username::parse(&body.username).map_err(|_| AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
+    let username = Username::parse(&body.username)
+        .map_err(|_| AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
     let key = AuthKey::parse("auth_key", &body.auth_key)?;
     let user = credentials::verify_by_name(&state, username, key, Proof::AuthKey, &meta).await?;
 
@@ -70,7 +71,14 @@ pub async fn login(
     let agent = meta.user_agent.clone();
     let (session, refresh) = db::transaction(&state.pool, move |conn| {
         let (session, refresh) = store::create(conn, user_id, agent.as_deref(), ttl)?;
-        audit::record(conn, AuditKind::LoginOk, Some(user_id), Some(session), &meta, serde_json::json!({}))?;
+        audit::record(
+            conn,
+            AuditKind::LoginOk,
+            Some(user_id),
+            Some(session),
+            &meta,
+            serde_json::json!({}),
+        )?;
         Ok((session, refresh))
     })
     .await?;
@@ -84,9 +92,16 @@ pub async fn login(
         Some(refresh.0)
     };
     Ok(response.json(LoginResponse {
-        tokens: TokenPair { access_token, expires_in: state.tokens.ttl_secs(), refresh_token },
+        tokens: TokenPair {
+            access_token,
+            expires_in: state.tokens.ttl_secs(),
+            refresh_token,
+        },
         session_id: session,
-        user: UserRef { id: user_id, username: user.username.clone() },
+        user: UserRef {
+            id: user_id,
+            username: user.username.clone(),
+        },
         keys: AccountKeys::from(&user),
     }))
 }

@@ -29,10 +29,19 @@ pub async fn logout(
     }
     db::transaction(&state.pool, move |conn| {
         store::revoke(conn, user.user_id, user.session_id)?;
-        audit::record(conn, AuditKind::Logout, Some(user.user_id), Some(user.session_id), &meta, serde_json::json!({}))?;
+        audit::record(
+            conn,
+            AuditKind::Logout,
+            Some(user.user_id),
+            Some(user.session_id),
+            &meta,
+            serde_json::json!({}),
+        )?;
         Ok(())
     })
     .await?;
     state.session_revoked(user.session_id);
-    Ok(HttpResponse::NoContent().cookie(clear_refresh_cookie()).finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(clear_refresh_cookie())
+        .finish())
 }

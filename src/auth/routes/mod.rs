@@ -6,7 +6,10 @@ pub mod prelogin;
 pub mod refresh;
 pub mod register;
 
-use actix_web::{cookie::{time::Duration as CookieDuration, Cookie, SameSite}, HttpRequest};
+use actix_web::{
+    cookie::{time::Duration as CookieDuration, Cookie, SameSite},
+    HttpRequest,
+};
 use serde::Serialize;
 
 /// The browser keeps its refresh token here: `__Host-` pins it to this origin, path `/`, Secure.
@@ -27,7 +30,9 @@ pub fn clear_refresh_cookie() -> Cookie<'static> {
 }
 
 pub fn cookie_token(req: &HttpRequest) -> Option<String> {
-    req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+    req.cookie(REFRESH_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// Access (and, for API clients, refresh) tokens.

@@ -31,7 +31,8 @@ pub struct PreloginResponse {
 }
 
 fn fake_salt(secret: &str, username: &Username) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(b"courier/v1/fake-salt|");
     mac.update(username.as_str().as_bytes());
     mac.finalize().into_bytes()[..SALT_LEN].to_vec()
@@ -41,7 +42,10 @@ fn fake_salt(secret: &str, username: &Username) -> Vec<u8> {
     (status = 200, body = PreloginResponse),
     (status = 400, body = crate::error::ErrorBody)))]
 #[post("/api/auth/prelogin")]
-pub async fn prelogin(state: web::Data<AppState>, body: web::Json<PreloginRequest>) -> Result<HttpResponse, AppError> {
+pub async fn prelogin(
+    state: web::Data<AppState>,
+    body: web::Json<PreloginRequest>,
+) -> Result<HttpResponse, AppError> {
     let username = Username::parse(&body.username)?;
     let name = username.clone();
     let found = db::run(&state.pool, move |conn| {
@@ -49,8 +53,20 @@ pub async fn prelogin(state: web::Data<AppState>, body: web::Json<PreloginReques
     })
     .await?;
     let (kdf, salt) = match found {
-        Some((iterations, salt)) => (Kdf { name: KDF_NAME.into(), iterations: iterations as u32 }, salt),
-        None => (Kdf::default_params(), fake_salt(state.settings.prelogin_secret.expose(), &username)),
+        Some((iterations, salt)) => (
+            Kdf {
+                name: KDF_NAME.into(),
+                iterations: iterations as u32,
+            },
+            salt,
+        ),
+        None => (
+            Kdf::default_params(),
+            fake_salt(state.settings.prelogin_secret.expose(), &username),
+        ),
     };
-    Ok(HttpResponse::Ok().json(PreloginResponse { kdf, salt: b64(&salt) }))
+    Ok(HttpResponse::Ok().json(PreloginResponse {
+        kdf,
+        salt: b64(&salt),
+    }))
 }

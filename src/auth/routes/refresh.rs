@@ -55,43 +55,70 @@ pub async fn refresh(
     let from_body = parsed.refresh_token.filter(|t| !t.is_empty());
     let (presented, via_cookie) = match from_body {
         Some(t) => (t, false),
-        None => (cookie.ok_or(AppError::Unauthenticated("missing refresh token"))?, true),
+        None => (
+            cookie.ok_or(AppError::Unauthenticated("missing refresh token"))?,
+            true,
+        ),
     };
     if presented.len() > 128 {
         return Err(AppError::Unauthenticated("invalid refresh token"));
     }
     let settings = state.settings.clone();
     let rotation = db::transaction(&state.pool, move |conn| {
-        let policy = RotationPolicy { secret: settings.jwt_secret.expose().as_bytes(), grace: settings.refresh_grace };
+        let policy = RotationPolicy {
+            secret: settings.jwt_secret.expose().as_bytes(),
+            grace: settings.refresh_grace,
+        };
         let rotation = store::rotate(conn, &presented, &policy)?;
         if let Rotation::Reused { user, session } = &rotation {
-            audit::record(conn, AuditKind::RefreshReuse, Some(*user), Some(*session), &meta, serde_json::json!({}))?;
+            audit::record(
+                conn,
+                AuditKind::RefreshReuse,
+                Some(*user),
+                Some(*session),
+                &meta,
+                serde_json::json!({}),
+            )?;
         }
         Ok(rotation)
     })
     .await?;
     match rotation {
-        Rotation::Rotated { user, session, token } => {
+        Rotation::Rotated {
+            user,
+            session,
+            token,
+        } => {
             let access_token = state.tokens.issue(user, session)?;
             let mut response = HttpResponse::Ok();
             let refresh_token = if via_cookie {
-                response.cookie(refresh_cookie(&token.0, state.settings.refresh_token_ttl.as_secs() as i64));
+                response.cookie(refresh_cookie(
+                    &token.0,
+                    state.settings.refresh_token_ttl.as_secs() as i64,
+                ));
                 None
             } else {
                 Some(token.0)
             };
-            Ok(response.json(TokenPair { access_token, expires_in: state.tokens.ttl_secs(), refresh_token }))
+            Ok(response.json(TokenPair {
+                access_token,
+                expires_in: state.tokens.ttl_secs(),
+                refresh_token,
+            }))
         }
         Rotation::Reused { session, .. } => {
             state.session_revoked(session);
-            Ok(unauthorized_clearing_cookie("refresh token reuse detected: session revoked"))
+            Ok(unauthorized_clearing_cookie(
+                "refresh token reuse detected: session revoked",
+            ))
         }
         Rotation::Invalid => Ok(unauthorized_clearing_cookie("invalid refresh token")),
     }
 }
 
 fn unauthorized_clearing_cookie(message: &'static str) -> HttpResponse {
-    let mut response = actix_web::ResponseError::error_response(&AppError::Unauthenticated(message));
+    let mut response =
+        actix_web::ResponseError::error_response(&AppError::Unauthenticated(message));
     let _ = response.add_cookie(&clear_refresh_cookie());
     response
 }

@@ -17,12 +17,15 @@ use crate::{
         username::Username,
     },
     audit::{self, AuditKind},
-    db::{self, schema::{event_counters, users}},
+    db::{
+        self,
+        schema::{event_counters, users},
+    },
     error::AppError,
     http::meta::RequestMeta,
-    ids::UserId,
     state::AppState,
 };
+use courier_protocol::ids::UserId;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterKeys {
@@ -81,19 +84,30 @@ fn parse(req: RegisterRequest) -> Result<NewAccount, AppError> {
     // refused below as an unsupported key, with what is required.
     let enc_public = decode("keys.enc_public", &k.enc_public, 0, fields::ENC_PUBLIC.1)?;
     let sig_public = decode("keys.sig_public", &k.sig_public, 0, fields::ENC_PUBLIC.1)?;
-    let key_signature = decode("keys.key_signature", &k.key_signature, 0, fields::ENC_PUBLIC.1)?;
+    let key_signature = decode(
+        "keys.key_signature",
+        &k.key_signature,
+        0,
+        fields::ENC_PUBLIC.1,
+    )?;
     let wuk = fields::WRAPPED_USER_KEY_LEN;
     let wrapped_user_key = decode("keys.wrapped_user_key", &k.wrapped_user_key, wuk, wuk)?;
     let (lo, hi) = fields::WRAPPED_ENC_PRIVATE;
     let wrapped_enc_private = decode("keys.wrapped_enc_private", &k.wrapped_enc_private, lo, hi)?;
     let (lo, hi) = fields::WRAPPED_SIG_PRIVATE;
     let wrapped_sig_private = decode("keys.wrapped_sig_private", &k.wrapped_sig_private, lo, hi)?;
-    crate::crypto::validate_public_keys(&enc_public, &sig_public, &key_signature).map_err(unsupported_key)?;
+    courier_protocol::crypto::validate_public_keys(&enc_public, &sig_public, &key_signature)
+        .map_err(unsupported_key)?;
     let (recovery_key, wrapped_user_key_recovery) = match &req.recovery {
         None => (None, None),
         Some(r) => (
             Some(AuthKey::parse("recovery.auth_key", &r.auth_key)?),
-            Some(decode("recovery.wrapped_user_key", &r.wrapped_user_key, wuk, wuk)?),
+            Some(decode(
+                "recovery.wrapped_user_key",
+                &r.wrapped_user_key,
+                wuk,
+                wuk,
+            )?),
         ),
     };
     Ok(NewAccount {
@@ -119,7 +133,7 @@ fn parse(req: RegisterRequest) -> Result<NewAccount, AppError> {
 }
 
 /// The 400 for keys a Courier client would refuse: what is wrong, then what is required.
-fn unsupported_key(e: crate::crypto::KeyError) -> AppError {
+fn unsupported_key(e: courier_protocol::crypto::KeyError) -> AppError {
     AppError::bad(
         "unsupported_key",
         format!(
@@ -146,11 +160,17 @@ pub async fn register(
     let (limits, address) = (state.settings.clone(), meta.ip.clone());
     let taken = db::transaction(&state.pool, move |conn| {
         crate::auth::signups::reserve(conn, &limits, &address)?;
-        Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::username.eq(name)))).get_result::<bool>(conn)?)
+        Ok(diesel::select(diesel::dsl::exists(
+            users::table.filter(users::username.eq(name)),
+        ))
+        .get_result::<bool>(conn)?)
     })
     .await?;
     if taken {
-        return Err(AppError::conflict("username_taken", "that username is taken"));
+        return Err(AppError::conflict(
+            "username_taken",
+            "that username is taken",
+        ));
     }
     account.row.auth_hash = state.bcrypt.hash(account.auth_key.into_secret()).await?;
     if let Some(recovery) = account.recovery_key.take() {
@@ -164,10 +184,22 @@ pub async fn register(
             .do_nothing()
             .execute(conn)?;
         if inserted == 0 {
-            return Err(AppError::conflict("username_taken", "that username is taken"));
+            return Err(AppError::conflict(
+                "username_taken",
+                "that username is taken",
+            ));
         }
-        diesel::insert_into(event_counters::table).values(event_counters::user_id.eq(user_id.0)).execute(conn)?;
-        audit::record(conn, AuditKind::Register, Some(user_id), None, &meta, serde_json::json!({}))?;
+        diesel::insert_into(event_counters::table)
+            .values(event_counters::user_id.eq(user_id.0))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            AuditKind::Register,
+            Some(user_id),
+            None,
+            &meta,
+            serde_json::json!({}),
+        )?;
         Ok(())
     })
     .await?;

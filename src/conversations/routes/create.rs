@@ -13,11 +13,14 @@ use crate::{
         models::{self, direct_key, ConversationView, NewConversation},
         MAX_MEMBERS,
     },
-    db::{self, schema::{conversations, members, users}},
+    db::{
+        self,
+        schema::{conversations, members, users},
+    },
     error::AppError,
-    ids::{ConversationId, UserId},
     state::AppState,
 };
+use courier_protocol::ids::{ConversationId, UserId};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateConversation {
@@ -38,30 +41,62 @@ struct NewConversationPlan {
 }
 
 fn plan(req: CreateConversation, caller: UserId) -> Result<NewConversationPlan, AppError> {
-    let mut others: Vec<UserId> = req.member_ids.into_iter().map(UserId).filter(|u| *u != caller).collect();
+    let mut others: Vec<UserId> = req
+        .member_ids
+        .into_iter()
+        .map(UserId)
+        .filter(|u| *u != caller)
+        .collect();
     others.sort();
     others.dedup();
     if others.is_empty() {
-        return Err(AppError::bad("invalid_members", "name at least one other member"));
+        return Err(AppError::bad(
+            "invalid_members",
+            "name at least one other member",
+        ));
     }
     if others.len() + 1 > MAX_MEMBERS {
-        return Err(AppError::bad("too_many_members", format!("a group has at most {MAX_MEMBERS} members")));
+        return Err(AppError::bad(
+            "too_many_members",
+            format!("a group has at most {MAX_MEMBERS} members"),
+        ));
     }
     let direct = match req.kind.as_deref() {
         None => others.len() == 1 && req.title.is_none(),
         Some("direct") if others.len() == 1 => true,
-        Some("direct") => return Err(AppError::bad("invalid_members", "a direct conversation has exactly two members")),
+        Some("direct") => {
+            return Err(AppError::bad(
+                "invalid_members",
+                "a direct conversation has exactly two members",
+            ))
+        }
         Some("group") => false,
         Some(_) => return Err(AppError::bad("invalid_kind", "kind is `direct` or `group`")),
     };
-    let title = req.title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let title = req
+        .title
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
     if direct && title.is_some() {
-        return Err(AppError::bad("invalid_title", "direct conversations have no title"));
+        return Err(AppError::bad(
+            "invalid_title",
+            "direct conversations have no title",
+        ));
     }
-    if title.as_ref().is_some_and(|t| t.chars().count() > 100 || t.chars().any(char::is_control)) {
-        return Err(AppError::bad("invalid_title", "a title is at most 100 printable characters"));
+    if title
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > 100 || t.chars().any(char::is_control))
+    {
+        return Err(AppError::bad(
+            "invalid_title",
+            "a title is at most 100 printable characters",
+        ));
     }
-    Ok(NewConversationPlan { others, direct, title })
+    Ok(NewConversationPlan {
+        others,
+        direct,
+        title,
+    })
 }
 
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), request_body = CreateConversation, responses(
@@ -77,16 +112,23 @@ pub async fn create(
     let plan = plan(body.into_inner(), me)?;
     let (view, created, deliveries) = db::transaction(&state.pool, move |conn| {
         let ids: Vec<Uuid> = plan.others.iter().map(|u| u.0).collect();
-        let found: i64 = users::table.filter(users::id.eq_any(&ids)).count().get_result(conn)?;
+        let found: i64 = users::table
+            .filter(users::id.eq_any(&ids))
+            .count()
+            .get_result(conn)?;
         if found != ids.len() as i64 {
             return Err(AppError::bad("unknown_user", "a member id names no user"));
         }
         let key = plan.direct.then(|| direct_key(me, plan.others[0]));
         if let Some(key) = &key {
-            let existing: Option<Uuid> =
-                conversations::table.filter(conversations::direct_key.eq(key)).select(conversations::id).first(conn).optional()?;
+            let existing: Option<Uuid> = conversations::table
+                .filter(conversations::direct_key.eq(key))
+                .select(conversations::id)
+                .first(conn)
+                .optional()?;
             if let Some(id) = existing {
-                let row = models::find_for_member(conn, ConversationId(id), me, false)?.ok_or(AppError::NotFound)?;
+                let row = models::find_for_member(conn, ConversationId(id), me, false)?
+                    .ok_or(AppError::NotFound)?;
                 return Ok((models::view(conn, row, Some(me))?, false, vec![]));
             }
         }
@@ -103,18 +145,28 @@ pub async fn create(
             .execute(conn)?;
         if inserted == 0 {
             // The pair's direct conversation was created concurrently: the client retries.
-            return Err(AppError::conflict("conflict", "created concurrently; retry"));
+            return Err(AppError::conflict(
+                "conflict",
+                "created concurrently; retry",
+            ));
         }
         let rows: Vec<_> = std::iter::once(me)
             .chain(plan.others)
             .map(|u| (members::conversation_id.eq(id.0), members::user_id.eq(u.0)))
             .collect();
-        diesel::insert_into(members::table).values(&rows).execute(conn)?;
+        diesel::insert_into(members::table)
+            .values(&rows)
+            .execute(conn)?;
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
         let deliveries = announce_change(conn, &row, "created", None, None)?;
         Ok((models::view(conn, row, Some(me))?, true, deliveries))
     })
     .await?;
     state.deliver(deliveries);
-    Ok(if created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
+    Ok(if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    }
+    .json(view))
 }

@@ -11,12 +11,15 @@ use super::announce_change;
 use crate::{
     auth::AuthUser,
     conversations::{models, MAX_MEMBERS},
-    db::{self, schema::{members, users}},
+    db::{
+        self,
+        schema::{members, users},
+    },
     error::AppError,
     events::Delivery,
-    ids::{ConversationId, UserId},
     state::AppState,
 };
+use courier_protocol::ids::{ConversationId, UserId};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct AddMember {
@@ -40,21 +43,34 @@ pub async fn add(
     let (view, deliveries) = db::transaction(&state.pool, move |conn| {
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
         if row.kind != "group" {
-            return Err(AppError::bad("direct_fixed", "a direct conversation keeps its two members"));
+            return Err(AppError::bad(
+                "direct_fixed",
+                "a direct conversation keeps its two members",
+            ));
         }
-        let exists: bool = diesel::select(diesel::dsl::exists(users::table.find(new.0))).get_result(conn)?;
+        let exists: bool =
+            diesel::select(diesel::dsl::exists(users::table.find(new.0))).get_result(conn)?;
         if !exists {
             return Err(AppError::bad("unknown_user", "user_id names no user"));
         }
         let current = models::member_ids(conn, id)?;
         if current.contains(&new) {
-            return Err(AppError::conflict("already_member", "that user is already a member"));
+            return Err(AppError::conflict(
+                "already_member",
+                "that user is already a member",
+            ));
         }
         if current.len() >= MAX_MEMBERS {
-            return Err(AppError::bad("too_many_members", format!("a group has at most {MAX_MEMBERS} members")));
+            return Err(AppError::bad(
+                "too_many_members",
+                format!("a group has at most {MAX_MEMBERS} members"),
+            ));
         }
         diesel::insert_into(members::table)
-            .values((members::conversation_id.eq(id.0), members::user_id.eq(new.0)))
+            .values((
+                members::conversation_id.eq(id.0),
+                members::user_id.eq(new.0),
+            ))
             .execute(conn)?;
         let deliveries = announce_change(conn, &row, "member_added", Some(new), None)?;
         Ok((models::view(conn, row, Some(me))?, deliveries))
@@ -78,10 +94,15 @@ pub async fn remove(
     let deliveries = db::transaction(&state.pool, move |conn| {
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
         if row.kind != "group" {
-            return Err(AppError::bad("direct_fixed", "a direct conversation keeps its two members"));
+            return Err(AppError::bad(
+                "direct_fixed",
+                "a direct conversation keeps its two members",
+            ));
         }
         if target != me && row.created_by != Some(me.0) {
-            return Err(AppError::Forbidden("only the group's creator removes others; anyone may leave"));
+            return Err(AppError::Forbidden(
+                "only the group's creator removes others; anyone may leave",
+            ));
         }
         remove_member(conn, &row, target)
     })
@@ -92,7 +113,11 @@ pub async fn remove(
 
 /// Removes `target` (the conversation row already locked): the remaining members get the new
 /// view, the removed user an event naming only the conversation.
-pub fn remove_member(conn: &mut PgConnection, row: &models::ConversationRow, target: UserId) -> Result<Vec<Delivery>, AppError> {
+pub fn remove_member(
+    conn: &mut PgConnection,
+    row: &models::ConversationRow,
+    target: UserId,
+) -> Result<Vec<Delivery>, AppError> {
     let removed = diesel::delete(members::table.find((row.id, target.0))).execute(conn)?;
     if removed == 0 {
         return Err(AppError::NotFound);

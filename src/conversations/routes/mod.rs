@@ -11,8 +11,8 @@ use super::models::{self, ConversationRow};
 use crate::{
     error::AppError,
     events::{log, Delivery, EventData},
-    ids::{ConversationId, UserId},
 };
+use courier_protocol::ids::{ConversationId, UserId};
 
 /// Appends a `conversation` event (the shared view after the change) to every current member,
 /// and, when `removed` is given, one naming only the conversation to that former member.
@@ -38,10 +38,19 @@ pub fn change_events(
     let id = ConversationId(row.id);
     let members = models::member_ids(conn, id)?;
     let view = models::view(conn, row.clone(), None)?;
-    let shared = EventData::new("conversation", &json!({"change": change, "user_id": subject, "conversation": view}));
-    let mut items: Vec<_> = members.into_iter().map(|u| (u, shared.clone(), Some(row.id))).collect();
+    let shared = EventData::new(
+        "conversation",
+        &json!({"change": change, "user_id": subject, "conversation": view}),
+    );
+    let mut items: Vec<_> = members
+        .into_iter()
+        .map(|u| (u, shared.clone(), Some(row.id)))
+        .collect();
     if let Some(gone) = removed {
-        let only_id = EventData::new("conversation", &json!({"change": change, "user_id": gone, "conversation": {"id": row.id}}));
+        let only_id = EventData::new(
+            "conversation",
+            &json!({"change": change, "user_id": gone, "conversation": {"id": row.id}}),
+        );
         items.push((gone, only_id, Some(row.id)));
     }
     Ok(items)

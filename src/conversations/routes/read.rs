@@ -9,9 +9,9 @@ use crate::{
     conversations::models::{self, ConversationView},
     db,
     error::AppError,
-    ids::ConversationId,
     state::AppState,
 };
+use courier_protocol::ids::ConversationId;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ConversationList {
@@ -21,17 +21,25 @@ pub struct ConversationList {
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), responses((status = 200, body = ConversationList)))]
 #[get("/api/conversations")]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
-    let conversations = db::run(&state.pool, move |conn| Ok(models::list_for_member(conn, user.user_id)?)).await?;
+    let conversations = db::run(&state.pool, move |conn| {
+        Ok(models::list_for_member(conn, user.user_id)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ConversationList { conversations }))
 }
 
 #[utoipa::path(tag = "conversations", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)), responses(
     (status = 200, body = ConversationView), (status = 404, body = crate::error::ErrorBody)))]
 #[get("/api/conversations/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let id = ConversationId(path.into_inner());
     let view = db::run(&state.pool, move |conn| {
-        let row = models::find_for_member(conn, id, user.user_id, false)?.ok_or(AppError::NotFound)?;
+        let row =
+            models::find_for_member(conn, id, user.user_id, false)?.ok_or(AppError::NotFound)?;
         Ok(models::view(conn, row, Some(user.user_id))?)
     })
     .await?;

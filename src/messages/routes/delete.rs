@@ -9,13 +9,16 @@ use uuid::Uuid;
 use crate::{
     auth::AuthUser,
     conversations::models as conversations,
-    db::{self, schema::{message_keys, messages}},
+    db::{
+        self,
+        schema::{message_keys, messages},
+    },
     error::AppError,
     events::log,
-    ids::{ConversationId, MessageId},
     messages::models,
     state::AppState,
 };
+use courier_protocol::ids::{ConversationId, MessageId};
 
 #[utoipa::path(tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)), responses(
@@ -30,22 +33,34 @@ pub async fn delete_message(
     let me = user.user_id;
     let deliveries = db::transaction(&state.pool, move |conn| {
         conversations::find_for_member(conn, conversation, me, true)?.ok_or(AppError::NotFound)?;
-        let row = models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
+        let row =
+            models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
         if row.sender_id != me.0 {
-            return Err(AppError::Forbidden("only the sender deletes a message for everyone"));
+            return Err(AppError::Forbidden(
+                "only the sender deletes a message for everyone",
+            ));
         }
         if row.ciphertext.is_none() {
             return Ok(vec![]); // already deleted: nothing more to do
         }
         diesel::update(messages::table.find(row.id))
-            .set((messages::ciphertext.eq(None::<Vec<u8>>), messages::deleted_at.eq(diesel::dsl::now)))
+            .set((
+                messages::ciphertext.eq(None::<Vec<u8>>),
+                messages::deleted_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)?;
         // Keep the (now empty) key rows: they record who may see the tombstone.
         diesel::update(message_keys::table.filter(message_keys::message_id.eq(row.id)))
             .set(message_keys::wrapped_key.eq(Vec::<u8>::new()))
             .execute(conn)?;
         let members = conversations::member_ids(conn, conversation)?;
-        log::append_json(conn, &members, "message_deleted", Some(conversation.0), &json!({"conversation_id": conversation, "message_id": message}))
+        log::append_json(
+            conn,
+            &members,
+            "message_deleted",
+            Some(conversation.0),
+            &json!({"conversation_id": conversation, "message_id": message}),
+        )
     })
     .await?;
     state.deliver(deliveries);

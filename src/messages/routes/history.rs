@@ -11,10 +11,10 @@ use crate::{
     conversations::models as conversations,
     db,
     error::AppError,
-    ids::ConversationId,
     messages::models::{self, Page},
     state::AppState,
 };
+use courier_protocol::ids::ConversationId;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct HistoryQuery {
@@ -48,26 +48,49 @@ fn time(field: &str, ms: Option<i64>) -> Result<Option<DateTime<Utc>>, AppError>
     let out_of_range = || {
         AppError::bad(
             "invalid_query",
-            format!("{field} must be ms since the epoch, from {} to {}", TIME_RANGE_MS.start(), TIME_RANGE_MS.end()),
+            format!(
+                "{field} must be ms since the epoch, from {} to {}",
+                TIME_RANGE_MS.start(),
+                TIME_RANGE_MS.end()
+            ),
         )
     };
-    ms.map(|ms| Some(ms).filter(|ms| TIME_RANGE_MS.contains(ms)).and_then(DateTime::from_timestamp_millis).ok_or_else(out_of_range))
-        .transpose()
+    ms.map(|ms| {
+        Some(ms)
+            .filter(|ms| TIME_RANGE_MS.contains(ms))
+            .and_then(DateTime::from_timestamp_millis)
+            .ok_or_else(out_of_range)
+    })
+    .transpose()
 }
 
 impl HistoryQuery {
     fn page(&self) -> Result<Page, AppError> {
         let limit = self.limit.unwrap_or(50);
         if !(1..=200).contains(&limit) {
-            return Err(AppError::bad("invalid_query", "limit must be between 1 and 200"));
+            return Err(AppError::bad(
+                "invalid_query",
+                "limit must be between 1 and 200",
+            ));
         }
         if self.before.is_some_and(|b| b < 1) {
-            return Err(AppError::bad("invalid_query", "before must be a position (≥ 1)"));
+            return Err(AppError::bad(
+                "invalid_query",
+                "before must be a position (≥ 1)",
+            ));
         }
-        let page = Page { before: self.before, since: time("since", self.since)?, until: time("until", self.until)?, limit };
+        let page = Page {
+            before: self.before,
+            since: time("since", self.since)?,
+            until: time("until", self.until)?,
+            limit,
+        };
         if let (Some(s), Some(u)) = (page.since, page.until) {
             if s > u {
-                return Err(AppError::bad("invalid_query", "since must not be after until"));
+                return Err(AppError::bad(
+                    "invalid_query",
+                    "since must not be after until",
+                ));
             }
         }
         Ok(page)
@@ -86,11 +109,15 @@ pub async fn history(
     let conversation = ConversationId(path.into_inner());
     let page = query.page()?;
     let payloads = db::run(&state.pool, move |conn| {
-        conversations::find_for_member(conn, conversation, user.user_id, false)?.ok_or(AppError::NotFound)?;
+        conversations::find_for_member(conn, conversation, user.user_id, false)?
+            .ok_or(AppError::NotFound)?;
         Ok(models::history(conn, conversation, user.user_id, &page)?)
     })
     .await?;
     // Rendered exactly as the stream renders them, so clients parse one shape.
-    let messages = payloads.iter().map(|p| serde_json::from_str(&p.render()).unwrap_or_default()).collect();
+    let messages = payloads
+        .iter()
+        .map(|p| serde_json::from_str(&p.render()).unwrap_or_default())
+        .collect();
     Ok(HttpResponse::Ok().json(History { messages }))
 }

@@ -19,7 +19,6 @@ use crate::{
     db,
     error::AppError,
     events::Delivery,
-    ids::{ConversationId, MessageId, UserId},
     messages::{
         envelope::{Envelope, EnvelopeBody},
         models::MessageRow,
@@ -27,6 +26,7 @@ use crate::{
     },
     state::AppState,
 };
+use courier_protocol::ids::{ConversationId, MessageId, UserId};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PostMessage {
@@ -64,10 +64,15 @@ pub async fn post_message(
     drop(body);
     let envelope = Envelope::parse(request.envelope)?;
     if envelope.conversation_id != conversation {
-        return Err(AppError::bad("conversation_mismatch", "header.conversation_id is not this conversation"));
+        return Err(AppError::bad(
+            "conversation_mismatch",
+            "header.conversation_id is not this conversation",
+        ));
     }
     if envelope.sender_id != auth.user_id {
-        return Err(AppError::Forbidden("header.sender_id must be the signed-in user"));
+        return Err(AppError::Forbidden(
+            "header.sender_id must be the signed-in user",
+        ));
     }
     let (rows, envelope) = db::run(&state.pool, move |conn| {
         let rows = store(conn, auth, &envelope)?;
@@ -77,7 +82,10 @@ pub async fn post_message(
     let (posted, deliveries) = outcome(rows, envelope)?;
     state.deliver_message(posted.message_id, deliveries);
     state.metrics.messages_accepted.inc();
-    state.metrics.send_latency.observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .send_latency
+        .observe(started.elapsed().as_secs_f64());
     Ok(HttpResponse::Created().json(posted))
 }
 
@@ -116,7 +124,9 @@ fn store(conn: &mut PgConnection, auth: SessionToCheck, e: &Envelope) -> QueryRe
 
 /// Turns the function's rows into the answer and, for a new message, the live deliveries.
 fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Delivery>), AppError> {
-    let first = rows.first().ok_or_else(|| AppError::Internal(anyhow::anyhow!("courier_post_message returned no row")))?;
+    let first = rows.first().ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("courier_post_message returned no row"))
+    })?;
     let (position, server_ts) = match first.outcome.as_str() {
         "revoked" => return Err(AppError::Unauthenticated("session revoked")),
         "not_found" => return Err(AppError::NotFound),
@@ -131,7 +141,12 @@ fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Deliver
         other => return Err(AppError::Internal(anyhow::anyhow!("courier_post_message: unknown outcome {other}"))),
     };
     let sender = e.sender_id;
-    let mut posted = PostedMessage { message_id: e.message_id, seq: 0, position, server_ts: server_ts.timestamp_millis() };
+    let mut posted = PostedMessage {
+        message_id: e.message_id,
+        seq: 0,
+        position,
+        server_ts: server_ts.timestamp_millis(),
+    };
     if first.outcome == "repeat" {
         // A retry of a post that already succeeded: answer the same, deliver nothing again.
         posted.seq = first.member_seq.unwrap_or_default();
@@ -157,8 +172,16 @@ fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Deliver
             if user == sender {
                 posted.seq = seq;
             }
-            let key = e.keys.binary_search_by_key(&user, |(u, _)| *u).ok().map(|i| e.keys[i].1.as_slice());
-            Delivery { user, seq, payload: Some(MessageRow::for_reader(prefix.clone(), true, key)) }
+            let key = e
+                .keys
+                .binary_search_by_key(&user, |(u, _)| *u)
+                .ok()
+                .map(|i| e.keys[i].1.as_slice());
+            Delivery {
+                user,
+                seq,
+                payload: Some(MessageRow::for_reader(prefix.clone(), true, key)),
+            }
         })
         .collect();
     Ok((posted, deliveries))

@@ -14,10 +14,10 @@ use crate::{
     db::{self, schema::members},
     error::AppError,
     events::log,
-    ids::{ConversationId, MessageId},
     messages::models,
     state::AppState,
 };
+use courier_protocol::ids::{ConversationId, MessageId};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReceiptRequest {
@@ -41,25 +41,42 @@ pub async fn receipt(
     let read = match body.status.as_str() {
         "delivered" => false,
         "read" => true,
-        _ => return Err(AppError::bad("invalid_status", "status is `delivered` or `read`")),
+        _ => {
+            return Err(AppError::bad(
+                "invalid_status",
+                "status is `delivered` or `read`",
+            ))
+        }
     };
     let (conversation, message) = (ConversationId(path.into_inner()), MessageId(body.up_to));
     let me = user.user_id;
     let deliveries = db::transaction(&state.pool, move |conn| {
         conversations::find_for_member(conn, conversation, me, true)?.ok_or(AppError::NotFound)?;
-        let row = models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
+        let row =
+            models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
         let target = members::table.find((conversation.0, me.0));
-        let (delivered, was_read): (i64, i64) = target.select((members::delivered_up_to, members::read_up_to)).first(conn)?;
-        let moves = if read { was_read < row.position } else { delivered < row.position };
+        let (delivered, was_read): (i64, i64) = target
+            .select((members::delivered_up_to, members::read_up_to))
+            .first(conn)?;
+        let moves = if read {
+            was_read < row.position
+        } else {
+            delivered < row.position
+        };
         if !moves {
             return Ok(vec![]);
         }
         if read {
             diesel::update(target)
-                .set((members::read_up_to.eq(row.position), members::delivered_up_to.eq(delivered.max(row.position))))
+                .set((
+                    members::read_up_to.eq(row.position),
+                    members::delivered_up_to.eq(delivered.max(row.position)),
+                ))
                 .execute(conn)?;
         } else {
-            diesel::update(target).set(members::delivered_up_to.eq(row.position)).execute(conn)?;
+            diesel::update(target)
+                .set(members::delivered_up_to.eq(row.position))
+                .execute(conn)?;
         }
         let everyone = conversations::member_ids(conn, conversation)?;
         let value = json!({

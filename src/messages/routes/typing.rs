@@ -8,19 +8,19 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthUser,
-    conversations::models as conversations,
-    db,
-    error::AppError,
-    events::EventData,
-    ids::ConversationId,
+    auth::AuthUser, conversations::models as conversations, db, error::AppError, events::EventData,
     state::AppState,
 };
+use courier_protocol::ids::ConversationId;
 
 #[utoipa::path(tag = "messages", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)), responses(
     (status = 204), (status = 404, body = crate::error::ErrorBody), (status = 429, description = "more than one a second", body = crate::error::ErrorBody)))]
 #[post("/api/conversations/{id}/typing")]
-pub async fn typing(state: web::Data<AppState>, user: AuthUser, path: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+pub async fn typing(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     let conversation = ConversationId(path.into_inner());
     let me = user.user_id;
     let others = db::run(&state.pool, move |conn| {
@@ -34,11 +34,22 @@ pub async fn typing(state: web::Data<AppState>, user: AuthUser, path: web::Path<
         .bind::<SqlUuid, _>(conversation.0)
         .execute(conn)?;
         if admitted == 0 {
-            return Err(AppError::TooMany { retry_after_secs: 1 });
+            return Err(AppError::TooMany {
+                retry_after_secs: 1,
+            });
         }
-        Ok(conversations::member_ids(conn, conversation)?.into_iter().filter(|u| *u != me).collect::<Vec<_>>())
+        Ok(conversations::member_ids(conn, conversation)?
+            .into_iter()
+            .filter(|u| *u != me)
+            .collect::<Vec<_>>())
     })
     .await?;
-    state.ephemeral(others, EventData::new("typing", &json!({"conversation_id": conversation, "user_id": me})));
+    state.ephemeral(
+        others,
+        EventData::new(
+            "typing",
+            &json!({"conversation_id": conversation, "user_id": me}),
+        ),
+    );
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,329 @@
+//! Password and recovery-key derivations.
+//!
+//! Policy:
+//! - The password is NFKC-normalised, then UTF-8 encoded, then fed to PBKDF2-HMAC-SHA256 with
+//!   the account's 16-byte salt, giving the 32-byte master key. The client refuses fewer than
+//!   [`MIN_ITERATIONS`] whatever the server says (a malicious server must not be able to make
+//!   the password cheap to guess), and more than [`MAX_ITERATIONS`] (nor make the client hang).
+//! - Everything else comes from HKDF-SHA256 (empty salt, 32 bytes) with a purpose string:
+//!   `courier/v1/auth` (sent to the server, which keeps a bcrypt of it), `courier/v1/wrap`
+//!   (the stretch key, never leaves the client), and for the recovery key
+//!   `courier/v1/recovery-auth` and `courier/v1/recovery-wrap`.
+//! - Usernames are ASCII, 3–32 of `a-z 0-9 _ . -`, compared lowercase; the lowercase form is the
+//!   one bound into AADs.
+
+use crate::limits::{
+    INFO_AUTH, INFO_RECOVERY_AUTH, INFO_RECOVERY_WRAP, INFO_WRAP, KDF_NAME, KEY_LEN,
+    MAX_ITERATIONS, MIN_ITERATIONS, SALT_LEN,
+};
+use std::fmt;
+use std::num::NonZeroU32;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroize;
+
+use super::b64;
+use super::error::{CryptoError, Result};
+use super::primitives::{hkdf_sha256, pbkdf2_sha256, random_array};
+
+/// The KDF parameters as they travel in prelogin and register: `{name, iterations}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    pub name: String,
+    pub iterations: u32,
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        Self {
+            name: KDF_NAME.to_owned(),
+            iterations: MIN_ITERATIONS,
+        }
+    }
+}
+
+impl KdfParams {
+    /// PBKDF2-SHA256 with the given iteration count.
+    pub fn pbkdf2(iterations: u32) -> Self {
+        Self {
+            name: KDF_NAME.to_owned(),
+            iterations,
+        }
+    }
+
+    /// Refuses unknown KDFs and iteration counts outside the client policy.
+    pub fn check(&self) -> Result<NonZeroU32> {
+        if self.name != KDF_NAME {
+            return Err(CryptoError::WeakKdf(format!("unknown kdf {:?}", self.name)));
+        }
+        check_iterations(self.iterations)
+    }
+}
+
+fn check_iterations(iterations: u32) -> Result<NonZeroU32> {
+    if iterations < MIN_ITERATIONS {
+        return Err(CryptoError::WeakKdf(format!(
+            "{iterations} iterations; at least {MIN_ITERATIONS} required"
+        )));
+    }
+    if iterations > MAX_ITERATIONS {
+        return Err(CryptoError::WeakKdf(format!(
+            "{iterations} iterations; at most {MAX_ITERATIONS} accepted"
+        )));
+    }
+    NonZeroU32::new(iterations).ok_or_else(|| CryptoError::WeakKdf("zero iterations".into()))
+}
+
+/// Lowercases and checks a username (3–32 of `a-z 0-9 _ . -`); the result is what AADs bind.
+pub fn normalize_username(username: &str) -> Result<String> {
+    let lower = username.to_ascii_lowercase();
+    let ok_len = (3..=32).contains(&lower.len());
+    let ok_chars = lower
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'));
+    if ok_len && ok_chars {
+        Ok(lower)
+    } else {
+        Err(CryptoError::InvalidUsername)
+    }
+}
+
+/// The password as PBKDF2 sees it: NFKC, so that the same password typed on different systems
+/// (composed or decomposed accents, ligatures, full-width forms) gives the same key.
+pub fn normalize_password(password: &str) -> String {
+    password.nfkc().collect()
+}
+
+/// A fresh random 16-byte salt, made by the client at registration and at a password change.
+pub fn new_salt() -> Result<[u8; SALT_LEN]> {
+    random_array()
+}
+
+/// PBKDF2-HMAC-SHA256(NFKC(password), salt, iterations) → the 32-byte master key.
+/// Refuses iteration counts outside [`MIN_ITERATIONS`]..=[`MAX_ITERATIONS`] and salts that
+/// are not 16 bytes. Costs about a quarter of a second at 600 000 iterations.
+pub fn derive_master_key(password: &str, salt: &[u8], iterations: u32) -> Result<[u8; KEY_LEN]> {
+    let iterations = check_iterations(iterations)?;
+    if salt.len() != SALT_LEN {
+        return Err(CryptoError::Length {
+            field: "salt",
+            expected: SALT_LEN,
+            got: salt.len(),
+        });
+    }
+    let mut normalized = normalize_password(password);
+    let key = pbkdf2_sha256(normalized.as_bytes(), salt, iterations);
+    normalized.zeroize();
+    Ok(key)
+}
+
+/// HKDF(master, `courier/v1/auth`): the only password-derived value the server receives.
+pub fn derive_auth_key(master: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    hkdf_sha256(master, INFO_AUTH.as_bytes())
+}
+
+/// HKDF(master, `courier/v1/wrap`): the AES key that wraps the user key. Never leaves the client.
+pub fn derive_stretch_key(master: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    hkdf_sha256(master, INFO_WRAP.as_bytes())
+}
+
+/// HKDF(recovery key, `courier/v1/recovery-auth`): proves knowledge of the recovery key.
+pub fn derive_recovery_auth_key(recovery: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    hkdf_sha256(recovery, INFO_RECOVERY_AUTH.as_bytes())
+}
+
+/// HKDF(recovery key, `courier/v1/recovery-wrap`): wraps a second copy of the user key.
+pub fn derive_recovery_wrap_key(recovery: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    hkdf_sha256(recovery, INFO_RECOVERY_WRAP.as_bytes())
+}
+
+/// The two keys a password yields for one salt. Derive them once per login: the auth key goes
+/// to the server, the stretch key then unwraps the user key, so PBKDF2 runs only once. Also the
+/// cheap path for tests and benchmarks that register many accounts with one password.
+#[derive(Clone)]
+pub struct PasswordKeys {
+    auth_key: [u8; KEY_LEN],
+    stretch_key: [u8; KEY_LEN],
+}
+
+impl PasswordKeys {
+    /// Runs PBKDF2 (the expensive step) and both HKDFs.
+    pub fn derive(password: &str, salt: &[u8], iterations: u32) -> Result<Self> {
+        let mut master = derive_master_key(password, salt, iterations)?;
+        let keys = Self::from_master_key(&master);
+        master.zeroize();
+        Ok(keys)
+    }
+
+    /// The HKDF step alone, for a master key derived elsewhere.
+    pub fn from_master_key(master: &[u8; KEY_LEN]) -> Self {
+        Self {
+            auth_key: derive_auth_key(master),
+            stretch_key: derive_stretch_key(master),
+        }
+    }
+
+    /// The auth key bytes.
+    pub fn auth_key(&self) -> &[u8; KEY_LEN] {
+        &self.auth_key
+    }
+
+    /// The auth key as base64, as login and register send it.
+    pub fn auth_key_b64(&self) -> String {
+        b64::encode(self.auth_key)
+    }
+
+    /// The stretch key (wraps the user key).
+    pub fn stretch_key(&self) -> &[u8; KEY_LEN] {
+        &self.stretch_key
+    }
+}
+
+impl Drop for PasswordKeys {
+    fn drop(&mut self) {
+        self.auth_key.zeroize();
+        self.stretch_key.zeroize();
+    }
+}
+
+impl fmt::Debug for PasswordKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordKeys(***)")
+    }
+}
+
+/// The optional recovery key: 32 random bytes shown to the user once.
+///
+/// Shown to a human as standard padded base64 (44 characters, e.g. to write down or keep in a
+/// password manager); [`RecoveryKey::parse`] reads that back, ignoring surrounding whitespace.
+#[derive(Clone)]
+pub struct RecoveryKey([u8; KEY_LEN]);
+
+impl RecoveryKey {
+    /// A fresh random recovery key.
+    pub fn generate() -> Result<Self> {
+        random_array().map(Self)
+    }
+
+    /// Wraps known bytes (for vectors and for a key read back from the user).
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// Reads the human form (base64) back.
+    pub fn parse(text: &str) -> Result<Self> {
+        b64::decode_array("recovery_key", text.trim()).map(Self)
+    }
+
+    /// The human form: standard padded base64.
+    pub fn display(&self) -> String {
+        b64::encode(self.0)
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    /// HKDF(recovery, `courier/v1/recovery-auth`).
+    pub fn auth_key(&self) -> [u8; KEY_LEN] {
+        derive_recovery_auth_key(&self.0)
+    }
+
+    /// HKDF(recovery, `courier/v1/recovery-wrap`).
+    pub fn wrap_key(&self) -> [u8; KEY_LEN] {
+        derive_recovery_wrap_key(&self.0)
+    }
+}
+
+impl Drop for RecoveryKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for RecoveryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecoveryKey(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fewer_than_600000_iterations_are_refused() {
+        let err = derive_master_key("pw", &[0; 16], 599_999).unwrap_err();
+        assert!(matches!(err, CryptoError::WeakKdf(_)));
+        assert!(KdfParams::pbkdf2(1000).check().is_err());
+        assert!(KdfParams {
+            name: "argon2".into(),
+            iterations: 600_000
+        }
+        .check()
+        .is_err());
+        assert!(KdfParams::pbkdf2(MAX_ITERATIONS + 1).check().is_err());
+        assert!(KdfParams::default().check().is_ok());
+    }
+
+    #[test]
+    fn a_salt_that_is_not_16_bytes_is_refused() {
+        let err = derive_master_key("pw", &[0; 32], 600_000).unwrap_err();
+        assert_eq!(
+            err,
+            CryptoError::Length {
+                field: "salt",
+                expected: 16,
+                got: 32
+            }
+        );
+    }
+
+    #[test]
+    fn passwords_are_nfkc_normalised() {
+        assert_eq!(normalize_password("ﬁ"), "fi");
+        assert_eq!(normalize_password("e\u{301}"), "\u{e9}");
+        assert_eq!(normalize_password("ＡＢＣ"), "ABC");
+    }
+
+    #[test]
+    fn usernames_are_lowercased_and_checked() {
+        assert_eq!(normalize_username("Alice_1.x-y").unwrap(), "alice_1.x-y");
+        for bad in ["ab", "a b c", "ålice", "alice!", &"a".repeat(33), ""] {
+            assert_eq!(
+                normalize_username(bad),
+                Err(CryptoError::InvalidUsername),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hkdf_purposes_give_different_keys() {
+        let master = [7u8; 32];
+        let keys = [
+            derive_auth_key(&master),
+            derive_stretch_key(&master),
+            derive_recovery_auth_key(&master),
+            derive_recovery_wrap_key(&master),
+        ];
+        for i in 0..keys.len() {
+            for j in i + 1..keys.len() {
+                assert_ne!(keys[i], keys[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_recovery_key_survives_its_human_form() {
+        let key = RecoveryKey::generate().unwrap();
+        let shown = key.display();
+        assert_eq!(shown.len(), 44);
+        let back = RecoveryKey::parse(&format!("  {shown}\n")).unwrap();
+        assert_eq!(back.as_bytes(), key.as_bytes());
+        assert!(RecoveryKey::parse("not base64").is_err());
+        assert!(format!("{key:?}").contains("***"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Every protocol constant, once (docs/protocol.md §9). The Rust code imports them from here; the
+//! browser imports the same values from `frontend/src/lib/protocol/constants.json`, which
+//! [`browser_constants`] generates and a test keeps identical (`UPDATE_GENERATED=1 cargo test
+//! -p courier-protocol` rewrites it).
+
+// Accounts (§2).
+/// Shortest username, after trimming and ASCII lowercasing (§2.1).
+pub const USERNAME_MIN_LEN: usize = 3;
+/// Longest username (§2.1).
+pub const USERNAME_MAX_LEN: usize = 32;
+/// The only KDF name the protocol knows (§2.2).
+pub const KDF_NAME: &str = "pbkdf2-sha256";
+/// The fewest PBKDF2 iterations clients and server accept (OWASP 2023 for PBKDF2-HMAC-SHA256).
+pub const MIN_ITERATIONS: u32 = 600_000;
+/// What a new account uses.
+pub const DEFAULT_ITERATIONS: u32 = 600_000;
+/// The most PBKDF2 iterations accepted, so a hostile server cannot make a client hang.
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+/// KDF salt length in bytes.
+pub const SALT_LEN: usize = 16;
+/// HKDF info of the auth key (§2.3).
+pub const INFO_AUTH: &str = "courier/v1/auth";
+/// HKDF info of the stretch key.
+pub const INFO_WRAP: &str = "courier/v1/wrap";
+/// HKDF info of the recovery auth key.
+pub const INFO_RECOVERY_AUTH: &str = "courier/v1/recovery-auth";
+/// HKDF info of the recovery wrap key.
+pub const INFO_RECOVERY_WRAP: &str = "courier/v1/recovery-wrap";
+
+// Primitives (§2.5).
+/// Length of every symmetric key and HKDF output.
+pub const KEY_LEN: usize = 32;
+/// AES-GCM IV length (96 bits, the only one the protocol uses).
+pub const IV_LEN: usize = 12;
+/// AES-GCM tag length.
+pub const TAG_LEN: usize = 16;
+/// What a wrap adds to its plaintext: IV and tag.
+pub const WRAP_OVERHEAD: usize = IV_LEN + TAG_LEN;
+/// A wrapped user key (password or recovery wrap).
+pub const WRAPPED_USER_KEY_LEN: usize = WRAP_OVERHEAD + KEY_LEN;
+/// Length of a raw P-256 ECDSA signature (`r ‖ s`).
+pub const SIGNATURE_LEN: usize = 64;
+/// The one RSA modulus size the key policy accepts (§3).
+pub const RSA_BITS: usize = 3072;
+/// An RSA-OAEP-3072 wrapped content key.
+pub const WRAPPED_KEY_LEN: usize = RSA_BITS / 8;
+
+// The envelope (§5).
+/// The envelope version written: v2, key-committing.
+pub const ENVELOPE_VERSION: u64 = 2;
+/// The legacy, non-committing version: still opened (and marked as such), never written.
+pub const LEGACY_VERSION: u64 = 1;
+/// The largest integer JavaScript represents exactly; `sent_at` must not exceed it.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+/// The longest `content_type` a reader accepts.
+pub const MAX_CONTENT_TYPE_LEN: usize = 127;
+/// The longest `content_type` a writer emits (and the server accepts).
+pub const MAX_WRITER_CONTENT_TYPE_LEN: usize = 100;
+/// The content type of a plain text message.
+pub const TEXT_PLAIN: &str = "text/plain";
+/// The longest header string, in bytes.
+pub const MAX_HEADER_LEN: usize = 16 * 1024;
+/// The most recipients a message (and members a conversation) has, the sender included.
+pub const MAX_GROUP_SIZE: usize = 256;
+/// The longest plaintext of one message.
+pub const MAX_PLAINTEXT_LEN: usize = 64 * 1024;
+/// The prefix of the committed data: `commitment = HMAC-SHA256(K, COMMIT_LABEL ‖ h)`.
+pub const COMMIT_LABEL: &str = "courier/v2/commit";
+/// Length of the v2 key commitment.
+pub const COMMITMENT_LEN: usize = 32;
+
+/// The constants the browser reads, as the JSON object of
+/// `frontend/src/lib/protocol/constants.json` (keys sorted).
+pub fn browser_constants() -> serde_json::Value {
+    serde_json::json!({
+        "COMMITMENT_LEN": COMMITMENT_LEN,
+        "COMMIT_LABEL": COMMIT_LABEL,
+        "DEFAULT_ITERATIONS": DEFAULT_ITERATIONS,
+        "ENVELOPE_VERSION": ENVELOPE_VERSION,
+        "INFO_AUTH": INFO_AUTH,
+        "INFO_RECOVERY_AUTH": INFO_RECOVERY_AUTH,
+        "INFO_RECOVERY_WRAP": INFO_RECOVERY_WRAP,
+        "INFO_WRAP": INFO_WRAP,
+        "IV_LEN": IV_LEN,
+        "KDF_NAME": KDF_NAME,
+        "KEY_LEN": KEY_LEN,
+        "LEGACY_VERSION": LEGACY_VERSION,
+        "MAX_CONTENT_TYPE_LEN": MAX_CONTENT_TYPE_LEN,
+        "MAX_GROUP_SIZE": MAX_GROUP_SIZE,
+        "MAX_HEADER_LEN": MAX_HEADER_LEN,
+        "MAX_ITERATIONS": MAX_ITERATIONS,
+        "MAX_PLAINTEXT_LEN": MAX_PLAINTEXT_LEN,
+        "MAX_SAFE_INTEGER": MAX_SAFE_INTEGER,
+        "MAX_WRITER_CONTENT_TYPE_LEN": MAX_WRITER_CONTENT_TYPE_LEN,
+        "RSA_BITS": RSA_BITS,
+        "SALT_LEN": SALT_LEN,
+        "SIGNATURE_LEN": SIGNATURE_LEN,
+        "TAG_LEN": TAG_LEN,
+        "TEXT_PLAIN": TEXT_PLAIN,
+        "USERNAME_MAX_LEN": USERNAME_MAX_LEN,
+        "USERNAME_MIN_LEN": USERNAME_MIN_LEN,
+        "WRAPPED_KEY_LEN": WRAPPED_KEY_LEN,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    /// The browser's copy is generated from this file; a stale one fails here.
+    #[test]
+    fn the_browser_constants_file_is_generated_from_these_constants() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../frontend/src/lib/protocol/constants.json");
+        let want = serde_json::to_string_pretty(&super::browser_constants()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_GENERATED").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            have,
+            want,
+            "{} is stale: run UPDATE_GENERATED=1 cargo test -p courier-protocol",
+            path.display()
+        );
+    }
+}
