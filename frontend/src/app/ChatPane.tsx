@@ -23,7 +23,7 @@ export function ChatPane({ view }: { view: ConversationView }) {
   const others = otherMembers(conv, me);
   const isGroup = conv.kind === 'group';
   const title = conversationTitle(conv, me);
-  const names = useMemo(() => Object.fromEntries(conv.members.map((m) => [m.user_id, m.username])), [conv.members]);
+  const names = useMemo(() => Object.fromEntries(conv.members.map((m) => [m.id, m.username])), [conv.members]);
 
   const messages: MessageItem[] = useMemo(
     () =>
@@ -39,14 +39,14 @@ export function ChatPane({ view }: { view: ConversationView }) {
   );
 
   const problems: KeyProblem[] = others
-    .map((m) => ({ userId: m.user_id, username: m.username, kind: state.contacts[m.user_id]?.status?.kind }))
+    .map((m) => ({ userId: m.id, username: m.username, kind: state.contacts[m.id]?.status?.kind }))
     .filter((p): p is KeyProblem => p.kind === 'changed' || p.kind === 'invalid');
 
   const direct = !isGroup ? others[0] : undefined;
-  const directStatus = direct ? state.contacts[direct.user_id]?.status : null;
+  const directStatus = direct ? state.contacts[direct.id]?.status : null;
   const verified = directStatus?.kind === 'trusted' && !!directStatus.pin?.verified;
-  const onlineCount = others.filter((m) => state.online[m.user_id]).length;
-  const status = isGroup ? `${conv.members.length} members${onlineCount ? ` · ${onlineCount} online` : ''}` : direct && state.online[direct.user_id] ? 'online' : 'offline';
+  const onlineCount = others.filter((m) => state.online[m.id]).length;
+  const status = isGroup ? `${conv.members.length} members${onlineCount ? ` · ${onlineCount} online` : ''}` : direct && state.online[direct.id] ? 'online' : 'offline';
   const typingNames = Object.keys(view.typing).map((id) => names[id] ?? 'Someone');
 
   const safetyContact = safetyFor ? state.contacts[safetyFor] : null;
@@ -58,7 +58,7 @@ export function ChatPane({ view }: { view: ConversationView }) {
         conversationId={conv.id}
         title={title}
         isGroup={isGroup}
-        online={direct ? !!state.online[direct.user_id] : undefined}
+        online={direct ? !!state.online[direct.id] : undefined}
         status={status}
         typingNames={typingNames}
         verified={verified}
@@ -73,7 +73,7 @@ export function ChatPane({ view }: { view: ConversationView }) {
               <UsersIcon className="h-5 w-5" />
             </IconButton>
           ) : direct ? (
-            <IconButton label="View safety number" onClick={() => setSafetyFor(direct.user_id)} className={verified ? 'text-emerald-600' : ''}>
+            <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-600' : ''}>
               <ShieldIcon className="h-5 w-5" />
             </IconButton>
           ) : null

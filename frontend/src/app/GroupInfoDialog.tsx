@@ -34,18 +34,18 @@ export function GroupInfoDialog({ view, onClose, onShowSafety }: { view: Convers
       <h3 className="text-sm font-semibold text-slate-900">{view.conv.members.length} members</h3>
       <ul className="mt-2 divide-y divide-slate-100">
         {view.conv.members.map((m) => {
-          const st = state.contacts[m.user_id]?.status;
-          const me = m.user_id === state.me.id;
+          const st = state.contacts[m.id]?.status;
+          const me = m.id === state.me.id;
           return (
-            <li key={m.user_id} className="flex items-center gap-3 py-2">
-              <Avatar name={m.username} seed={m.user_id} size="sm" online={!!state.online[m.user_id] || me} />
+            <li key={m.id} className="flex items-center gap-3 py-2">
+              <Avatar name={m.username} seed={m.id} size="sm" online={!!state.online[m.id] || me} />
               <span className="flex-1 text-sm font-medium text-slate-800">
                 {m.username} {me && <span className="text-slate-400">(you)</span>}
                 {st?.kind === 'trusted' && st.pin?.verified && <span className="ml-2 text-xs font-semibold text-emerald-600">Verified</span>}
                 {(st?.kind === 'changed' || st?.kind === 'invalid') && <span className="ml-2 text-xs font-semibold text-amber-600">Key changed</span>}
               </span>
               {!me && (
-                <Button size="sm" variant="secondary" onClick={() => onShowSafety(m.user_id)}>
+                <Button size="sm" variant="secondary" onClick={() => onShowSafety(m.id)}>
                   Safety number
                 </Button>
               )}

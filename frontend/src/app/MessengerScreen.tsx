@@ -43,13 +43,13 @@ function listItems(s: MessengerState): ConversationItem[] {
       id: v.conv.id,
       title: conversationTitle(v.conv, s.me.id),
       isGroup: v.conv.kind === 'group',
-      online: v.conv.kind === 'direct' ? !!(others[0] && s.online[others[0].user_id]) : undefined,
+      online: v.conv.kind === 'direct' ? !!(others[0] && s.online[others[0].id]) : undefined,
       preview: previewText(v.preview),
       previewMine: v.preview?.senderId === s.me.id,
       time: v.preview?.sentAt ?? (Date.parse(v.conv.last_activity_at) || null),
-      unread: v.conv.unread_count,
-      typing: typingId ? (v.conv.members.find((m) => m.user_id === typingId)?.username ?? 'Someone') : null,
-      keyWarning: others.some((m) => ['changed', 'invalid'].includes(s.contacts[m.user_id]?.status?.kind ?? '')),
+      unread: v.conv.unread_count ?? 0,
+      typing: typingId ? (v.conv.members.find((m) => m.id === typingId)?.username ?? 'Someone') : null,
+      keyWarning: others.some((m) => ['changed', 'invalid'].includes(s.contacts[m.id]?.status?.kind ?? '')),
     };
   });
 }

@@ -29,7 +29,7 @@ export class MessengerActions {
     const conv = s.conversations[convId]?.conv;
     if (!conv) return [];
     return conv.members
-      .map((mem) => mem.user_id)
+      .map((mem) => mem.id)
       .filter((id) => id !== s.me.id && ['changed', 'invalid'].includes(s.contacts[id]?.status?.kind ?? ''));
   }
 
@@ -66,7 +66,7 @@ export class MessengerActions {
       if (!envelope) {
         if (msg.content.kind !== 'text') return;
         const conv = this.m.store.get().conversations[convId].conv;
-        const ids = conv.members.map((x) => x.user_id);
+        const ids = conv.members.map((x) => x.id);
         if (!ids.includes(this.m.me.id)) ids.push(this.m.me.id);
         const keys = await this.m.contacts.encKeysForSending(ids);
         envelope = await sealMessage({

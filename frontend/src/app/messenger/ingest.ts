@@ -5,7 +5,7 @@
 
 import { openMessage, TEXT_PLAIN } from '@/lib/crypto';
 import type { AccountKeys } from '@/lib/crypto';
-import type { WireMessage } from '@/lib/api/types';
+import type { MessageObject as WireMessage } from '@/lib/events/decode';
 import type { ContactBook } from './contacts';
 import type { ChatMessage, MessageContent } from './types';
 

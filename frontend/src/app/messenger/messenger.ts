@@ -3,7 +3,8 @@
 
 import { PinStore, type AccountKeys } from '@/lib/crypto';
 import type { TokenManager } from '@/lib/api/tokens';
-import type { Conversation, ConversationEvent, ReceiptEvent, UserRef, WireMessage } from '@/lib/api/types';
+import type { UserRef } from '@/lib/api/types';
+import { decodeEvent, type CourierEvent, type MessageObject as WireMessage } from '@/lib/events/decode';
 import { EventStream, type StreamEvent } from '@/lib/events/event-stream';
 import { getConversation } from '@/features/conversations/api/get-conversation';
 import { listConversations } from '@/features/conversations/api/list-conversations';
@@ -11,7 +12,6 @@ import { listMessages } from '@/features/messages/api/list-messages';
 import { postReceipt } from '@/features/messages/api/post-receipt';
 import { getPresence } from '@/features/presence/api/get-presence';
 import { describeError } from '@/lib/api/errors';
-import { normalizeConversation } from '@/lib/api/normalize';
 import { ContactBook } from './contacts';
 import { decryptWire, placeholder } from './ingest';
 import { loadActiveConversation, loadLastEventId, saveActiveConversation, saveLastEventId } from './persist';
@@ -100,7 +100,7 @@ export class Messenger {
         const activeId = s.activeId && conversations[s.activeId] ? s.activeId : null;
         return { ...s, conversations, listLoaded: true, activeId };
       });
-      const ids = new Set(list.flatMap((c) => c.members.map((m) => m.user_id)));
+      const ids = new Set(list.flatMap((c) => c.members.map((m) => m.id)));
       void this.checkContacts([...ids]);
       const active = this.store.get().activeId;
       if (active) void this.open(active);
@@ -141,7 +141,7 @@ export class Messenger {
     if (!convId) return;
     const view = this.store.get().conversations[convId];
     if (!view) return;
-    void Promise.all(view.conv.members.map((m) => this.contacts.refresh(m.user_id, 30_000)));
+    void Promise.all(view.conv.members.map((m) => this.contacts.refresh(m.id, 30_000)));
     if (!view.loaded) {
       try {
         const page = await listMessages(convId, { limit: PAGE });
@@ -193,7 +193,7 @@ export class Messenger {
             ...conv,
             last_position: Math.max(lastPos, ...msgs.map((m) => m.position ?? 0)),
             last_activity_at: new Date(Math.max(Date.parse(conv.last_activity_at) || 0, newest.sentAt)).toISOString(),
-            unread_count: conv.unread_count + newOnes.length,
+            unread_count: (conv.unread_count ?? 0) + newOnes.length,
           };
         }
         return { ...v, conv, messages, preview };
@@ -276,42 +276,41 @@ export class Messenger {
 
   // ---- events ---------------------------------------------------------------------------
 
-  private async onEvent(e: StreamEvent): Promise<void> {
+  private async onEvent(raw: StreamEvent): Promise<void> {
     if (this.stopped) return;
+    const d = decodeEvent(raw.type, raw.data);
+    if (!d.ok) {
+      console.warn(`ignoring a malformed ${raw.type} event: ${d.reason}`);
+      return;
+    }
+    const e = d.value;
     switch (e.type) {
-      case 'message': {
-        const w = e.data as WireMessage;
-        this.clearTyping(w.conversation_id, w.sender_id);
-        return this.ingest([w], 'live');
-      }
-      case 'message_deleted': {
-        const d = e.data as { conversation_id: string; message_id: string };
-        return this.markDeleted(d.conversation_id, d.message_id);
-      }
+      case 'message':
+        this.clearTyping(e.message.conversation_id, e.message.sender_id);
+        return this.ingest([e.message], 'live');
+      case 'message_deleted':
+        return this.markDeleted(e.conversationId, e.messageId);
       case 'receipt':
-        return this.onReceipt(e.data as ReceiptEvent);
+        return this.onReceipt(e);
       case 'conversation':
-        return this.onConversation(e.data as ConversationEvent);
+        return this.onConversation(e);
       case 'typing': {
-        const t = e.data as { conversation_id: string; user_id: string };
-        if (t.user_id === this.me.id) return;
-        this.store.set((s) => updateView(s, t.conversation_id, (v) => ({ ...v, typing: { ...v.typing, [t.user_id]: Date.now() + TYPING_MS } })));
+        if (e.userId === this.me.id) return;
+        this.store.set((s) => updateView(s, e.conversationId, (v) => ({ ...v, typing: { ...v.typing, [e.userId]: Date.now() + TYPING_MS } })));
         return;
       }
-      case 'presence': {
-        const p = e.data as { user_id: string; online: boolean };
-        this.store.set((s) => ({ ...s, online: { ...s.online, [p.user_id]: p.online } }));
+      case 'presence':
+        this.store.set((s) => ({ ...s, online: { ...s.online, [e.userId]: e.online } }));
         return;
-      }
     }
   }
 
-  private onReceipt(r: ReceiptEvent): void {
+  private onReceipt(r: Extract<CourierEvent, { type: 'receipt' }>): void {
     this.store.set((s) => {
-      const receipts = applyReceipt(s.receipts, r.conversation_id, r.user_id, r.status, r.position);
+      const receipts = applyReceipt(s.receipts, r.conversationId, r.userId, r.status, r.position);
       let next = receipts === s.receipts ? s : { ...s, receipts };
-      if (r.user_id === this.me.id && r.status === 'read') {
-        next = updateView(next, r.conversation_id, (v) => {
+      if (r.userId === this.me.id && r.status === 'read') {
+        next = updateView(next, r.conversationId, (v) => {
           if ((v.conv.read_up_to ?? 0) >= r.position) return v;
           const unread = r.position >= (v.conv.last_position ?? 0) ? 0 : v.conv.unread_count;
           return { ...v, conv: { ...v.conv, read_up_to: r.position, unread_count: unread } };
@@ -322,12 +321,12 @@ export class Messenger {
     saveReceipts(this.me.id, this.store.get().receipts);
   }
 
-  private onConversation(ev: ConversationEvent): void {
-    const conv = 'members' in ev.conversation ? normalizeConversation(ev.conversation as Conversation) : (ev.conversation as Conversation);
-    if (!('members' in ev.conversation) || (ev.change === 'member_removed' && ev.user_id === this.me.id)) {
+  private onConversation(ev: Extract<CourierEvent, { type: 'conversation' }>): void {
+    const conv = ev.conversation;
+    if (!conv || (ev.change === 'member_removed' && ev.userId === this.me.id)) {
       this.store.set((s) => {
-        const { [ev.conversation.id]: _gone, ...rest } = s.conversations;
-        return { ...s, conversations: rest, activeId: s.activeId === ev.conversation.id ? null : s.activeId };
+        const { [ev.conversationId]: _gone, ...rest } = s.conversations;
+        return { ...s, conversations: rest, activeId: s.activeId === ev.conversationId ? null : s.activeId };
       });
       return;
     }
@@ -338,7 +337,7 @@ export class Messenger {
         [conv.id]: s.conversations[conv.id] ? { ...s.conversations[conv.id], conv } : emptyView(conv),
       },
     }));
-    void this.checkContacts(conv.members.map((m) => m.user_id));
+    void this.checkContacts(conv.members.map((m) => m.id));
     // Presence is only shared between people with a conversation in common: ask again.
     void this.loadPresence();
   }
@@ -348,7 +347,7 @@ export class Messenger {
     try {
       const conv = await getConversation(id);
       this.store.set((s) => (s.conversations[id] ? s : { ...s, conversations: { ...s.conversations, [id]: emptyView(conv) } }));
-      void this.checkContacts(conv.members.map((m) => m.user_id));
+      void this.checkContacts(conv.members.map((m) => m.id));
     } catch {
       /* not a member (any more) */
     }

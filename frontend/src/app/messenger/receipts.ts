@@ -17,10 +17,10 @@ export function deliveryOf(msg: ChatMessage, conv: Conversation, meId: string, r
   if (msg.local === 'sending') return 'sending';
   if (msg.local === 'failed') return 'failed';
   if (msg.position === null) return 'sent';
-  const others = conv.members.filter((m) => m.user_id !== meId);
+  const others = conv.members.filter((m) => m.id !== meId);
   if (others.length === 0) return 'sent';
   const pos = msg.position;
-  const all = (pick: (r: ReceiptPositions) => number) => others.every((m) => pick(receipts?.[m.user_id] ?? { delivered: 0, read: 0 }) >= pos);
+  const all = (pick: (r: ReceiptPositions) => number) => others.every((m) => pick(receipts?.[m.id] ?? { delivered: 0, read: 0 }) >= pos);
   if (all((r) => r.read)) return 'read';
   if (all((r) => Math.max(r.delivered, r.read))) return 'delivered';
   return 'sent';

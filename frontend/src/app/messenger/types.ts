@@ -1,6 +1,7 @@
 //! View state of the messenger: what the screens render. Immutable; replaced on every change.
 import type { ContactStatus, Envelope } from '@/lib/crypto';
-import type { Conversation, UserRef, WireMessage } from '@/lib/api/types';
+import type { Conversation, UserRef } from '@/lib/api/types';
+import type { MessageObject as WireMessage } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
 
 export type MessageContent =
@@ -69,10 +70,10 @@ export interface MessengerState {
 }
 
 export function conversationTitle(conv: Conversation, meId: string): string {
-  if (conv.kind === 'group') return conv.title || conv.members.filter((m) => m.user_id !== meId).map((m) => m.username).join(', ') || 'Group';
-  return conv.members.find((m) => m.user_id !== meId)?.username ?? conv.title ?? 'Conversation';
+  if (conv.kind === 'group') return conv.title || conv.members.filter((m) => m.id !== meId).map((m) => m.username).join(', ') || 'Group';
+  return conv.members.find((m) => m.id !== meId)?.username ?? conv.title ?? 'Conversation';
 }
 
 export function otherMembers(conv: Conversation, meId: string) {
-  return conv.members.filter((m) => m.user_id !== meId);
+  return conv.members.filter((m) => m.id !== meId);
 }

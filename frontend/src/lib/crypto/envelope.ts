@@ -8,6 +8,7 @@
 //! "could not verify" result on any failure, never partial text. A legacy v1 message (no
 //! commitment, signed over h ‖ iv ‖ ciphertext) still opens, marked `legacy`; nothing writes v1.
 
+import type { EnvelopeBody } from '@/lib/api/types';
 import { canonicalJson, parseCanonical } from './canonical';
 import { type Bytes, concat, copyBytes, fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from './encoding';
 
@@ -27,14 +28,8 @@ export interface HeaderFields {
   sent_at: number;
 }
 
-export interface Envelope {
-  header: string;
-  commitment: string;
-  iv: string;
-  ciphertext: string;
-  signature: string;
-  keys: { user_id: string; wrapped_key: string }[];
-}
+/** The envelope as posted (OpenAPI `EnvelopeBody`); sealing always sets `commitment` (v2). */
+export type Envelope = EnvelopeBody & { commitment: string };
 
 export interface Recipient {
   userId: string;

@@ -4,6 +4,7 @@
 //! We refuse fewer than 600 000 iterations whatever the server answers: a malicious server must
 //! not be able to make a password cheap to brute-force.
 
+import type { Kdf } from '@/lib/api/types';
 import { type Bytes, copyBytes, randomBytes, utf8, CryptoFormatError } from './encoding';
 
 export const MIN_ITERATIONS = 600_000;
@@ -17,10 +18,8 @@ export const INFO_WRAP = 'courier/v1/wrap';
 export const INFO_RECOVERY_AUTH = 'courier/v1/recovery-auth';
 export const INFO_RECOVERY_WRAP = 'courier/v1/recovery-wrap';
 
-export interface KdfParams {
-  name: string;
-  iterations: number;
-}
+/** KDF parameters as they travel (OpenAPI `Kdf`). */
+export type KdfParams = Kdf;
 
 export class WeakKdfError extends Error {
   constructor(iterations: number) {

@@ -2,6 +2,7 @@
 //! the ECDSA P-256 signing keypair. Private keys travel only wrapped under the user key, and are
 //! imported back NON-extractable: once unlocked, not even our own code can read them out.
 
+import type { WireKeys } from '@/lib/api/types';
 import { type Bytes, copyBytes, fromBase64, randomBytes, toBase64, CryptoFormatError } from './encoding';
 import { aad, aesUnwrap, aesWrap, importAesKey } from './wrap';
 
@@ -10,15 +11,8 @@ const RSA_PARAMS = { name: 'RSA-OAEP', hash: 'SHA-256' } as const;
 const EC_PARAMS = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
-/** The `keys` object of register and login, all base64. */
-export interface WireKeys {
-  enc_public: string;
-  sig_public: string;
-  key_signature: string;
-  wrapped_user_key: string;
-  wrapped_enc_private: string;
-  wrapped_sig_private: string;
-}
+/** The `keys` object of register and login, all base64 (OpenAPI `AccountKeys`). */
+export type { WireKeys };
 
 /** Unlocked keys of the signed-in user; the private ones cannot be exported. */
 export interface AccountKeys {
