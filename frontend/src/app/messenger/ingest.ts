@@ -3,7 +3,8 @@
 //! A verified legacy v1 message is marked `legacy`; a verified text with no visible characters
 //! becomes an `empty` entry (flagged), never an empty bubble.
 
-import { openMessage, TEXT_PLAIN } from '@/lib/crypto';
+import { openMessage } from '@/lib/crypto';
+import { TEXT_PLAIN } from '@/lib/protocol/constants';
 import type { AccountKeys } from '@/lib/crypto';
 import type { MessageObject as WireMessage } from '@/lib/events/decode';
 import type { ContactBook } from './contacts';
