@@ -172,7 +172,7 @@ export async function unlockAccountKeys(userKeyRaw: Uint8Array, wire: WireKeys, 
   const probe = randomBytes(KEY_LEN);
   const sig = await crypto.subtle.sign(ECDSA_SIGN, sigPrivate, probe);
   const sigOk = await crypto.subtle.verify(ECDSA_SIGN, sigPublic, sig, probe);
-  let encOk = false;
+  let encOk: boolean;
   try {
     const ct = await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, encPublic, probe);
     const back = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, encPrivate, ct));

@@ -74,7 +74,7 @@ describe('received messages', () => {
   });
 
   it('a stored legacy v1 message (the v1 vector) opens, marked legacy', async () => {
-    const V = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../tests/vectors/courier-v1.json', import.meta.url)), 'utf8'));
+    const V = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../../tests/vectors/courier-v1.json', import.meta.url)), 'utf8'));
     const e = V.envelope;
     const w: WireMessage = {
       conversation_id: e.header_fields.conversation_id, message_id: e.header_fields.message_id, position: 1,

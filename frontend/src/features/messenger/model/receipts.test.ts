@@ -36,7 +36,7 @@ describe('ticks', () => {
 
 describe('the receipts we send', () => {
   const view = (...contents: [string, ChatMessage['content']][]) => ({
-    conv, loaded: true, hasOlder: false, loadingOlder: false, typing: {}, preview: null,
+    loaded: true, hasOlder: false, loadingOlder: false, preview: null,
     messages: contents.map(([sender, content], i): ChatMessage => ({
       id: `m${i + 1}`, conversationId: 'c', senderId: sender, position: i + 1, sentAt: 0, local: 'stored', content,
     })),
