@@ -39,6 +39,7 @@ scripts/schemathesis.sh
 log "browser app: unit tests, type check, build"
 ensure_node_modules "$ROOT/frontend"
 (cd frontend && npm test --silent && npm run lint --silent && npm run build --silent)
+(cd frontend && npm run check:api --silent)
 
 log "end-to-end: starting a server for the browser"
 E2E_PORT=9443

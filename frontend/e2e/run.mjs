@@ -1,6 +1,6 @@
 // Browser end-to-end test: two people in two Chromium profiles chat through the real server.
 //   COURIER_URL=https://localhost:8443 DATABASE_URL=postgres://… npm run e2e
-// With COURIER_MOCK=1 (and the mock server) the database checks use the mock's dump instead.
+// Always against the real server and its PostgreSQL: there is no mock API.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { assert, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
@@ -11,7 +11,6 @@ import { accountSteps } from './account-steps.mjs';
 
 const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
 const DB = process.env.DATABASE_URL;
-const MOCK = process.env.COURIER_MOCK === '1';
 const run = randomBytes(3).toString('hex');
 const alice = { username: `alice_${run}`, password: `correct horse ${run} battery` };
 const bob = { username: `bob_${run}`, password: `tr0ub4dor&3 ${run} staple` };
@@ -21,7 +20,7 @@ const sent = [];
 const problems = [];
 
 console.log(`Courier e2e against ${BASE} (run ${run})`);
-if (!MOCK && !DB) console.log('  DATABASE_URL is not set: the database checks will fail');
+if (!DB) console.log('  DATABASE_URL is not set: the database checks will fail');
 
 const browser = await launch();
 let A;
@@ -142,13 +141,8 @@ try {
 
   await step("a substituted key for bob raises a blocking warning at alice's", async () => {
     const keys = await substituteKeys();
-    if (MOCK) {
-      const r = await fetch(`${BASE}/__mock/substitute-key`, { method: 'POST', body: JSON.stringify({ username: bob.username, enc_public: keys.encSpki.toString('base64'), sig_public: keys.sigSpki.toString('base64'), key_signature: keys.keySignature.toString('base64') }) });
-      assert(r.ok, 'mock substitution');
-    } else {
-      assert(DB, 'DATABASE_URL is needed to substitute a key');
-      substituteKeyInDb(DB, bob.username, keys);
-    }
+    assert(DB, 'DATABASE_URL is needed to substitute a key');
+    substituteKeyInDb(DB, bob.username, keys);
     await A.page.reload();
     await unlock(A.page, alice.password);
     await openConversation(A.page, bob.username);
@@ -162,12 +156,8 @@ try {
   });
 
   await step('the database holds no plaintext of any message sent', async () => {
-    let dump;
-    if (MOCK) dump = JSON.stringify(await (await fetch(`${BASE}/__mock/dump`)).json());
-    else {
-      assert(DB, 'DATABASE_URL is needed to inspect the database');
-      dump = dumpDatabase(DB);
-    }
+    assert(DB, 'DATABASE_URL is needed to inspect the database');
+    const dump = dumpDatabase(DB);
     assert(dump.includes(bob.username), 'the dump is of the database the server uses');
     const findings = plaintextFindings(dump, [...sent, nonce]);
     assert(findings.length === 0, `plaintext found: ${findings.join(', ')}`);

@@ -5,19 +5,11 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { setAuthProvider } from '@/lib/api/client';
 import { TokenManager } from '@/lib/api/tokens';
 import { fingerprint } from '@/lib/crypto';
-import { LoginForm } from '@/features/auth/components/LoginForm';
-import { RecoveryKeyNotice } from '@/features/auth/components/RecoveryKeyNotice';
-import { RegisterForm } from '@/features/auth/components/RegisterForm';
-import { UnlockForm } from '@/features/auth/components/UnlockForm';
-import { logout } from '@/features/auth/api/logout';
-import type { DeviceRecord, Registration, UnlockedSession } from '@/features/auth/flows';
-import { RecoverForm } from '@/features/account/components/RecoverForm';
+import { LoginForm, logout, RecoveryKeyNotice, RegisterForm, UnlockForm, type DeviceRecord, type Registration, type UnlockedSession } from '@/features/auth';
+import { RecoverForm } from '@/features/account';
+import { clearUserData, Messenger, MessengerActions, MessengerContext, type MessengerContextValue } from '@/features/messenger';
 import { clearDevice, loadDevice, saveDevice } from './device';
-import { MessengerActions } from './messenger/actions';
-import { Messenger } from './messenger/messenger';
-import { clearUserData } from './messenger/persist';
 import { MessengerScreen } from './MessengerScreen';
-import { MessengerContext, type MessengerContextValue } from './useMessenger';
 
 type Screen =
   | { name: 'login'; notice?: { tone: 'error' | 'info' | 'success'; text: string } }

@@ -1,55 +1,62 @@
-//! The open conversation: maps the view state onto the messages feature's ChatView, and adds
-//! the key-trust parts from the users feature (safety number, verified mark, key-change block).
+//! The open conversation: maps the messenger's state onto the messages feature's ChatView, and
+//! adds the key-trust parts from the users feature (safety number, verified mark, key-change
+//! block). Selects only this conversation's slices.
 
 import { useMemo, useState } from 'react';
 import { IconButton } from '@/components/ui/Button';
 import { ShieldIcon, UsersIcon } from '@/components/ui/icons';
-import { ChatView } from '@/features/messages/components/ChatView';
-import type { MessageItem } from '@/features/messages/components/MessageBubble';
-import { KeyChangeBanner, type KeyProblem } from '@/features/users/components/KeyChangeBanner';
-import { SafetyNumberDialog } from '@/features/users/components/SafetyNumberDialog';
+import { ChatView, type MessageItem } from '@/features/messages';
+import { conversationTitle, deliveryOf, otherMembers, useMessenger, useMessengerSelector } from '@/features/messenger';
+import { KeyChangeBanner, SafetyNumberDialog, type KeyProblem } from '@/features/users';
 import { GroupInfoDialog } from './GroupInfoDialog';
-import { deliveryOf } from './messenger/receipts';
-import { conversationTitle, otherMembers, type ConversationView } from './messenger/types';
-import { useMessenger, useMessengerState } from './useMessenger';
 
-export function ChatPane({ view }: { view: ConversationView }) {
+const NO_TYPING: Record<string, number> = {};
+
+export function ChatPane({ conversationId }: { conversationId: string }) {
   const { messenger, actions } = useMessenger();
-  const state = useMessengerState();
+  const me = useMessengerSelector((s) => s.me.id);
+  const conv = useMessengerSelector((s) => s.conversations.byId[conversationId]);
+  const timeline = useMessengerSelector((s) => s.timelines[conversationId]);
+  const typing = useMessengerSelector((s) => s.typing[conversationId] ?? NO_TYPING);
+  const receipts = useMessengerSelector((s) => s.receipts[conversationId]);
+  const presence = useMessengerSelector((s) => s.presence);
+  const contacts = useMessengerSelector((s) => s.contacts);
   const [safetyFor, setSafetyFor] = useState<string | null>(null);
   const [groupInfo, setGroupInfo] = useState(false);
-  const { conv } = view;
-  const me = state.me.id;
-  const others = otherMembers(conv, me);
-  const isGroup = conv.kind === 'group';
-  const title = conversationTitle(conv, me);
-  const names = useMemo(() => Object.fromEntries(conv.members.map((m) => [m.user_id, m.username])), [conv.members]);
+  const names = useMemo(() => Object.fromEntries((conv?.members ?? []).map((m) => [m.id, m.username])), [conv?.members]);
 
   const messages: MessageItem[] = useMemo(
     () =>
-      view.messages.map((m) => ({
-        id: m.id,
-        mine: m.senderId === me,
-        senderName: names[m.senderId] ?? state.contacts[m.senderId]?.username ?? 'Former member',
-        body: m.content,
-        time: m.sentAt,
-        delivery: m.senderId === me ? deliveryOf(m, conv, me, state.receipts[conv.id]) : null,
-      })),
-    [view.messages, me, names, conv, state.receipts, state.contacts],
+      !conv || !timeline
+        ? []
+        : timeline.messages.map((m) => ({
+            id: m.id,
+            mine: m.senderId === me,
+            senderName: names[m.senderId] ?? contacts[m.senderId]?.username ?? 'Former member',
+            body: m.content,
+            time: m.sentAt,
+            delivery: m.senderId === me ? deliveryOf(m, conv, me, receipts) : null,
+          })),
+    [timeline, me, names, conv, receipts, contacts],
   );
 
+  if (!conv || !timeline) return null;
+  const others = otherMembers(conv, me);
+  const isGroup = conv.kind === 'group';
+  const title = conversationTitle(conv, me);
+
   const problems: KeyProblem[] = others
-    .map((m) => ({ userId: m.user_id, username: m.username, kind: state.contacts[m.user_id]?.status?.kind }))
+    .map((m) => ({ userId: m.id, username: m.username, kind: contacts[m.id]?.status?.kind }))
     .filter((p): p is KeyProblem => p.kind === 'changed' || p.kind === 'invalid');
 
   const direct = !isGroup ? others[0] : undefined;
-  const directStatus = direct ? state.contacts[direct.user_id]?.status : null;
+  const directStatus = direct ? contacts[direct.id]?.status : null;
   const verified = directStatus?.kind === 'trusted' && !!directStatus.pin?.verified;
-  const onlineCount = others.filter((m) => state.online[m.user_id]).length;
-  const status = isGroup ? `${conv.members.length} members${onlineCount ? ` · ${onlineCount} online` : ''}` : direct && state.online[direct.user_id] ? 'online' : 'offline';
-  const typingNames = Object.keys(view.typing).map((id) => names[id] ?? 'Someone');
+  const onlineCount = others.filter((m) => presence[m.id]).length;
+  const status = isGroup ? `${conv.members.length} members${onlineCount ? ` · ${onlineCount} online` : ''}` : direct && presence[direct.id] ? 'online' : 'offline';
+  const typingNames = Object.keys(typing).map((id) => names[id] ?? 'Someone');
 
-  const safetyContact = safetyFor ? state.contacts[safetyFor] : null;
+  const safetyContact = safetyFor ? contacts[safetyFor] : null;
   const safetyStatus = safetyContact?.status ?? null;
 
   return (
@@ -58,14 +65,14 @@ export function ChatPane({ view }: { view: ConversationView }) {
         conversationId={conv.id}
         title={title}
         isGroup={isGroup}
-        online={direct ? !!state.online[direct.user_id] : undefined}
+        online={direct ? !!presence[direct.id] : undefined}
         status={status}
         typingNames={typingNames}
         verified={verified}
         messages={messages}
-        loaded={view.loaded}
-        hasOlder={view.hasOlder}
-        loadingOlder={view.loadingOlder}
+        loaded={timeline.loaded}
+        hasOlder={timeline.hasOlder}
+        loadingOlder={timeline.loadingOlder}
         blocker={problems.length ? <KeyChangeBanner problems={problems} onReview={setSafetyFor} /> : undefined}
         headerActions={
           isGroup ? (
@@ -73,7 +80,7 @@ export function ChatPane({ view }: { view: ConversationView }) {
               <UsersIcon className="h-5 w-5" />
             </IconButton>
           ) : direct ? (
-            <IconButton label="View safety number" onClick={() => setSafetyFor(direct.user_id)} className={verified ? 'text-emerald-600' : ''}>
+            <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-600' : ''}>
               <ShieldIcon className="h-5 w-5" />
             </IconButton>
           ) : null
@@ -99,7 +106,7 @@ export function ChatPane({ view }: { view: ConversationView }) {
       )}
       {groupInfo && (
         <GroupInfoDialog
-          view={view}
+          conversationId={conv.id}
           onClose={() => setGroupInfo(false)}
           onShowSafety={(id) => {
             setGroupInfo(false);

@@ -5,22 +5,26 @@ import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
 import { TextField } from '@/components/ui/TextField';
 import { describeError } from '@/lib/api/errors';
-import type { ConversationView } from './messenger/types';
-import { useMessenger, useMessengerState } from './useMessenger';
+import { useMessenger, useMessengerSelector } from '@/features/messenger';
 
-export function GroupInfoDialog({ view, onClose, onShowSafety }: { view: ConversationView; onClose: () => void; onShowSafety: (userId: string) => void }) {
+export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { conversationId: string; onClose: () => void; onShowSafety: (userId: string) => void }) {
   const { actions } = useMessenger();
-  const state = useMessengerState();
+  const conv = useMessengerSelector((s) => s.conversations.byId[conversationId]);
+  const meId = useMessengerSelector((s) => s.me.id);
+  const contacts = useMessengerSelector((s) => s.contacts);
+  const presence = useMessengerSelector((s) => s.presence);
   const [username, setUsername] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+
+  if (!conv) return null;
 
   async function add(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await actions.addToGroup(view.conv.id, username);
+      await actions.addToGroup(conversationId, username);
       setUsername('');
     } catch (err) {
       setError(describeError(err));
@@ -30,22 +34,22 @@ export function GroupInfoDialog({ view, onClose, onShowSafety }: { view: Convers
   }
 
   return (
-    <Dialog title={view.conv.title || 'Group'} onClose={onClose}>
-      <h3 className="text-sm font-semibold text-slate-900">{view.conv.members.length} members</h3>
+    <Dialog title={conv.title || 'Group'} onClose={onClose}>
+      <h3 className="text-sm font-semibold text-slate-900">{conv.members.length} members</h3>
       <ul className="mt-2 divide-y divide-slate-100">
-        {view.conv.members.map((m) => {
-          const st = state.contacts[m.user_id]?.status;
-          const me = m.user_id === state.me.id;
+        {conv.members.map((m) => {
+          const st = contacts[m.id]?.status;
+          const me = m.id === meId;
           return (
-            <li key={m.user_id} className="flex items-center gap-3 py-2">
-              <Avatar name={m.username} seed={m.user_id} size="sm" online={!!state.online[m.user_id] || me} />
+            <li key={m.id} className="flex items-center gap-3 py-2">
+              <Avatar name={m.username} seed={m.id} size="sm" online={!!presence[m.id] || me} />
               <span className="flex-1 text-sm font-medium text-slate-800">
                 {m.username} {me && <span className="text-slate-400">(you)</span>}
                 {st?.kind === 'trusted' && st.pin?.verified && <span className="ml-2 text-xs font-semibold text-emerald-600">Verified</span>}
                 {(st?.kind === 'changed' || st?.kind === 'invalid') && <span className="ml-2 text-xs font-semibold text-amber-600">Key changed</span>}
               </span>
               {!me && (
-                <Button size="sm" variant="secondary" onClick={() => onShowSafety(m.user_id)}>
+                <Button size="sm" variant="secondary" onClick={() => onShowSafety(m.id)}>
                   Safety number
                 </Button>
               )}
@@ -61,7 +65,7 @@ export function GroupInfoDialog({ view, onClose, onShowSafety }: { view: Convers
       </form>
       {error && <Alert className="mt-3">{error}</Alert>}
       <div className="mt-5 border-t border-slate-100 pt-4">
-        <Button variant="danger" onClick={() => void actions.leave(view.conv.id).then(onClose, (e) => setError(describeError(e)))}>
+        <Button variant="danger" onClick={() => void actions.leave(conv.id).then(onClose, (e) => setError(describeError(e)))}>
           Leave group
         </Button>
       </div>

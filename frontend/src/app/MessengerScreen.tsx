@@ -1,23 +1,19 @@
 //! The signed-in layout: conversation list beside the open chat (one at a time on a narrow
 //! screen), the connection banner, and the dialogs. Features are composed here, never inside
-//! each other.
+//! each other. Each part selects only the state it shows.
 
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { Alert } from '@/components/ui/Alert';
 import { Avatar } from '@/components/ui/Avatar';
 import { IconButton } from '@/components/ui/Button';
 import { ChatIcon, Logo, PlusIcon, SettingsIcon, UsersIcon, LockIcon } from '@/components/ui/icons';
-import { SettingsDialog } from '@/features/account/components/SettingsDialog';
-import type { UnlockedSession } from '@/features/auth/flows';
-import { ConversationList, type ConversationItem } from '@/features/conversations/components/ConversationList';
-import { NewChatDialog } from '@/features/conversations/components/NewChatDialog';
-import { NewGroupDialog } from '@/features/conversations/components/NewGroupDialog';
+import { SettingsDialog } from '@/features/account';
+import type { UnlockedSession } from '@/features/auth';
+import { ConversationList, NewChatDialog, NewGroupDialog, type ConversationItem } from '@/features/conversations';
+import { conversationTitle, otherMembers, shallowEqual, useMessenger, useMessengerSelector, type ChatMessage, type MessengerState } from '@/features/messenger';
 import { describeError } from '@/lib/api/errors';
 import type { KdfParams } from '@/lib/crypto';
 import { ChatPane } from './ChatPane';
-import { sortedConversations } from './messenger/timeline';
-import { conversationTitle, otherMembers, type ChatMessage, type MessengerState } from './messenger/types';
-import { useMessenger, useMessengerState } from './useMessenger';
 
 function previewText(m: ChatMessage | null): string {
   if (!m) return '';
@@ -35,24 +31,37 @@ function previewText(m: ChatMessage | null): string {
   }
 }
 
+function activity(s: MessengerState, id: string): number {
+  const conv = s.conversations.byId[id];
+  const t = Date.parse(conv.last_activity_at || conv.created_at);
+  const last = s.timelines[id]?.preview?.sentAt ?? 0;
+  return Math.max(Number.isNaN(t) ? 0 : t, last);
+}
+
+/** The list's rows, newest activity first. */
 function listItems(s: MessengerState): ConversationItem[] {
-  return sortedConversations(s).map((v) => {
-    const others = otherMembers(v.conv, s.me.id);
-    const typingId = Object.keys(v.typing)[0];
+  const ids = Object.keys(s.conversations.byId).sort((a, b) => activity(s, b) - activity(s, a));
+  return ids.map((id) => {
+    const conv = s.conversations.byId[id];
+    const preview = s.timelines[id]?.preview ?? null;
+    const others = otherMembers(conv, s.me.id);
+    const typingId = Object.keys(s.typing[id] ?? {})[0];
     return {
-      id: v.conv.id,
-      title: conversationTitle(v.conv, s.me.id),
-      isGroup: v.conv.kind === 'group',
-      online: v.conv.kind === 'direct' ? !!(others[0] && s.online[others[0].user_id]) : undefined,
-      preview: previewText(v.preview),
-      previewMine: v.preview?.senderId === s.me.id,
-      time: v.preview?.sentAt ?? (Date.parse(v.conv.last_activity_at) || null),
-      unread: v.conv.unread_count,
-      typing: typingId ? (v.conv.members.find((m) => m.user_id === typingId)?.username ?? 'Someone') : null,
-      keyWarning: others.some((m) => ['changed', 'invalid'].includes(s.contacts[m.user_id]?.status?.kind ?? '')),
+      id,
+      title: conversationTitle(conv, s.me.id),
+      isGroup: conv.kind === 'group',
+      online: conv.kind === 'direct' ? !!(others[0] && s.presence[others[0].id]) : undefined,
+      preview: previewText(preview),
+      previewMine: preview?.senderId === s.me.id,
+      time: preview?.sentAt ?? (Date.parse(conv.last_activity_at) || null),
+      unread: conv.unread_count ?? 0,
+      typing: typingId ? (conv.members.find((m) => m.id === typingId)?.username ?? 'Someone') : null,
+      keyWarning: others.some((m) => ['changed', 'invalid'].includes(s.contacts[m.id]?.status?.kind ?? '')),
     };
   });
 }
+
+const sameItems = (a: ConversationItem[], b: ConversationItem[]) => a.length === b.length && a.every((x, i) => shallowEqual(x, b[i]));
 
 type DialogName = 'chat' | 'group' | 'settings' | null;
 
@@ -65,11 +74,15 @@ export interface MessengerScreenProps {
 
 export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChanged }: MessengerScreenProps) {
   const { messenger, actions } = useMessenger();
-  const state = useMessengerState();
+  const me = useMessengerSelector((s) => s.me);
+  const items = useMessengerSelector(listItems, sameItems);
+  const activeId = useMessengerSelector((s) => (s.conversations.activeId && s.conversations.byId[s.conversations.activeId] ? s.conversations.activeId : null));
+  const selectedId = useMessengerSelector((s) => s.conversations.activeId);
+  const listLoaded = useMessengerSelector((s) => s.conversations.listLoaded);
+  const connection = useMessengerSelector((s) => s.connection);
+  const notice = useMessengerSelector((s) => s.notice);
   const [dialog, setDialog] = useState<DialogName>(null);
-  const items = useMemo(() => listItems(state), [state]);
-  const active = state.activeId ? state.conversations[state.activeId] : null;
-  const offline = state.connection === 'offline';
+  const offline = connection === 'offline';
 
   return (
     <div className="flex h-dvh flex-col bg-slate-100">
@@ -79,7 +92,7 @@ export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChang
         </div>
       )}
       <div className="mx-auto flex min-h-0 w-full max-w-7xl flex-1 overflow-hidden bg-white shadow-xl xl:my-4 xl:rounded-2xl xl:ring-1 xl:ring-slate-200">
-        <aside className={`min-h-0 w-full flex-col border-r border-slate-200 md:flex md:w-80 lg:w-96 ${active ? 'hidden' : 'flex'}`} aria-label="Sidebar">
+        <aside className={`min-h-0 w-full flex-col border-r border-slate-200 md:flex md:w-80 lg:w-96 ${activeId ? 'hidden' : 'flex'}`} aria-label="Sidebar">
           <header className="flex items-center gap-2 border-b border-slate-100 px-3 py-3">
             <Logo className="h-8 w-8" />
             <h1 className="flex-1 text-lg font-bold tracking-tight text-slate-900">Courier</h1>
@@ -93,36 +106,36 @@ export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChang
               <SettingsIcon className="h-5 w-5" />
             </IconButton>
           </header>
-          {state.notice && (
+          {notice && (
             <div className="px-3 pt-3">
               <Alert
-                tone={state.notice.kind === 'error' ? 'error' : 'info'}
+                tone={notice.kind === 'error' ? 'error' : 'info'}
                 action={
                   <button type="button" className="text-xs font-semibold underline" onClick={() => messenger.notify('info', null)}>
                     Dismiss
                   </button>
                 }
               >
-                {state.notice.text}
+                {notice.text}
               </Alert>
             </div>
           )}
-          <ConversationList items={items} activeId={state.activeId} loading={!state.listLoaded} onSelect={(id) => void messenger.open(id)} onNewChat={() => setDialog('chat')} />
+          <ConversationList items={items} activeId={selectedId} loading={!listLoaded} onSelect={(id) => void messenger.open(id)} onNewChat={() => setDialog('chat')} />
           <footer className="flex items-center gap-3 border-t border-slate-100 px-4 py-3">
-            <Avatar name={state.me.username} seed={state.me.id} size="sm" online={state.connection === 'live'} />
+            <Avatar name={me.username} seed={me.id} size="sm" online={connection === 'live'} />
             <div className="min-w-0 flex-1">
               <p className="truncate text-sm font-semibold text-slate-800" data-testid="me">
-                {state.me.username}
+                {me.username}
               </p>
               <p className="text-xs text-slate-500" data-testid="connection-status">
-                {state.connection === 'live' ? 'Connected' : state.connection === 'offline' ? 'Offline' : 'Connecting…'}
+                {connection === 'live' ? 'Connected' : connection === 'offline' ? 'Offline' : 'Connecting…'}
               </p>
             </div>
           </footer>
         </aside>
-        <main className={`min-h-0 min-w-0 flex-1 flex-col ${active ? 'flex' : 'hidden md:flex'}`}>
-          {active ? (
-            <ChatPane view={active} />
+        <main className={`min-h-0 min-w-0 flex-1 flex-col ${activeId ? 'flex' : 'hidden md:flex'}`}>
+          {activeId ? (
+            <ChatPane conversationId={activeId} />
           ) : (
             <div className="chat-backdrop flex flex-1 flex-col items-center justify-center px-6 text-center">
               <span className="rounded-full bg-white p-5 text-indigo-600 shadow-sm ring-1 ring-slate-200">
@@ -140,7 +153,7 @@ export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChang
         <NewChatDialog
           onClose={() => setDialog(null)}
           onStart={async (u) => {
-            await actions.startDirect(u).catch((e) => Promise.reject(new Error(describeError(e))));
+            await actions.startDirect(u).catch((e: unknown) => Promise.reject(new Error(describeError(e))));
             setDialog(null);
           }}
         />
@@ -149,16 +162,16 @@ export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChang
         <NewGroupDialog
           onClose={() => setDialog(null)}
           onCreate={async (title, names) => {
-            await actions.createGroup(title, names).catch((e) => Promise.reject(new Error(describeError(e))));
+            await actions.createGroup(title, names).catch((e: unknown) => Promise.reject(new Error(describeError(e))));
             setDialog(null);
           }}
         />
       )}
       {dialog === 'settings' && (
         <SettingsDialog
-          username={state.me.username}
+          username={me.username}
           fingerprint={messenger.myFingerprint}
-          passwordContext={{ username: state.me.username, kdf: session.device.kdf, salt: session.device.salt, wrappedUserKey: session.device.keys.wrapped_user_key }}
+          passwordContext={{ username: me.username, kdf: session.device.kdf, salt: session.device.salt, wrappedUserKey: session.device.keys.wrapped_user_key }}
           onPasswordChanged={onPasswordChanged}
           onLogout={onSignOut}
           onDeleted={onDeleted}

@@ -1,6 +1,6 @@
 //! The device record: username, id, KDF parameters and the *wrapped* keys, so a reload can
 //! unlock with the password alone. Nothing here is readable without the password.
-import type { DeviceRecord } from '@/features/auth/flows';
+import type { DeviceRecord } from '@/features/auth';
 
 const KEY = 'courier:device';
 

@@ -2,10 +2,12 @@
 //! history stays readable; the server sees auth keys, never passwords or the user key.
 
 import {
-  aad, aesWrap, DEFAULT_ITERATIONS, derivePasswordKeys, deriveRecoveryKeys, fromBase64, importAesKey, KDF_NAME,
+  aad, aesWrap, derivePasswordKeys, deriveRecoveryKeys, fromBase64, importAesKey,
   newSalt, parseRecoveryKey, toBase64, unwrapUserKey, type KdfParams,
 } from '@/lib/crypto';
 import { ApiError } from '@/lib/api/errors';
+import { DEFAULT_ITERATIONS, KDF_NAME } from '@/lib/protocol/constants';
+import { normalizeUsername } from '@/lib/protocol/username';
 import { changePassword } from './api/change-password';
 import { deleteAccount } from './api/delete-account';
 import { recoverFinish, recoverStart } from './api/recover';
@@ -52,7 +54,7 @@ export async function changeAccountPassword(ctx: PasswordContext, current: strin
 
 /** Sets a new password with the recovery key; the caller then signs in normally. */
 export async function recoverAccount(usernameInput: string, recoveryKeyText: string, newPassword: string): Promise<void> {
-  const username = usernameInput.trim().toLowerCase();
+  const username = normalizeUsername(usernameInput);
   const rk = await deriveRecoveryKeys(parseRecoveryKey(recoveryKeyText));
   const recoveryAuth = toBase64(rk.authKey);
   const step1 = await recoverStart(username, recoveryAuth).catch(refusedAs('That username and recovery key do not match.'));

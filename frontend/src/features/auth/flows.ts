@@ -1,26 +1,22 @@
-//! Registration, sign-in and unlock: the account crypto of DESIGN.md §1 glued to the auth API.
+//! Registration, sign-in and unlock: the account crypto of docs/protocol.md §2 glued to the auth API.
 //! The password never leaves this module; the server only ever sees the derived auth key.
 
 import {
-  aad, aesWrap, checkKdfParams, DEFAULT_ITERATIONS, derivePasswordKeys, deriveRecoveryKeys, formatRecoveryKey,
-  fromBase64, generateAccountKeys, importAesKey, KDF_NAME, newRecoveryKey, newSalt, toBase64, unlockAccountKeys,
+  aad, aesWrap, checkKdfParams, derivePasswordKeys, deriveRecoveryKeys, formatRecoveryKey,
+  fromBase64, generateAccountKeys, importAesKey, newRecoveryKey, newSalt, toBase64, unlockAccountKeys,
   unwrapUserKey, UnlockError, type AccountKeys, type KdfParams, type WireKeys,
 } from '@/lib/crypto';
 import { ApiError } from '@/lib/api/errors';
+import { DEFAULT_ITERATIONS, KDF_NAME } from '@/lib/protocol/constants';
+import { isValidUsername, normalizeUsername } from '@/lib/protocol/username';
 import { refreshWithCookie, type TokenGrant } from '@/lib/api/tokens';
 import type { LoginResponse, UserRef } from '@/lib/api/types';
 import { login } from './api/login';
 import { prelogin } from './api/prelogin';
 import { register } from './api/register';
 
-export const USERNAME_RE = /^[a-z0-9_.-]{3,32}$/;
-
-export function normalizeUsername(name: string): string {
-  return name.trim().toLowerCase();
-}
-
 export function usernameProblem(name: string): string | null {
-  return USERNAME_RE.test(normalizeUsername(name)) ? null : 'Use 3–32 characters: letters, digits, “_”, “.” or “-”.';
+  return isValidUsername(name) ? null : 'Use 3–32 characters: letters, digits, “_”, “.” or “-”.';
 }
 
 export function passwordProblem(password: string): string | null {

@@ -1,88 +1,39 @@
-//! Wire types of docs/api.md, shared by every feature's API modules.
-import type { Envelope, KdfParams, PublicUser, WireKeys } from '@/lib/crypto';
+//! Named aliases of the wire types generated from the served OpenAPI document
+//! (`docs/openapi.json` → `schema.gen.ts` by `npm run gen:api`; `npm run check:api` keeps them
+//! equal). No wire type is written by hand here: change the server, regenerate, follow the types.
+//! Event payloads and history items are not in the OpenAPI document: `lib/events/decode.ts`
+//! parses those at the boundary.
+import type { components } from './schema.gen';
 
-export type { Envelope, KdfParams, PublicUser, WireKeys };
+type Schemas = components['schemas'];
 
-export interface UserRef {
-  id: string;
-  username: string;
-}
-
-export interface PreloginResponse {
-  kdf: KdfParams;
-  salt: string;
-}
-
-export interface LoginResponse {
-  access_token: string;
-  expires_in: number;
-  refresh_token?: string;
-  session_id: string;
-  user: UserRef;
-  keys: WireKeys;
-}
-
-export interface Member {
-  user_id: string;
-  username: string;
-}
-
-export interface Conversation {
-  id: string;
-  kind: 'direct' | 'group';
-  title: string | null;
-  members: Member[];
-  created_at: string;
-  last_activity_at: string;
-  last_position: number | null;
-  read_up_to: number | null;
-  unread_count: number;
-}
-
-/** A message as history returns it and as the `message` event carries it. */
-export interface WireMessage {
-  conversation_id: string;
-  message_id: string;
-  position: number;
-  sender_id: string;
-  header?: string;
-  /** v2 envelopes only (absent for a stored legacy v1 message). */
-  commitment?: string;
-  iv?: string;
-  ciphertext?: string;
-  signature?: string;
-  wrapped_key?: string;
-  server_ts: number;
-  deleted?: boolean;
-}
-
-export interface SendResult {
-  message_id: string;
-  seq?: number;
-  position: number;
-  server_ts: number;
-}
-
-export type ReceiptStatus = 'delivered' | 'read';
-
-export interface ReceiptEvent {
-  conversation_id: string;
-  user_id: string;
-  status: ReceiptStatus;
-  up_to: string;
-  position: number;
-}
-
-export interface ConversationEvent {
-  change: 'created' | 'member_added' | 'member_removed';
-  user_id?: string;
-  conversation: Conversation | { id: string };
-}
-
-export interface SessionInfo {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  user_agent: string | null;
-  current: boolean;
-}
+/** `{id, username}`: the user in login answers and in member lists. */
+export type UserRef = Schemas['UserRef'];
+export type Conversation = Schemas['ConversationView'];
+export type ConversationList = Schemas['ConversationList'];
+export type CreateConversation = Schemas['CreateConversation'];
+export type Kdf = Schemas['Kdf'];
+export type PreloginResponse = Schemas['PreloginResponse'];
+export type LoginResponse = Schemas['LoginResponse'];
+export type TokenPair = Schemas['TokenPair'];
+/** The `keys` object of a login answer (all wrapped or public). */
+export type WireKeys = Schemas['AccountKeys'];
+export type RegisterRequest = Schemas['RegisterRequest'];
+export type RegisterResponse = Schemas['RegisterResponse'];
+export type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
+export type RecoverRequest = Schemas['RecoverRequest'];
+export type RecoverChallenge = Schemas['RecoverChallenge'];
+export type DeleteAccountRequest = Schemas['DeleteAccountRequest'];
+export type PublicUser = Schemas['PublicUser'];
+export type EnvelopeBody = Schemas['EnvelopeBody'];
+export type PostMessage = Schemas['PostMessage'];
+export type PostedMessage = Schemas['PostedMessage'];
+export type History = Schemas['History'];
+export type ReceiptRequest = Schemas['ReceiptRequest'];
+export type PresenceList = Schemas['PresenceList'];
+export type SessionList = Schemas['SessionList'];
+export type SessionView = Schemas['SessionView'];
+export type ErrorBody = Schemas['ErrorBody'];
+export type LoginRequest = Schemas['LoginRequest'];
+export type PreloginRequest = Schemas['PreloginRequest'];
+export type AddMember = Schemas['AddMember'];

@@ -22,6 +22,9 @@ export function fromBase64(text: string): Bytes {
   const bin = atob(text);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  // docs/protocol.md §1: the unused low bits of the last character must be zero, so that one
+  // value has exactly one encoding.
+  if (toBase64(out) !== text) throw new CryptoFormatError('invalid base64 (non-zero padding bits)');
   return out;
 }
 

@@ -1,4 +1,4 @@
-//! Message envelope v2, key-committing (docs/protocol.md; v1 in DESIGN.md §2). Sealing:
+//! Message envelope v2, key-committing (docs/protocol.md §5; legacy v1 in §5.6). Sealing:
 //! canonical header (v = 2) → h = SHA-256(header); a fresh AES-256-GCM content key K encrypts the
 //! text with AAD h; K is RSA-OAEP-wrapped for every recipient with label h; the commitment
 //! HMAC-SHA256(K, "courier/v2/commit" ‖ h) binds the message to K; the sender signs
@@ -8,14 +8,35 @@
 //! "could not verify" result on any failure, never partial text. A legacy v1 message (no
 //! commitment, signed over h ‖ iv ‖ ciphertext) still opens, marked `legacy`; nothing writes v1.
 
+import type { EnvelopeBody } from '@/lib/api/types';
+import {
+  COMMIT_LABEL, COMMITMENT_LEN, ENVELOPE_VERSION, IV_LEN, KEY_LEN, LEGACY_VERSION, MAX_CONTENT_TYPE_LEN, MAX_GROUP_SIZE,
+  MAX_HEADER_LEN, MAX_PLAINTEXT_LEN, MAX_SAFE_INTEGER, MAX_WRITER_CONTENT_TYPE_LEN, SIGNATURE_LEN, TAG_LEN, TEXT_PLAIN,
+  WRAPPED_KEY_LEN,
+} from '@/lib/protocol/constants';
 import { canonicalJson, parseCanonical } from './canonical';
 import { type Bytes, concat, copyBytes, fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from './encoding';
 
-export const ENVELOPE_VERSION = 2;
-export const LEGACY_VERSION = 1;
-export const COMMIT_LABEL = 'courier/v2/commit';
-export const TEXT_PLAIN = 'text/plain';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What readers accept as `content_type` (§5.1): printable ASCII (0x21–0x7E, as the Rust reader
+ *  has it) other than `"` and `\`, length checked apart. */
+const READER_CONTENT_TYPE_RE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+/** What writers emit (§5.1): only `a-z 0-9 . / + - _`, so no escaping question ever arises. */
+const WRITER_CONTENT_TYPE_RE = /^[a-z0-9./+\-_]+$/;
+
+/** The reader rule for `content_type` (docs/protocol.md §5.1, §6). */
+export function readableContentType(ct: string): boolean {
+  return ct.length >= 1 && ct.length <= MAX_CONTENT_TYPE_LEN && READER_CONTENT_TYPE_RE.test(ct);
+}
+
+/** The writer rule for `content_type` (docs/protocol.md §5.1). */
+export function writableContentType(ct: string): boolean {
+  return ct.length >= 1 && ct.length <= MAX_WRITER_CONTENT_TYPE_LEN && WRITER_CONTENT_TYPE_RE.test(ct);
+}
+
+function validSentAt(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_SAFE_INTEGER;
+}
 
 export interface HeaderFields {
   v: number;
@@ -27,14 +48,8 @@ export interface HeaderFields {
   sent_at: number;
 }
 
-export interface Envelope {
-  header: string;
-  commitment: string;
-  iv: string;
-  ciphertext: string;
-  signature: string;
-  keys: { user_id: string; wrapped_key: string }[];
-}
+/** The envelope as posted (OpenAPI `EnvelopeBody`); sealing always sets `commitment` (v2). */
+export type Envelope = EnvelopeBody & { commitment: string };
 
 export interface Recipient {
   userId: string;
@@ -86,22 +101,29 @@ export async function sealMessage(input: SealInput): Promise<Envelope> {
   const recipients = sortedIds(input.recipients.map((r) => r.userId));
   if (recipients.length !== input.recipients.length) throw new Error('duplicate recipient');
   if (!recipients.includes(input.senderId)) throw new Error('the sender must be a recipient');
-  if ((input.contentType ?? TEXT_PLAIN) === TEXT_PLAIN && !input.plaintext.trim()) throw new Error('an empty message is not sent');
+  if (recipients.length > MAX_GROUP_SIZE) throw new Error(`at most ${MAX_GROUP_SIZE} recipients`);
+  if (!recipients.every((id) => UUID_RE.test(id))) throw new Error('recipients must be lowercase UUIDs');
+  const contentType = input.contentType ?? TEXT_PLAIN;
+  if (!writableContentType(contentType)) throw new Error('content type breaks the writer rule');
+  if (!validSentAt(input.sentAt)) throw new Error('sent_at out of range');
+  if (contentType === TEXT_PLAIN && !input.plaintext.trim()) throw new Error('an empty message is not sent');
+  const plaintext = utf8(input.plaintext);
+  if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_LEN) throw new Error(`a message is 1 to ${MAX_PLAINTEXT_LEN} bytes`);
   const header = canonicalHeader({
     v: ENVELOPE_VERSION,
     conversation_id: input.conversationId,
     message_id: input.messageId,
     sender_id: input.senderId,
     recipients,
-    content_type: input.contentType ?? TEXT_PLAIN,
+    content_type: contentType,
     sent_at: input.sentAt,
   });
   const h = await sha256(utf8(header));
-  const rawK = randomBytes(32);
+  const rawK = randomBytes(KEY_LEN);
   const k = await crypto.subtle.importKey('raw', rawK, 'AES-GCM', false, ['encrypt']);
-  const iv = randomBytes(12);
+  const iv = randomBytes(IV_LEN);
   const ciphertext = new Uint8Array(
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: h }, k, utf8(input.plaintext)),
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: h }, k, plaintext),
   );
   const keys = await Promise.all(
     input.recipients.map(async (r) => ({
@@ -153,18 +175,34 @@ export type OpenResult =
   | { ok: true; text: string; header: HeaderFields; legacy: boolean }
   | { ok: false; reason: string };
 
+const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
+
+/**
+ * Parses a received header by the reader rules of docs/protocol.md §5.1 and §6: canonical JSON
+ * with exactly the seven fields; `v` 2 or 1; lowercase UUIDs; `recipients` 1–256, sorted
+ * ascending, unique, the sender among them; `sent_at` an integer 0 … 2^53 − 1; `content_type`
+ * 1–127 printable ASCII other than `"` and `\`; at most 16 384 bytes in all. Null otherwise.
+ */
 export function parseHeader(header: string): HeaderFields | null {
+  if (typeof header !== 'string' || utf8(header).length > MAX_HEADER_LEN) return null;
   const value = parseCanonical(header);
   if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
-  const f = value as unknown as HeaderFields;
   const keys = Object.keys(value).sort().join(',');
   if (keys !== 'content_type,conversation_id,message_id,recipients,sender_id,sent_at,v') return null;
-  if ((f.v !== ENVELOPE_VERSION && f.v !== LEGACY_VERSION) || typeof f.content_type !== 'string') return null;
-  if (![f.conversation_id, f.message_id, f.sender_id].every((id) => typeof id === 'string' && UUID_RE.test(id))) return null;
-  if (!Number.isSafeInteger(f.sent_at)) return null;
-  if (!Array.isArray(f.recipients) || !f.recipients.every((r) => typeof r === 'string' && UUID_RE.test(r))) return null;
-  for (let i = 1; i < f.recipients.length; i++) if (!(f.recipients[i - 1] < f.recipients[i])) return null;
-  return f;
+  const { v, content_type, conversation_id, message_id, sender_id, recipients, sent_at } = value;
+  if (v !== ENVELOPE_VERSION && v !== LEGACY_VERSION) return null;
+  if (typeof content_type !== 'string' || !readableContentType(content_type)) return null;
+  if (!isUuid(conversation_id) || !isUuid(message_id) || !isUuid(sender_id)) return null;
+  if (!validSentAt(sent_at)) return null;
+  if (!Array.isArray(recipients) || recipients.length < 1 || recipients.length > MAX_GROUP_SIZE) return null;
+  const ids: string[] = [];
+  for (const r of recipients) {
+    if (!isUuid(r)) return null;
+    ids.push(r);
+  }
+  for (let i = 1; i < ids.length; i++) if (!(ids[i - 1] < ids[i])) return null;
+  if (!ids.includes(sender_id)) return null;
+  return { v, content_type, conversation_id, message_id, sender_id, recipients: ids, sent_at };
 }
 
 export async function openMessage(msg: ReceivedMessage, ctx: OpenContext): Promise<OpenResult> {
@@ -181,17 +219,21 @@ export async function openMessage(msg: ReceivedMessage, ctx: OpenContext): Promi
     const iv = fromBase64(msg.iv);
     const ciphertext = fromBase64(msg.ciphertext);
     const signature = fromBase64(msg.signature);
-    if (iv.length !== 12 || signature.length !== 64 || ciphertext.length < 16) return { ok: false, reason: 'bad sizes' };
+    const wrappedKey = fromBase64(msg.wrapped_key);
+    if (iv.length !== IV_LEN || signature.length !== SIGNATURE_LEN || ciphertext.length < TAG_LEN || wrappedKey.length !== WRAPPED_KEY_LEN) {
+      return { ok: false, reason: 'bad sizes' };
+    }
     const legacy = header.v === LEGACY_VERSION;
-    const commitment = msg.commitment === undefined ? null : fromBase64(msg.commitment);
-    if (legacy ? commitment !== null : commitment?.length !== 32) return { ok: false, reason: 'bad key commitment shape' };
+    // §5.5: a v1 message's commitment is ignored if present; a v2 message needs one.
+    const commitment = legacy || msg.commitment === undefined ? null : fromBase64(msg.commitment);
+    if (!legacy && commitment?.length !== COMMITMENT_LEN) return { ok: false, reason: 'bad key commitment shape' };
     const signedData = commitment ? concat(h, commitment, iv, ciphertext) : concat(h, iv, ciphertext);
     const signed = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, ctx.senderSigPublic, signature, signedData);
     if (!signed) return { ok: false, reason: 'bad signature' };
     const rawK = new Uint8Array(
-      await crypto.subtle.decrypt({ name: 'RSA-OAEP', label: h }, ctx.ownEncPrivate, fromBase64(msg.wrapped_key)),
+      await crypto.subtle.decrypt({ name: 'RSA-OAEP', label: h }, ctx.ownEncPrivate, wrappedKey),
     );
-    if (rawK.length !== 32) return { ok: false, reason: 'bad content key' };
+    if (rawK.length !== KEY_LEN) return { ok: false, reason: 'bad content key' };
     if (commitment && !(await commitmentHolds(rawK, h, commitment))) {
       rawK.fill(0);
       return { ok: false, reason: 'content key does not match the key commitment' };

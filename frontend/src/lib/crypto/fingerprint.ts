@@ -1,4 +1,4 @@
-//! Fingerprints and safety numbers (DESIGN.md wire details). d = SHA-256(user id ‖ 0x00 ‖
+//! Fingerprints and safety numbers (docs/protocol.md §4). d = SHA-256(user id ‖ 0x00 ‖
 //! enc SPKI ‖ sig SPKI); six 5-digit groups, group i = big-endian d[5i..5i+5] mod 100 000.
 //! A pair's safety number is both fingerprints ordered by user id: both sides see the same.
 

@@ -1,26 +1,18 @@
-//! Password and recovery key derivation (DESIGN.md §1). PBKDF2-HMAC-SHA256 over the NFKC
+//! Password and recovery key derivation (docs/protocol.md §2.2–§2.3). PBKDF2-HMAC-SHA256 over the NFKC
 //! password gives the master key; HKDF-SHA256 (empty salt, 32 bytes) splits it into the auth
 //! key, the only value the server ever sees, and the stretch key, which wraps the user key.
 //! We refuse fewer than 600 000 iterations whatever the server answers: a malicious server must
 //! not be able to make a password cheap to brute-force.
 
+import type { Kdf } from '@/lib/api/types';
+import {
+  INFO_AUTH, INFO_RECOVERY_AUTH, INFO_RECOVERY_WRAP, INFO_WRAP, KDF_NAME, KEY_LEN, MAX_ITERATIONS, MIN_ITERATIONS, SALT_LEN,
+} from '@/lib/protocol/constants';
 import { type Bytes, copyBytes, randomBytes, utf8, CryptoFormatError } from './encoding';
 
-export const MIN_ITERATIONS = 600_000;
-/** Iterations used for new accounts and password changes. */
-export const DEFAULT_ITERATIONS = 600_000;
-export const KDF_NAME = 'pbkdf2-sha256';
-export const SALT_BYTES = 16;
 
-export const INFO_AUTH = 'courier/v1/auth';
-export const INFO_WRAP = 'courier/v1/wrap';
-export const INFO_RECOVERY_AUTH = 'courier/v1/recovery-auth';
-export const INFO_RECOVERY_WRAP = 'courier/v1/recovery-wrap';
-
-export interface KdfParams {
-  name: string;
-  iterations: number;
-}
+/** KDF parameters as they travel (OpenAPI `Kdf`). */
+export type KdfParams = Kdf;
 
 export class WeakKdfError extends Error {
   constructor(iterations: number) {
@@ -29,10 +21,8 @@ export class WeakKdfError extends Error {
   }
 }
 
-/** The most a client will run (docs/protocol.md §9), so a hostile server cannot make it hang. */
-export const MAX_ITERATIONS = 10_000_000;
-
-/** Refuses anything but PBKDF2-SHA256 with at least MIN_ITERATIONS (and a sane upper bound). */
+/** Refuses anything but PBKDF2-SHA256 with MIN_ITERATIONS to MAX_ITERATIONS (docs/protocol.md §2.2):
+ *  a hostile server can neither make a password cheap to guess nor make the client hang. */
 export function checkKdfParams(kdf: KdfParams): void {
   if (!kdf || kdf.name !== KDF_NAME) throw new CryptoFormatError(`unsupported kdf ${kdf?.name}`);
   if (!Number.isSafeInteger(kdf.iterations) || kdf.iterations < MIN_ITERATIONS) {
@@ -46,17 +36,18 @@ export function normalizePassword(password: string): Bytes {
 }
 
 export function newSalt(): Bytes {
-  return randomBytes(SALT_BYTES);
+  return randomBytes(SALT_LEN);
 }
 
 export async function pbkdf2Master(password: string, salt: Uint8Array, iterations: number): Promise<Bytes> {
-  if (iterations < MIN_ITERATIONS) throw new WeakKdfError(iterations);
-  if (salt.length !== SALT_BYTES) throw new CryptoFormatError('salt must be 16 bytes');
+  if (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS) throw new WeakKdfError(iterations);
+  if (iterations > MAX_ITERATIONS) throw new CryptoFormatError('unreasonable iteration count');
+  if (salt.length !== SALT_LEN) throw new CryptoFormatError(`salt must be ${SALT_LEN} bytes`);
   const base = await crypto.subtle.importKey('raw', normalizePassword(password), 'PBKDF2', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits(
     { name: 'PBKDF2', hash: 'SHA-256', salt: copyBytes(salt), iterations },
     base,
-    256,
+    KEY_LEN * 8,
   );
   return new Uint8Array(bits);
 }
@@ -66,7 +57,7 @@ export async function hkdf32(ikm: Uint8Array, info: string): Promise<Bytes> {
   const bits = await crypto.subtle.deriveBits(
     { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: utf8(info) },
     base,
-    256,
+    KEY_LEN * 8,
   );
   return new Uint8Array(bits);
 }
@@ -95,7 +86,7 @@ export interface RecoveryKeys {
 }
 
 export async function deriveRecoveryKeys(recoveryKey: Uint8Array): Promise<RecoveryKeys> {
-  if (recoveryKey.length !== 32) throw new CryptoFormatError('recovery key must be 32 bytes');
+  if (recoveryKey.length !== KEY_LEN) throw new CryptoFormatError(`recovery key must be ${KEY_LEN} bytes`);
   const [authKey, wrapKey] = await Promise.all([
     hkdf32(recoveryKey, INFO_RECOVERY_AUTH),
     hkdf32(recoveryKey, INFO_RECOVERY_WRAP),

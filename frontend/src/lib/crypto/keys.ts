@@ -1,24 +1,18 @@
-//! Account key material (DESIGN.md §1): the user key, the RSA-OAEP-3072 encryption keypair and
+//! Account key material (docs/protocol.md §2.4, key policy §3): the user key, the RSA-OAEP-3072 encryption keypair and
 //! the ECDSA P-256 signing keypair. Private keys travel only wrapped under the user key, and are
 //! imported back NON-extractable: once unlocked, not even our own code can read them out.
 
+import type { WireKeys } from '@/lib/api/types';
+import { KEY_LEN, RSA_BITS, SIGNATURE_LEN } from '@/lib/protocol/constants';
 import { type Bytes, copyBytes, fromBase64, randomBytes, toBase64, CryptoFormatError } from './encoding';
 import { aad, aesUnwrap, aesWrap, importAesKey } from './wrap';
 
-export const RSA_BITS = 3072;
 const RSA_PARAMS = { name: 'RSA-OAEP', hash: 'SHA-256' } as const;
 const EC_PARAMS = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
-/** The `keys` object of register and login, all base64. */
-export interface WireKeys {
-  enc_public: string;
-  sig_public: string;
-  key_signature: string;
-  wrapped_user_key: string;
-  wrapped_enc_private: string;
-  wrapped_sig_private: string;
-}
+/** The `keys` object of register and login, all base64 (OpenAPI `AccountKeys`). */
+export type { WireKeys };
 
 /** Unlocked keys of the signed-in user; the private ones cannot be exported. */
 export interface AccountKeys {
@@ -42,7 +36,7 @@ export interface NewAccountKeys {
 }
 
 export async function generateAccountKeys(username: string): Promise<NewAccountKeys> {
-  const userKeyRaw = randomBytes(32);
+  const userKeyRaw = randomBytes(KEY_LEN);
   const [enc, sig] = await Promise.all([
     crypto.subtle.generateKey(
       { ...RSA_PARAMS, modulusLength: RSA_BITS, publicExponent: new Uint8Array([1, 0, 1]) },
@@ -73,12 +67,12 @@ export async function signKeySignature(sigPrivate: CryptoKey, encPublicSpki: Uin
 }
 
 export async function verifyKeySignature(sigPublic: CryptoKey, encPublicSpki: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  if (signature.length !== 64) return false;
+  if (signature.length !== SIGNATURE_LEN) return false;
   return crypto.subtle.verify(ECDSA_SIGN, sigPublic, copyBytes(signature), copyBytes(encPublicSpki));
 }
 
 /** The one encoding of a key: what WebCrypto exports for it. Fingerprints hash the SPKI bytes, so
- *  every client (and the server, src/crypto/validate.rs) accepts only this form. */
+ *  every client (and the server) accepts only this form (docs/protocol.md §3). */
 async function isCanonicalSpki(key: CryptoKey, spki: Uint8Array): Promise<boolean> {
   const again = new Uint8Array(await crypto.subtle.exportKey('spki', key));
   return again.length === spki.length && again.every((x, i) => x === spki[i]);
@@ -141,8 +135,11 @@ export async function unwrapUserKey(stretchKey: Uint8Array, wrappedUserKey: stri
 }
 
 /**
- * Unwraps and imports the private keys, then checks that the public keys the server returned
- * really belong to them (sign/verify and encrypt/decrypt a probe), and that key_signature holds.
+ * Unlock (docs/protocol.md §2.7 step 4, key policy §3): unwraps and imports the private keys
+ * (PKCS#8 of the right type and size), checks both public keys against the key policy, checks that
+ * the public keys the server returned really belong to the private keys (sign/verify and
+ * encrypt/decrypt a probe), and that key_signature holds. Any failure is an UnlockError: the server
+ * handed over something that is not this account's.
  */
 export async function unlockAccountKeys(userKeyRaw: Uint8Array, wire: WireKeys, username: string): Promise<AccountKeys> {
   const userKey = await importAesKey(userKeyRaw);
@@ -158,14 +155,24 @@ export async function unlockAccountKeys(userKeyRaw: Uint8Array, wire: WireKeys, 
   } catch {
     throw new UnlockError('Your private keys could not be unlocked: they may have been tampered with.');
   }
-  const encPublicSpki = fromBase64(wire.enc_public);
-  const sigPublicSpki = fromBase64(wire.sig_public);
-  const encPublic = await importEncPublic(encPublicSpki);
-  const sigPublic = await importSigPublic(sigPublicSpki);
-  const probe = randomBytes(32);
+  const encAlg = encPrivate.algorithm as RsaHashedKeyAlgorithm; // WebCrypto's shape for an RSA key
+  if (encAlg.modulusLength !== RSA_BITS) throw new UnlockError(`Your encryption key is not RSA-${RSA_BITS}: it breaks the key policy.`);
+  let encPublicSpki: Bytes;
+  let sigPublicSpki: Bytes;
+  let encPublic: CryptoKey;
+  let sigPublic: CryptoKey;
+  try {
+    encPublicSpki = fromBase64(wire.enc_public);
+    sigPublicSpki = fromBase64(wire.sig_public);
+    encPublic = await importEncPublic(encPublicSpki);
+    sigPublic = await importSigPublic(sigPublicSpki);
+  } catch (e) {
+    throw new UnlockError(`Your public keys break the key policy: ${e instanceof Error ? e.message : 'malformed'}.`);
+  }
+  const probe = randomBytes(KEY_LEN);
   const sig = await crypto.subtle.sign(ECDSA_SIGN, sigPrivate, probe);
   const sigOk = await crypto.subtle.verify(ECDSA_SIGN, sigPublic, sig, probe);
-  let encOk = false;
+  let encOk: boolean;
   try {
     const ct = await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, encPublic, probe);
     const back = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, encPrivate, ct));

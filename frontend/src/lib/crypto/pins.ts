@@ -4,6 +4,7 @@
 //! key_signature and that the server's fingerprint is the one we compute ourselves.
 //! Storage is injected (localStorage in the browser, a Map in tests), namespaced by user.
 
+import type { PublicUser } from '@/lib/api/types';
 import { bytesEqual, fromBase64, toBase64 } from './encoding';
 import { fingerprint } from './fingerprint';
 import { importEncPublic, importSigPublic, verifyKeySignature } from './keys';
@@ -13,15 +14,8 @@ export interface KeyValueStore {
   setItem(key: string, value: string): void;
 }
 
-/** What the server says about a user (GET /api/users/...). */
-export interface PublicUser {
-  id: string;
-  username: string;
-  enc_public: string;
-  sig_public: string;
-  key_signature: string;
-  fingerprint: string;
-}
+/** What the server says about a user (GET /api/users/...; OpenAPI `PublicUser`). */
+export type { PublicUser };
 
 export interface Pin {
   username: string;

@@ -1,10 +1,13 @@
-//! The optional recovery key: 32 random bytes shown once, as standard base64 like every other
-//! Courier client shows it. Entry also accepts 64 hex digits (spaces or dashes ignored).
+//! The optional recovery key (docs/protocol.md §2.3): 32 random bytes shown once, as standard
+//! padded base64 (44 characters ending in `=`) like every Courier client shows it. Entry accepts
+//! that form back with surrounding whitespace ignored and, as §2.3 allows the browser, 64 hex
+//! digits. Nothing else: no inner spaces or dashes, no unpadded or URL-safe base64.
 
+import { KEY_LEN } from '@/lib/protocol/constants';
 import { type Bytes, fromBase64, fromHex, randomBytes, toBase64, CryptoFormatError } from './encoding';
 
 export function newRecoveryKey(): Bytes {
-  return randomBytes(32);
+  return randomBytes(KEY_LEN);
 }
 
 export function formatRecoveryKey(key: Uint8Array): string {
@@ -12,11 +15,11 @@ export function formatRecoveryKey(key: Uint8Array): string {
 }
 
 export function parseRecoveryKey(text: string): Bytes {
-  const compact = text.trim().replace(/[\s-]+/g, '');
-  if (/^[0-9a-fA-F]{64}$/.test(compact)) return fromHex(compact);
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return fromHex(t);
   try {
-    const bytes = fromBase64(compact);
-    if (bytes.length === 32) return bytes;
+    const bytes = fromBase64(t);
+    if (bytes.length === KEY_LEN) return bytes;
   } catch {
     /* fall through */
   }

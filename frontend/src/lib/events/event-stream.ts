@@ -4,6 +4,7 @@
 //! anything at or below the last id it has seen (ids are the user's gapless sequence numbers),
 //! and persists that id so a reload resumes where it left off.
 
+import { decodeEvent } from './decode';
 import { SseParser, type SseMessage } from './sse-parser';
 
 export type StreamStatus = 'connecting' | 'live' | 'offline' | 'stopped';
@@ -176,7 +177,7 @@ export class EventStream {
       if (!Number.isSafeInteger(id)) return;
       if (this.lastId !== null && id <= this.lastId) return; // duplicate after a resume
     }
-    let data: unknown = null;
+    let data: unknown;
     try {
       data = msg.data ? JSON.parse(msg.data) : null;
     } catch {
@@ -185,10 +186,10 @@ export class EventStream {
     if (msg.event === 'ready') {
       this.attempt = 0;
       // A first connection without an id starts live: remember where "live" began.
-      const lastSeq = (data as { last_seq?: unknown } | null)?.last_seq;
-      if (this.lastId === null && typeof lastSeq === 'number' && Number.isSafeInteger(lastSeq)) {
-        this.lastId = lastSeq;
-        this.opts.saveLastId(lastSeq);
+      const ready = decodeEvent('ready', data);
+      if (this.lastId === null && ready.ok && ready.value.type === 'ready') {
+        this.lastId = ready.value.lastSeq;
+        this.opts.saveLastId(ready.value.lastSeq);
       }
       this.setStatus('live');
     }

@@ -1,6 +1,8 @@
 import { api } from '@/lib/api/client';
+import type { DeleteAccountRequest } from '@/lib/api/types';
 
 /** DELETE /api/account {auth_key}. */
 export function deleteAccount(authKey: string): Promise<void> {
-  return api.delete<void>('/api/account', { auth_key: authKey });
+  const body: DeleteAccountRequest = { auth_key: authKey };
+  return api.delete<void>('/api/account', body);
 }

@@ -1,6 +1,6 @@
 import { api } from '@/lib/api/client';
-import type { SessionInfo } from '@/lib/api/types';
+import type { SessionList, SessionView } from '@/lib/api/types';
 
-export async function listSessions(): Promise<SessionInfo[]> {
-  return (await api.get<{ sessions: SessionInfo[] }>('/api/sessions')).sessions;
+export async function listSessions(): Promise<SessionView[]> {
+  return (await api.get<SessionList>('/api/sessions')).sessions;
 }

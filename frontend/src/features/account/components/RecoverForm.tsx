@@ -1,3 +1,4 @@
+import { normalizeUsername } from '@/lib/protocol/username';
 import { useState, type FormEvent } from 'react';
 import { Alert } from '@/components/ui/Alert';
 import { Button } from '@/components/ui/Button';
@@ -23,7 +24,7 @@ export function RecoverForm({ onRecovered, onBack }: { onRecovered: (username: s
     setError(null);
     try {
       await recoverAccount(username, key, password);
-      onRecovered(username.trim().toLowerCase());
+      onRecovered(normalizeUsername(username));
     } catch (err) {
       setError(describeError(err));
       setBusy(false);

@@ -3,11 +3,11 @@ import { Alert } from '@/components/ui/Alert';
 import { Button } from '@/components/ui/Button';
 import { Spinner } from '@/components/ui/Spinner';
 import { describeError } from '@/lib/api/errors';
-import type { SessionInfo } from '@/lib/api/types';
+import type { SessionView } from '@/lib/api/types';
 import { listSessions } from '../api/list-sessions';
 import { revokeSession } from '../api/revoke-session';
 
-function device(ua: string | null): string {
+function device(ua: string | null | undefined): string {
   if (!ua) return 'Unknown device';
   const browser = /Firefox\//.test(ua) ? 'Firefox' : /Edg\//.test(ua) ? 'Edge' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : /courier/i.test(ua) ? 'Courier CLI' : ua.split(/[ /]/)[0];
   const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : '';
@@ -17,7 +17,7 @@ function device(ua: string | null): string {
 const when = (iso: string) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—');
 
 export function SessionsList() {
-  const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
+  const [sessions, setSessions] = useState<SessionView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
 

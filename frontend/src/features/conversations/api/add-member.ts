@@ -1,7 +1,8 @@
 import { api } from '@/lib/api/client';
-import type { Conversation } from '@/lib/api/types';
-import { normalizeConversation } from '@/lib/api/normalize';
+import type { AddMember, Conversation } from '@/lib/api/types';
 
+/** POST /api/conversations/{id}/members (groups) → the conversation. */
 export function addMember(conversationId: string, userId: string): Promise<Conversation> {
-  return api.post<Conversation>(`/api/conversations/${encodeURIComponent(conversationId)}/members`, { user_id: userId }).then(normalizeConversation);
+  const body: AddMember = { user_id: userId };
+  return api.post<Conversation>(`/api/conversations/${encodeURIComponent(conversationId)}/members`, body);
 }

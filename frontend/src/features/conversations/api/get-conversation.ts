@@ -1,7 +1,7 @@
 import { api } from '@/lib/api/client';
 import type { Conversation } from '@/lib/api/types';
-import { normalizeConversation } from '@/lib/api/normalize';
 
+/** GET /api/conversations/{id} — 404 for non-members, exactly as for a missing one. */
 export function getConversation(id: string): Promise<Conversation> {
-  return api.get<Conversation>(`/api/conversations/${encodeURIComponent(id)}`).then(normalizeConversation);
+  return api.get<Conversation>(`/api/conversations/${encodeURIComponent(id)}`);
 }

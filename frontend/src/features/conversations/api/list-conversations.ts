@@ -1,7 +1,7 @@
 import { api } from '@/lib/api/client';
-import type { Conversation } from '@/lib/api/types';
-import { normalizeConversation } from '@/lib/api/normalize';
+import type { Conversation, ConversationList } from '@/lib/api/types';
 
+/** GET /api/conversations — newest activity first. */
 export async function listConversations(): Promise<Conversation[]> {
-  return (await api.get<{ conversations: Conversation[] }>('/api/conversations')).conversations.map(normalizeConversation);
+  return (await api.get<ConversationList>('/api/conversations')).conversations;
 }

@@ -1,3 +1,4 @@
+import { normalizeUsername } from '@/lib/protocol/username';
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Alert } from '@/components/ui/Alert';
 import { Button } from '@/components/ui/Button';
@@ -13,7 +14,7 @@ export function NewGroupDialog({ onCreate, onClose }: { onCreate: (title: string
   const [error, setError] = useState<string | null>(null);
 
   function add() {
-    const name = member.trim().toLowerCase();
+    const name = normalizeUsername(member);
     if (name && !members.includes(name)) setMembers([...members, name]);
     setMember('');
   }
@@ -25,7 +26,7 @@ export function NewGroupDialog({ onCreate, onClose }: { onCreate: (title: string
   }
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const all = member.trim() ? [...members, member.trim().toLowerCase()] : members;
+    const all = member.trim() ? [...members, normalizeUsername(member)] : members;
     if (all.length < 2) return setError('Add at least two people (for one person, start a direct chat).');
     setBusy(true);
     setError(null);

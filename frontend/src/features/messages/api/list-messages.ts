@@ -1,5 +1,6 @@
 import { api, query } from '@/lib/api/client';
-import type { WireMessage } from '@/lib/api/types';
+import type { History } from '@/lib/api/types';
+import { decodeMessage, type MessageObject } from '@/lib/events/decode';
 
 export interface HistoryQuery {
   before?: number;
@@ -8,8 +9,14 @@ export interface HistoryQuery {
   until?: number;
 }
 
-/** Ascending by position. */
-export async function listMessages(conversationId: string, q: HistoryQuery = {}): Promise<WireMessage[]> {
+/** Ascending by position. Items are message objects (docs/protocol.md §5.5), decoded like events;
+ *  a malformed item is dropped (the OpenAPI document leaves history items untyped). */
+export async function listMessages(conversationId: string, q: HistoryQuery = {}): Promise<MessageObject[]> {
   const path = `/api/conversations/${encodeURIComponent(conversationId)}/messages${query({ ...q })}`;
-  return (await api.get<{ messages: WireMessage[] }>(path)).messages;
+  const out: MessageObject[] = [];
+  for (const item of (await api.get<History>(path)).messages) {
+    const d = decodeMessage(item);
+    if (d.ok) out.push(d.value);
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 import { api } from '@/lib/api/client';
-import type { ReceiptStatus } from '@/lib/api/types';
+import type { ReceiptRequest } from '@/lib/api/types';
 
 /** Cumulative: the server never moves a receipt back. */
-export function postReceipt(conversationId: string, status: ReceiptStatus, upTo: string): Promise<void> {
-  return api.post<void>(`/api/conversations/${encodeURIComponent(conversationId)}/receipts`, { status, up_to: upTo });
+export function postReceipt(conversationId: string, status: 'delivered' | 'read', upTo: string): Promise<void> {
+  const body: ReceiptRequest = { status, up_to: upTo };
+  return api.post<void>(`/api/conversations/${encodeURIComponent(conversationId)}/receipts`, body);
 }

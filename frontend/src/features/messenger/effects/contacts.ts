@@ -1,15 +1,13 @@
-//! The contact book: fetches contacts' public keys, runs them through the pin store (TOFU,
-//! key_signature, fingerprint) and mirrors the result into the view state. Sending asks for
+//! Effect: the contact book. Fetches contacts' public keys, runs them through the pin store (TOFU,
+//! key_signature, fingerprint; docs/protocol.md §4) and reports the result as `contact/recorded`. Sending asks for
 //! fresh keys (at most `SEND_MAX_AGE` old) and refuses any contact whose key is not trusted.
 
 import { PinStore, safetyNumber, type CheckedKeys, type ContactStatus, type PublicUser } from '@/lib/crypto';
 import type { AccountKeys } from '@/lib/crypto';
 import type { UserRef } from '@/lib/api/types';
 import { ApiError } from '@/lib/api/errors';
-import { getUser } from '@/features/users/api/get-user';
-import { lookupUser } from '@/features/users/api/lookup-user';
-import type { Store } from './store';
-import type { MessengerState } from './types';
+import { getUser, lookupUser } from '@/features/users';
+import type { MessengerStore } from '../store';
 
 const SEND_MAX_AGE = 30_000;
 
@@ -27,16 +25,13 @@ export class ContactBook {
 
   constructor(
     readonly pins: PinStore,
-    private readonly store: Store<MessengerState>,
+    private readonly store: MessengerStore,
     private readonly me: UserRef,
     private readonly myKeys: AccountKeys,
   ) {}
 
   private record(user: PublicUser | { id: string; username: string }, status: ContactStatus | null, error?: string): void {
-    this.store.set((s) => ({
-      ...s,
-      contacts: { ...s.contacts, [user.id]: { userId: user.id, username: user.username, status, error } },
-    }));
+    this.store.dispatch({ type: 'contact/recorded', contact: { userId: user.id, username: user.username, status, error } });
   }
 
   /** Runs a server answer through the pins and records it. */

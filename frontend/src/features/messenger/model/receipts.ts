@@ -1,6 +1,6 @@
-//! Ticks: an own message is "delivered" when every other member's delivered (or read) position
+//! Slice `receipts`, pure. Ticks: an own message is "delivered" when every other member's delivered (or read) position
 //! has reached it, "read" likewise. Positions come from receipt events and are kept per user in
-//! localStorage (the conversation object does not carry members' receipts).
+//! localStorage by an effect (the conversation object does not carry members' receipts).
 //!
 //! Policy for the receipts we send: only a message that verified may be acknowledged. A message
 //! that failed verification (or is still being opened) is never the target of a delivered or
@@ -8,8 +8,9 @@
 //! forged. Receipts are cumulative, so the target is the newest verified message from others.
 
 import type { Conversation } from '@/lib/api/types';
+import type { MessengerEvent } from './events';
 import { newestFrom } from './timeline';
-import type { ChatMessage, ConversationView, Delivery, MessageContent, ReceiptPositions } from './types';
+import type { ChatMessage, Delivery, MessageContent, ReceiptPositions, ReceiptsState, Timeline } from './types';
 
 type ConvReceipts = Record<string, ReceiptPositions>;
 
@@ -17,10 +18,10 @@ export function deliveryOf(msg: ChatMessage, conv: Conversation, meId: string, r
   if (msg.local === 'sending') return 'sending';
   if (msg.local === 'failed') return 'failed';
   if (msg.position === null) return 'sent';
-  const others = conv.members.filter((m) => m.user_id !== meId);
+  const others = conv.members.filter((m) => m.id !== meId);
   if (others.length === 0) return 'sent';
   const pos = msg.position;
-  const all = (pick: (r: ReceiptPositions) => number) => others.every((m) => pick(receipts?.[m.user_id] ?? { delivered: 0, read: 0 }) >= pos);
+  const all = (pick: (r: ReceiptPositions) => number) => others.every((m) => pick(receipts?.[m.id] ?? { delivered: 0, read: 0 }) >= pos);
   if (all((r) => r.read)) return 'read';
   if (all((r) => Math.max(r.delivered, r.read))) return 'delivered';
   return 'sent';
@@ -32,8 +33,8 @@ export function acknowledgeable(m: { content: MessageContent }): boolean {
 }
 
 /** The message our next delivered/read receipt names: the newest verified one from someone else. */
-export function receiptTarget(view: ConversationView, meId: string): ChatMessage | null {
-  return newestFrom(view, (m) => m.senderId !== meId && acknowledgeable(m));
+export function receiptTarget(timeline: Timeline, meId: string): ChatMessage | null {
+  return newestFrom(timeline, (m) => m.senderId !== meId && acknowledgeable(m));
 }
 
 export function applyReceipt(
@@ -49,20 +50,8 @@ export function applyReceipt(
   return { ...all, [conversationId]: { ...conv, [userId]: { ...cur, [status]: position } } };
 }
 
-const key = (userId: string) => `courier:receipts:${userId}`;
-
-export function loadReceipts(userId: string): Record<string, ConvReceipts> {
-  try {
-    return JSON.parse(localStorage.getItem(key(userId)) ?? '{}') as Record<string, ConvReceipts>;
-  } catch {
-    return {};
-  }
-}
-
-export function saveReceipts(userId: string, receipts: Record<string, ConvReceipts>): void {
-  try {
-    localStorage.setItem(key(userId), JSON.stringify(receipts));
-  } catch {
-    /* storage full or disabled: ticks fall back to what events say this session */
-  }
+export function applyReceipts(s: ReceiptsState, e: MessengerEvent): ReceiptsState {
+  if (e.type !== 'stream' || e.event.type !== 'receipt') return s;
+  const r = e.event;
+  return applyReceipt(s, r.conversationId, r.userId, r.status, r.position);
 }

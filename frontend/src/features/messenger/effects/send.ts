@@ -1,35 +1,29 @@
-//! User actions on top of the controller: send (seal for every member with fresh, trusted
-//! keys), retry, delete for everyone, typing, starting chats and groups, trusting keys.
+//! Effects of the user's actions: send (seal for every member with fresh, trusted keys), retry,
+//! delete for everyone, typing, starting chats and groups, trusting keys. Network and crypto
+//! here; every state change is an event for the model.
 
 import { sealMessage } from '@/lib/crypto';
 import { ApiError, describeError } from '@/lib/api/errors';
 import type { Conversation } from '@/lib/api/types';
-import { addMember } from '@/features/conversations/api/add-member';
-import { createConversation } from '@/features/conversations/api/create-conversation';
-import { removeMember } from '@/features/conversations/api/remove-member';
-import { deleteMessage } from '@/features/messages/api/delete-message';
-import { postTyping } from '@/features/messages/api/post-typing';
-import { sendMessage } from '@/features/messages/api/send-message';
+import { addMember, createConversation, removeMember } from '@/features/conversations';
+import { deleteMessage, sendMessage } from '@/features/messages';
+import type { ChatMessage } from '../model';
+import type { Messenger } from '../messenger';
 import { SendBlockedError } from './contacts';
-import type { Messenger } from './messenger';
-import { emptyView, patchMessage } from './timeline';
-import type { ChatMessage } from './types';
 
+/** A UI limit (not a protocol one): the protocol allows 65 536 bytes of plaintext. */
 export const MAX_MESSAGE_CHARS = 8_000;
 
 export class MessengerActions {
-  private typingSentAt = new Map<string, number>();
-  private typingRetry = new Map<string, ReturnType<typeof setTimeout>>();
-
   constructor(private readonly m: Messenger) {}
 
   /** Members whose key blocks sending into this conversation (changed or invalid). */
   blockers(convId: string): string[] {
     const s = this.m.store.get();
-    const conv = s.conversations[convId]?.conv;
+    const conv = s.conversations.byId[convId];
     if (!conv) return [];
     return conv.members
-      .map((mem) => mem.user_id)
+      .map((mem) => mem.id)
       .filter((id) => id !== s.me.id && ['changed', 'invalid'].includes(s.contacts[id]?.status?.kind ?? ''));
   }
 
@@ -37,7 +31,7 @@ export class MessengerActions {
     const body = text.trim();
     if (!body) return;
     if (body.length > MAX_MESSAGE_CHARS) throw new Error(`Messages are limited to ${MAX_MESSAGE_CHARS} characters.`);
-    const msg: ChatMessage = {
+    const message: ChatMessage = {
       id: crypto.randomUUID(),
       conversationId: convId,
       senderId: this.m.me.id,
@@ -46,53 +40,58 @@ export class MessengerActions {
       local: 'sending',
       content: { kind: 'text', text: body },
     };
-    this.m.localMessage(convId, msg);
-    // Receivers clear the typing indicator on a message: the next keystroke must notify again.
-    this.typingSentAt.delete(convId);
-    await this.deliver(msg);
+    this.m.store.dispatch({ type: 'message/local', message });
+    this.m.typing.sent(convId);
+    await this.deliver(message);
   }
 
   async retry(convId: string, messageId: string): Promise<void> {
-    const msg = this.m.store.get().conversations[convId]?.messages.find((x) => x.id === messageId);
+    const msg = this.m.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
     if (!msg || msg.local !== 'failed') return;
-    this.m.store.set((s) => patchMessage(s, convId, messageId, { local: 'sending' }));
+    this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId, patch: { local: 'sending' } });
     await this.deliver({ ...msg, local: 'sending' });
   }
 
   private async deliver(msg: ChatMessage): Promise<void> {
     const convId = msg.conversationId;
+    const patch = (p: Partial<ChatMessage>) => this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId: msg.id, patch: p });
     try {
       let envelope = msg.envelope;
       if (!envelope) {
         if (msg.content.kind !== 'text') return;
-        const conv = this.m.store.get().conversations[convId].conv;
-        const ids = conv.members.map((x) => x.user_id);
+        const conv = this.m.store.get().conversations.byId[convId];
+        if (!conv) throw new Error('This conversation is gone.');
+        const ids = conv.members.map((x) => x.id);
         if (!ids.includes(this.m.me.id)) ids.push(this.m.me.id);
         const keys = await this.m.contacts.encKeysForSending(ids);
+        const recipients = ids.flatMap((id) => {
+          const encPublic = keys.get(id);
+          return encPublic ? [{ userId: id, encPublic }] : [];
+        });
         envelope = await sealMessage({
           conversationId: convId,
           messageId: msg.id,
           senderId: this.m.me.id,
-          recipients: ids.map((id) => ({ userId: id, encPublic: keys.get(id)! })),
+          recipients,
           plaintext: msg.content.text,
           sentAt: msg.sentAt,
           signingKey: this.m.keys.sigPrivate,
         });
-        this.m.store.set((s) => patchMessage(s, convId, msg.id, { envelope }));
+        patch({ envelope });
       }
       const res = await sendMessage(convId, envelope);
-      this.m.store.set((s) => patchMessage(s, convId, msg.id, { local: 'stored', position: res.position, envelope: undefined }));
+      patch({ local: 'stored', position: res.position, envelope: undefined });
     } catch (e) {
       // Membership changed since sealing: the server refuses; seal again on retry.
       const stale = e instanceof ApiError && (e.status === 400 || e.status === 409);
-      this.m.store.set((s) => patchMessage(s, convId, msg.id, { local: 'failed', ...(stale ? { envelope: undefined } : {}) }));
+      patch({ local: 'failed', ...(stale ? { envelope: undefined } : {}) });
       if (e instanceof SendBlockedError) this.m.notify('error', e.message);
       else this.m.notify('error', `Message not sent. ${describeError(e)}`);
     }
   }
 
   async remove(convId: string, messageId: string): Promise<void> {
-    const msg = this.m.store.get().conversations[convId]?.messages.find((x) => x.id === messageId);
+    const msg = this.m.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
     if (msg && msg.local !== 'stored') {
       this.m.markDeleted(convId, messageId);
       return;
@@ -106,33 +105,18 @@ export class MessengerActions {
   }
 
   typing(convId: string): void {
-    const last = this.typingSentAt.get(convId) ?? 0;
-    if (Date.now() - last < 3_000) return;
-    this.typingSentAt.set(convId, Date.now());
-    postTyping(convId).catch((e: unknown) => {
-      // The server allows one a second; if we were early, say it once more a moment later.
-      if (e instanceof ApiError && e.status === 429 && !this.typingRetry.has(convId)) {
-        this.typingRetry.set(convId, setTimeout(() => {
-          this.typingRetry.delete(convId);
-          this.typingSentAt.set(convId, Date.now());
-          postTyping(convId).catch(() => {});
-        }, 1_100));
-      }
-    });
+    this.m.typing.typing(convId);
   }
 
-  private addConversation(conv: Conversation): void {
-    this.m.store.set((s) => ({
-      ...s,
-      conversations: { ...s.conversations, [conv.id]: s.conversations[conv.id] ?? emptyView(conv) },
-    }));
+  private added(conversation: Conversation): void {
+    this.m.store.dispatch({ type: 'conversation/upserted', conversation });
   }
 
   /** Looks the name up, pins the keys on first use, opens (or creates) the direct chat. */
   async startDirect(username: string): Promise<void> {
     const { user } = await this.m.contacts.findByName(username);
     const conv = await createConversation([user.id]);
-    this.addConversation(conv);
+    this.added(conv);
     void this.m.loadPresence();
     // Not awaited: the dialog closes as soon as the chat exists, while its history loads. A
     // dialog left open over the chat until then swallowed what the user typed meanwhile.
@@ -142,23 +126,19 @@ export class MessengerActions {
   async createGroup(title: string, usernames: string[]): Promise<void> {
     const users = await Promise.all(usernames.map((u) => this.m.contacts.findByName(u)));
     const conv = await createConversation(users.map((u) => u.user.id), title.trim() || undefined);
-    this.addConversation(conv);
+    this.added(conv);
     void this.m.open(conv.id); // not awaited, as in startDirect
   }
 
   async addToGroup(convId: string, username: string): Promise<void> {
     const { user } = await this.m.contacts.findByName(username);
-    const conv = await addMember(convId, user.id);
-    this.m.store.set((s) => ({ ...s, conversations: { ...s.conversations, [conv.id]: { ...s.conversations[conv.id], conv } } }));
+    this.added(await addMember(convId, user.id));
   }
 
   async leave(convId: string): Promise<void> {
     await removeMember(convId, this.m.me.id);
     await this.m.open(null);
-    this.m.store.set((s) => {
-      const { [convId]: _gone, ...rest } = s.conversations;
-      return { ...s, conversations: rest };
-    });
+    this.m.store.dispatch({ type: 'conversation/removed', conversationId: convId });
   }
 
   acceptKeyChange(userId: string): void {

@@ -1,26 +1,14 @@
-//! Turning wire messages into chat messages: every one is opened with the crypto module against
+//! Effect: opening received messages (crypto). Every one is opened with the crypto module against
 //! the sender's pinned key; failures become explicit "could not verify" entries, never text.
 //! A verified legacy v1 message is marked `legacy`; a verified text with no visible characters
 //! becomes an `empty` entry (flagged), never an empty bubble.
 
-import { openMessage, TEXT_PLAIN } from '@/lib/crypto';
+import { openMessage } from '@/lib/crypto';
+import { TEXT_PLAIN } from '@/lib/protocol/constants';
 import type { AccountKeys } from '@/lib/crypto';
-import type { WireMessage } from '@/lib/api/types';
+import type { MessageObject as WireMessage } from '@/lib/events/decode';
+import type { MessageContent } from '../model';
 import type { ContactBook } from './contacts';
-import type { ChatMessage, MessageContent } from './types';
-
-export function placeholder(w: WireMessage): ChatMessage {
-  return {
-    id: w.message_id,
-    conversationId: w.conversation_id,
-    senderId: w.sender_id,
-    position: w.position,
-    sentAt: w.server_ts,
-    local: 'stored',
-    content: w.deleted ? { kind: 'deleted' } : { kind: 'pending' },
-    wire: w.deleted ? undefined : w,
-  };
-}
 
 export async function decryptWire(
   w: WireMessage,
@@ -28,15 +16,10 @@ export async function decryptWire(
   contacts: ContactBook,
 ): Promise<{ content: MessageContent; sentAt: number }> {
   if (w.deleted) return { content: { kind: 'deleted' }, sentAt: w.server_ts };
-  if (!w.header || !w.iv || !w.ciphertext || !w.signature || !w.wrapped_key) {
+  if (w.header === undefined || w.iv === undefined || w.ciphertext === undefined || w.signature === undefined || w.wrapped_key === undefined) {
     return { content: { kind: 'unverified', reason: 'incomplete message' }, sentAt: w.server_ts };
   }
-  let senderKey: CryptoKey | null = null;
-  try {
-    senderKey = await contacts.sigKey(w.sender_id);
-  } catch {
-    senderKey = null;
-  }
+  const senderKey = await contacts.sigKey(w.sender_id).catch(() => null);
   const res = await openMessage(
     {
       conversation_id: w.conversation_id,

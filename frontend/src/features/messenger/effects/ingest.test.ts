@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { WireMessage } from '@/lib/api/types';
+import type { MessageObject as WireMessage } from '@/lib/events/decode';
 import {
   canonicalHeader, concat, fromBase64, importEncPrivate, importSigPublic, keyCommitment, sealMessage, sha256, toBase64, utf8,
   type AccountKeys,
@@ -39,7 +39,7 @@ async function handSealed(plaintext: string): Promise<WireMessage> {
   const sig = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, alice.keys.sigPrivate, concat(h, commitment, iv, ct)));
   const wrapped = new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP', label: h }, bob.keys.encPublic, rawK));
   return {
-    conversation_id: conversationId, message_id: messageId, position: 1, sender_id: alice.id, server_ts: 9,
+    conversation_id: conversationId, message_id: messageId, position: 1, sender_id: alice.id, server_ts: 9, deleted: false,
     header, commitment: toBase64(commitment), iv: toBase64(iv), ciphertext: toBase64(ct), signature: toBase64(sig), wrapped_key: toBase64(wrapped),
   };
 }
@@ -52,7 +52,7 @@ describe('received messages', () => {
       plaintext: 'hi bob', sentAt: 7, signingKey: alice.keys.sigPrivate,
     });
     const w: WireMessage = {
-      conversation_id: conversationId, message_id: JSON.parse(env.header).message_id, position: 1, sender_id: alice.id, server_ts: 9,
+      conversation_id: conversationId, message_id: JSON.parse(env.header).message_id, position: 1, sender_id: alice.id, server_ts: 9, deleted: false,
       header: env.header, commitment: env.commitment, iv: env.iv, ciphertext: env.ciphertext, signature: env.signature,
       wrapped_key: env.keys.find((k) => k.user_id === bob.id)!.wrapped_key,
     };
@@ -74,11 +74,11 @@ describe('received messages', () => {
   });
 
   it('a stored legacy v1 message (the v1 vector) opens, marked legacy', async () => {
-    const V = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../tests/vectors/courier-v1.json', import.meta.url)), 'utf8'));
+    const V = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../../tests/vectors/courier-v1.json', import.meta.url)), 'utf8'));
     const e = V.envelope;
     const w: WireMessage = {
       conversation_id: e.header_fields.conversation_id, message_id: e.header_fields.message_id, position: 1,
-      sender_id: e.header_fields.sender_id, server_ts: 1, header: e.header, iv: e.iv, ciphertext: e.ciphertext,
+      sender_id: e.header_fields.sender_id, server_ts: 1, deleted: false, header: e.header, iv: e.iv, ciphertext: e.ciphertext,
       signature: e.signature, wrapped_key: e.wrapped_key,
     };
     const keys = { encPrivate: await importEncPrivate(fromBase64(V.keys.enc_private_pkcs8)) } as AccountKeys;

@@ -5,7 +5,7 @@ import type { ChatMessage } from './types';
 
 const conv: Conversation = {
   id: 'c', kind: 'group', title: 'g', created_at: '', last_activity_at: '', last_position: 3, read_up_to: 3, unread_count: 0,
-  members: [{ user_id: 'me', username: 'me' }, { user_id: 'a', username: 'a' }, { user_id: 'b', username: 'b' }],
+  members: [{ id: "me", username: "me" }, { id: "a", username: "a" }, { id: "b", username: "b" }],
 };
 const msg = (position: number | null, local: ChatMessage['local'] = 'stored'): ChatMessage => ({
   id: 'm', conversationId: 'c', senderId: 'me', position, sentAt: 0, local, content: { kind: 'pending' },
@@ -36,7 +36,7 @@ describe('ticks', () => {
 
 describe('the receipts we send', () => {
   const view = (...contents: [string, ChatMessage['content']][]) => ({
-    conv, loaded: true, hasOlder: false, loadingOlder: false, typing: {}, preview: null,
+    loaded: true, hasOlder: false, loadingOlder: false, preview: null,
     messages: contents.map(([sender, content], i): ChatMessage => ({
       id: `m${i + 1}`, conversationId: 'c', senderId: sender, position: i + 1, sentAt: 0, local: 'stored', content,
     })),

@@ -1,6 +1,8 @@
-//! View state of the messenger: what the screens render. Immutable; replaced on every change.
+//! The messenger's model: what the screens render. Immutable; every change is an event applied by
+//! the pure reducers of this folder (`applyEvent`), one slice each.
+import type { Conversation, UserRef } from '@/lib/api/types';
 import type { ContactStatus, Envelope } from '@/lib/crypto';
-import type { Conversation, UserRef, WireMessage } from '@/lib/api/types';
+import type { MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
 
 export type MessageContent =
@@ -25,21 +27,27 @@ export interface ChatMessage {
   sentAt: number;
   local: 'sending' | 'failed' | 'stored';
   content: MessageContent;
-  /** Kept to re-verify after a key change is accepted, or to retry a failed send. */
-  wire?: WireMessage;
+  /** Kept to re-verify after a key change is accepted. */
+  wire?: MessageObject;
+  /** Kept to retry a failed send without sealing again. */
   envelope?: Envelope;
 }
 
-export interface ConversationView {
-  conv: Conversation;
+/** One conversation's messages (slice `timelines`). */
+export interface Timeline {
   messages: ChatMessage[];
   /** History loaded at least once (the newest page). */
   loaded: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
-  /** user id → typing until (ms). */
-  typing: Record<string, number>;
   preview: ChatMessage | null;
+}
+
+/** Slice `conversations`: the conversation objects, the list's state and the open one. */
+export interface ConversationsState {
+  byId: Record<string, Conversation>;
+  listLoaded: boolean;
+  activeId: string | null;
 }
 
 export interface ContactView {
@@ -56,23 +64,34 @@ export interface ReceiptPositions {
   read: number;
 }
 
+/** conversation id → member id → positions. */
+export type ReceiptsState = Record<string, Record<string, ReceiptPositions>>;
+
+export interface Notice {
+  kind: 'error' | 'info';
+  text: string;
+}
+
 export interface MessengerState {
   me: UserRef;
-  conversations: Record<string, ConversationView>;
-  listLoaded: boolean;
-  activeId: string | null;
-  online: Record<string, boolean>;
+  conversations: ConversationsState;
+  /** conversation id → its messages. */
+  timelines: Record<string, Timeline>;
+  /** conversation id → user id → typing until (ms). */
+  typing: Record<string, Record<string, number>>;
+  /** user id → online. */
+  presence: Record<string, boolean>;
+  receipts: ReceiptsState;
   contacts: Record<string, ContactView>;
-  receipts: Record<string, Record<string, ReceiptPositions>>;
   connection: StreamStatus;
-  notice: { kind: 'error' | 'info'; text: string } | null;
+  notice: Notice | null;
 }
 
 export function conversationTitle(conv: Conversation, meId: string): string {
-  if (conv.kind === 'group') return conv.title || conv.members.filter((m) => m.user_id !== meId).map((m) => m.username).join(', ') || 'Group';
-  return conv.members.find((m) => m.user_id !== meId)?.username ?? conv.title ?? 'Conversation';
+  if (conv.kind === 'group') return conv.title || conv.members.filter((m) => m.id !== meId).map((m) => m.username).join(', ') || 'Group';
+  return conv.members.find((m) => m.id !== meId)?.username ?? conv.title ?? 'Conversation';
 }
 
-export function otherMembers(conv: Conversation, meId: string) {
-  return conv.members.filter((m) => m.user_id !== meId);
+export function otherMembers(conv: Conversation, meId: string): UserRef[] {
+  return conv.members.filter((m) => m.id !== meId);
 }

@@ -1,0 +1,3 @@
+//! Public API of the account feature.
+export { RecoverForm } from './components/RecoverForm';
+export { SettingsDialog } from './components/SettingsDialog';

@@ -1,0 +1,8 @@
+//! Public API of the messages feature.
+export { deleteMessage } from './api/delete-message';
+export { listMessages, type HistoryQuery } from './api/list-messages';
+export { postReceipt } from './api/post-receipt';
+export { postTyping } from './api/post-typing';
+export { sendMessage } from './api/send-message';
+export { ChatView } from './components/ChatView';
+export type { MessageItem } from './components/MessageBubble';

@@ -1,0 +1,242 @@
+//! The messenger's effects runner: owns the store, the event stream, the contact book and the
+//! effects (loading, opening messages, receipts, typing). Every state change is an event
+//! dispatched to the pure model; stream events pass the one guarded decoder first.
+
+import { PinStore, type AccountKeys } from '@/lib/crypto';
+import { describeError } from '@/lib/api/errors';
+import type { TokenManager } from '@/lib/api/tokens';
+import type { UserRef } from '@/lib/api/types';
+import { decodeEvent, type MessageObject } from '@/lib/events/decode';
+import { EventStream, type StreamEvent } from '@/lib/events/event-stream';
+import { getConversation, listConversations } from '@/features/conversations';
+import { listMessages } from '@/features/messages';
+import { getPresence } from '@/features/presence';
+import { acknowledgeable, initialState, type Opened } from './model';
+import { ContactBook } from './effects/contacts';
+import { decryptWire } from './effects/ingest';
+import { loadActiveConversation, loadLastEventId, loadReceipts, saveActiveConversation, saveLastEventId, saveReceipts } from './effects/persist';
+import { ReceiptEffects } from './effects/receipts';
+import { TypingEffects } from './effects/typing';
+import { MessengerStore } from './store';
+
+const PAGE = 50;
+
+export class Messenger {
+  readonly store: MessengerStore;
+  readonly contacts: ContactBook;
+  readonly receipts: ReceiptEffects;
+  readonly typing: TypingEffects;
+  private stream: EventStream;
+  private tombstones = new Set<string>();
+  private stopped = false;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    readonly me: UserRef,
+    readonly keys: AccountKeys,
+    readonly myFingerprint: string,
+    tokens: TokenManager,
+  ) {
+    this.store = new MessengerStore(initialState(me, loadActiveConversation(me.id), loadReceipts(me.id)));
+    this.contacts = new ContactBook(new PinStore(localStorage, me.id), this.store, me, keys);
+    this.receipts = new ReceiptEffects(this.store, me.id);
+    this.typing = new TypingEffects(this.store);
+    this.stream = new EventStream({
+      getToken: () => tokens.getAccessToken(),
+      refresh: () => tokens.refresh(),
+      loadLastId: () => loadLastEventId(me.id),
+      saveLastId: (id) => saveLastEventId(me.id, id),
+      onEvent: (e) => this.onEvent(e),
+      onStatus: (status) => {
+        this.store.dispatch({ type: 'connection', status });
+        if (status === 'live') void this.loadPresence();
+      },
+    });
+    tokens.onToken(() => {
+      if (this.store.get().connection !== 'live') this.stream.reconnectNow();
+    });
+  }
+
+  start(): void {
+    let receipts = this.store.get().receipts;
+    this.unsubscribe = this.store.subscribe(() => {
+      const next = this.store.get().receipts;
+      if (next !== receipts) saveReceipts(this.me.id, (receipts = next));
+    });
+    this.stream.start();
+    void this.loadConversations();
+    void this.loadPresence();
+    document.addEventListener('visibilitychange', this.onVisibility);
+    window.addEventListener('focus', this.onVisibility);
+    this.typing.start();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stream.stop();
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    window.removeEventListener('focus', this.onVisibility);
+    this.typing.stop();
+    this.receipts.stop();
+    this.unsubscribe?.();
+  }
+
+  notify(kind: 'error' | 'info', text: string | null): void {
+    this.store.dispatch({ type: 'notice', notice: text ? { kind, text } : null });
+  }
+
+  // ---- loading -------------------------------------------------------------------------
+
+  async loadConversations(): Promise<void> {
+    try {
+      const list = await listConversations();
+      this.store.dispatch({ type: 'conversations/listed', list });
+      void this.checkContacts([...new Set(list.flatMap((c) => c.members.map((m) => m.id)))]);
+      const active = this.store.get().conversations.activeId;
+      if (active) void this.open(active);
+      void this.loadPresence();
+      // Previews (and delivered receipts) for the most recent conversations.
+      for (const c of list.slice(0, 30)) if (c.last_position && c.id !== active) void this.loadPreview(c.id);
+    } catch (e) {
+      this.store.dispatch({ type: 'conversations/list-failed' });
+      this.notify('error', describeError(e));
+    }
+  }
+
+  async checkContacts(ids: string[]): Promise<void> {
+    const queue = ids.filter((id) => id !== this.me.id);
+    const worker = async () => {
+      for (let id = queue.shift(); id; id = queue.shift()) await this.contacts.refresh(id);
+    };
+    await Promise.all([worker(), worker(), worker()]);
+  }
+
+  private async loadPreview(convId: string): Promise<void> {
+    const page = await listMessages(convId, { limit: 1 }).catch(() => []);
+    await this.ingest(page, 'history');
+  }
+
+  async loadPresence(): Promise<void> {
+    try {
+      this.store.dispatch({ type: 'presence/loaded', online: await getPresence() });
+    } catch {
+      /* presence is best effort */
+    }
+  }
+
+  async open(convId: string | null): Promise<void> {
+    saveActiveConversation(this.me.id, convId);
+    this.store.dispatch({ type: 'conversation/opened', conversationId: convId });
+    if (!convId) return;
+    const s = this.store.get();
+    const conv = s.conversations.byId[convId];
+    const timeline = s.timelines[convId];
+    if (!conv || !timeline) return;
+    void Promise.all(conv.members.map((m) => this.contacts.refresh(m.id, 30_000)));
+    if (!timeline.loaded) {
+      try {
+        const page = await listMessages(convId, { limit: PAGE });
+        this.store.dispatch({ type: 'history/loaded', conversationId: convId, hasOlder: page.length >= PAGE });
+        await this.ingest(page, 'history');
+      } catch (e) {
+        this.notify('error', describeError(e));
+      }
+    }
+    this.receipts.markRead(convId);
+  }
+
+  async loadOlder(convId: string): Promise<void> {
+    const t = this.store.get().timelines[convId];
+    if (!t || t.loadingOlder || !t.hasOlder) return;
+    const oldest = t.messages.find((m) => m.position !== null)?.position;
+    if (oldest === undefined || oldest === null) return;
+    this.store.dispatch({ type: 'history/loading-older', conversationId: convId });
+    try {
+      const page = await listMessages(convId, { before: oldest, limit: PAGE });
+      await this.ingest(page, 'history');
+      this.store.dispatch({ type: 'history/older-done', conversationId: convId, hasOlder: page.length >= PAGE });
+    } catch (e) {
+      this.store.dispatch({ type: 'history/older-done', conversationId: convId, hasOlder: null });
+      this.notify('error', describeError(e));
+    }
+  }
+
+  async ensureConversation(id: string): Promise<void> {
+    if (this.store.get().conversations.byId[id]) return;
+    try {
+      const conv = await getConversation(id);
+      if (this.store.get().conversations.byId[id]) return;
+      this.store.dispatch({ type: 'conversation/upserted', conversation: conv });
+      void this.checkContacts(conv.members.map((m) => m.id));
+    } catch {
+      /* not a member (any more) */
+    }
+  }
+
+  // ---- messages -------------------------------------------------------------------------
+
+  /** Adds message objects (deduplicated), then opens them and reports what they hold. */
+  async ingest(wires: MessageObject[], source: 'history' | 'live'): Promise<void> {
+    if (wires.length === 0) return;
+    const convId = wires[0].conversation_id;
+    await this.ensureConversation(convId);
+    const fresh = wires.map((w) => (this.tombstones.has(w.message_id) ? { ...w, deleted: true } : w));
+    this.store.dispatch({ type: 'messages/arrived', conversationId: convId, wires: fresh, source });
+    const results = await Promise.all(fresh.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
+    const opened: Opened[] = fresh.map((w, i) => ({ messageId: w.message_id, ...results[i] }));
+    this.store.dispatch({ type: 'messages/opened', conversationId: convId, opened });
+    const failedSenders = new Set(fresh.filter((_, i) => results[i].content.kind === 'unverified').map((w) => w.sender_id));
+    for (const id of failedSenders) void this.contacts.refresh(id, 10_000); // a key change would explain it
+    // Only what verified is acknowledged (see model/receipts.ts).
+    if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]))) this.receipts.scheduleDelivered(convId);
+    this.receipts.markRead(convId);
+  }
+
+  /** Re-opens messages that failed to verify (after a key change is accepted). */
+  async reverify(senderId: string): Promise<void> {
+    for (const [convId, t] of Object.entries(this.store.get().timelines)) {
+      const wires = t.messages.flatMap((m) => (m.senderId === senderId && m.content.kind === 'unverified' && m.wire ? [m.wire] : []));
+      if (!wires.length) continue;
+      const results = await Promise.all(wires.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
+      this.store.dispatch({ type: 'messages/opened', conversationId: convId, opened: wires.map((w, i) => ({ messageId: w.message_id, ...results[i] })) });
+    }
+  }
+
+  markDeleted(convId: string, messageId: string): void {
+    this.tombstones.add(messageId);
+    this.store.dispatch({ type: 'message/deleted', conversationId: convId, messageId });
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+
+  private onVisibility = (): void => {
+    const id = this.store.get().conversations.activeId;
+    if (id) this.receipts.markRead(id);
+  };
+
+  private async onEvent(raw: StreamEvent): Promise<void> {
+    if (this.stopped) return;
+    const decoded = decodeEvent(raw.type, raw.data);
+    if (!decoded.ok) {
+      console.warn(`ignoring a malformed ${raw.type} event: ${decoded.reason}`);
+      return;
+    }
+    const e = decoded.value;
+    if (e.type === 'ready' || e.type === 'unknown') return;
+    if (e.type === 'message_deleted') this.tombstones.add(e.messageId);
+    this.store.dispatch({ type: 'stream', event: e, now: Date.now() });
+    switch (e.type) {
+      case 'message':
+        return this.ingest([e.message], 'live');
+      case 'conversation':
+        if (e.conversation && !(e.change === 'member_removed' && e.userId === this.me.id)) {
+          void this.checkContacts(e.conversation.members.map((m) => m.id));
+          // Presence is only shared between people with a conversation in common: ask again.
+          void this.loadPresence();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+}

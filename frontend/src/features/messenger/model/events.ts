@@ -1,0 +1,44 @@
+//! Everything that can change the model: decoded stream events and the outcomes of effects
+//! (network answers, decryption results, user actions). Reducers take these and nothing else;
+//! time is passed in (`now`), never read.
+import type { Conversation } from '@/lib/api/types';
+import type { CourierEvent, MessageObject } from '@/lib/events/decode';
+import type { StreamStatus } from '@/lib/events/event-stream';
+import type { ChatMessage, ContactView, MessageContent, Notice } from './types';
+
+/** What opening one message gave (content and the sender's signed clock). */
+export interface Opened {
+  messageId: string;
+  content: MessageContent;
+  sentAt: number;
+}
+
+/** Stream events the model applies (`ready` and unknown types change nothing). */
+export type StreamModelEvent = Exclude<CourierEvent, { type: 'ready' } | { type: 'unknown' }>;
+
+export type MessengerEvent =
+  | { type: 'stream'; event: StreamModelEvent; now: number }
+  | { type: 'connection'; status: StreamStatus }
+  | { type: 'notice'; notice: Notice | null }
+  | { type: 'conversations/listed'; list: Conversation[] }
+  | { type: 'conversations/list-failed' }
+  | { type: 'conversation/upserted'; conversation: Conversation }
+  | { type: 'conversation/removed'; conversationId: string }
+  | { type: 'conversation/opened'; conversationId: string | null }
+  /** We sent (or are sending) a read receipt up to `position`. */
+  | { type: 'conversation/read'; conversationId: string; position: number }
+  /** The read receipt failed: back to what it was. */
+  | { type: 'conversation/read-reverted'; conversationId: string; readUpTo: number }
+  | { type: 'conversation/unread-cleared'; conversationId: string }
+  | { type: 'history/loaded'; conversationId: string; hasOlder: boolean }
+  | { type: 'history/loading-older'; conversationId: string }
+  | { type: 'history/older-done'; conversationId: string; hasOlder: boolean | null }
+  /** Message objects arrived (placeholders until opened); `live` ones count as unread. */
+  | { type: 'messages/arrived'; conversationId: string; wires: MessageObject[]; source: 'history' | 'live' }
+  | { type: 'messages/opened'; conversationId: string; opened: Opened[] }
+  | { type: 'message/local'; message: ChatMessage }
+  | { type: 'message/patched'; conversationId: string; messageId: string; patch: Partial<ChatMessage> }
+  | { type: 'message/deleted'; conversationId: string; messageId: string }
+  | { type: 'typing/expired'; now: number }
+  | { type: 'presence/loaded'; online: string[] }
+  | { type: 'contact/recorded'; contact: ContactView };

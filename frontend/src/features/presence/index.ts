@@ -1,0 +1,2 @@
+//! Public API of the presence feature.
+export { getPresence } from './api/get-presence';
