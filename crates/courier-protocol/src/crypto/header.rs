@@ -8,8 +8,16 @@
 //! integer no larger than 2^53 − 1 (exact in JavaScript), and a `content_type` of printable
 //! ASCII without quote or backslash (so no escaping question can arise between implementations).
 //! A received header is parsed and re-serialised; any difference is an error.
+//!
+//! This is the one parser of the header (docs/protocol.md §5.1, §6): readers use
+//! [`Header::parse`], the server checks a posted header with [`Header::parse_posted`] (the
+//! writer rules: v2 only, the strict `content_type` alphabet), and [`Header::new`] only builds
+//! headers that pass the writer rules.
 
-use crate::limits::{ENVELOPE_VERSION, LEGACY_VERSION, MAX_CONTENT_TYPE_LEN, MAX_SAFE_INTEGER};
+use crate::limits::{
+    ENVELOPE_VERSION, LEGACY_VERSION, MAX_CONTENT_TYPE_LEN, MAX_GROUP_SIZE, MAX_HEADER_LEN,
+    MAX_SAFE_INTEGER, MAX_WRITER_CONTENT_TYPE_LEN,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -28,6 +36,48 @@ pub struct Header {
     sender_id: Uuid,
     sent_at: u64,
     v: u64,
+}
+
+/// A header as it arrives, before its ids are known to be canonical: the UUIDs stay strings so
+/// an uppercase or unhyphenated id is told apart (malformed) from mere non-canonical layout.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    content_type: String,
+    conversation_id: String,
+    message_id: String,
+    recipients: Vec<String>,
+    sender_id: String,
+    sent_at: u64,
+    v: u64,
+}
+
+impl RawHeader {
+    fn into_header(self) -> Result<Header> {
+        Ok(Header {
+            conversation_id: canonical_uuid(&self.conversation_id, "conversation_id")?,
+            message_id: canonical_uuid(&self.message_id, "message_id")?,
+            recipients: self
+                .recipients
+                .iter()
+                .map(|r| canonical_uuid(r, "recipients"))
+                .collect::<Result<_>>()?,
+            sender_id: canonical_uuid(&self.sender_id, "sender_id")?,
+            content_type: self.content_type,
+            sent_at: self.sent_at,
+            v: self.v,
+        })
+    }
+}
+
+/// A UUID in its one wire form: lowercase, hyphenated.
+fn canonical_uuid(text: &str, field: &str) -> Result<Uuid> {
+    match Uuid::parse_str(text) {
+        Ok(id) if id.hyphenated().to_string() == text => Ok(id),
+        _ => Err(CryptoError::HeaderMalformed(format!(
+            "{field} must be lowercase hyphenated UUIDs"
+        ))),
+    }
 }
 
 impl Header {
@@ -55,6 +105,7 @@ impl Header {
             v: ENVELOPE_VERSION,
         };
         header.check()?;
+        header.check_writer_rules()?;
         Ok(header)
     }
 
@@ -66,22 +117,43 @@ impl Header {
     }
 
     /// Parses a received header string; refuses anything that is not exactly the canonical
-    /// form of a valid v2 (or legacy v1) header.
+    /// form of a valid v2 (or legacy v1) header under the reader rules.
     pub fn parse(text: &str) -> Result<Self> {
-        let header: Self =
-            serde_json::from_str(text).map_err(|e| CryptoError::HeaderMalformed(e.to_string()))?;
-        if header.v != ENVELOPE_VERSION && header.v != LEGACY_VERSION {
-            return Err(CryptoError::UnsupportedVersion(header.v));
+        if text.len() > MAX_HEADER_LEN {
+            return Err(CryptoError::HeaderMalformed(format!("longer than {MAX_HEADER_LEN} bytes")));
         }
+        let raw: RawHeader =
+            serde_json::from_str(text).map_err(|e| CryptoError::HeaderMalformed(e.to_string()))?;
+        if raw.v != ENVELOPE_VERSION && raw.v != LEGACY_VERSION {
+            return Err(CryptoError::UnsupportedVersion(raw.v));
+        }
+        let header = raw.into_header()?;
         header.check()?;
+        // Field by field it is valid; byte for byte it must be the one canonical string (key
+        // order, whitespace, escapes).
         if header.canonical() != text {
             return Err(CryptoError::HeaderNotCanonical);
         }
         Ok(header)
     }
 
+    /// Parses a header as the server accepts it in a new post: everything [`Header::parse`]
+    /// checks, then the writer rules (v2 only; `content_type` 1–100 of `a-z 0-9 . / + - _`).
+    pub fn parse_posted(text: &str) -> Result<Self> {
+        let header = Self::parse(text)?;
+        if header.v != ENVELOPE_VERSION {
+            return Err(CryptoError::UnsupportedVersion(header.v));
+        }
+        header.check_writer_rules()?;
+        Ok(header)
+    }
+
+    /// The reader rules (§5.1).
     fn check(&self) -> Result<()> {
         let malformed = |why: &str| Err(CryptoError::HeaderMalformed(why.to_owned()));
+        if self.recipients.is_empty() || self.recipients.len() > MAX_GROUP_SIZE {
+            return malformed("recipients must have 1 to 256 entries");
+        }
         if !self.recipients.windows(2).all(|w| w[0] < w[1]) {
             return malformed("recipients must be sorted ascending and unique");
         }
@@ -89,7 +161,7 @@ impl Header {
             return malformed("sender must be among the recipients");
         }
         if self.sent_at > MAX_SAFE_INTEGER {
-            return malformed("sent_at out of range");
+            return malformed("sent_at must be an integer from 0 to 2^53 - 1");
         }
         let ct = self.content_type.as_bytes();
         let printable = ct
@@ -97,6 +169,20 @@ impl Header {
             .all(|&b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
         if ct.is_empty() || ct.len() > MAX_CONTENT_TYPE_LEN || !printable {
             return malformed("content_type must be 1-127 printable ASCII characters");
+        }
+        Ok(())
+    }
+
+    /// The writer rules on top of the reader rules: what a client may emit.
+    fn check_writer_rules(&self) -> Result<()> {
+        let ct = self.content_type.as_bytes();
+        let alphabet = ct
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"./+-_".contains(&b));
+        if ct.len() > MAX_WRITER_CONTENT_TYPE_LEN || !alphabet {
+            return Err(CryptoError::HeaderMalformed(
+                "content_type must be 1-100 characters of a-z 0-9 . / + - _".to_owned(),
+            ));
         }
         Ok(())
     }
@@ -195,12 +281,11 @@ mod tests {
     fn non_canonical_headers_are_refused() {
         let text = sample().canonical();
         let spaced = text.replace(",", ", ");
-        let upper = text.replace(&id(0xcc).to_string(), &id(0xcc).to_string().to_uppercase());
         let reordered = text
             .replacen("{\"content_type\":\"text/plain\",", "{", 1)
             .replacen(",\"v\":2}", ",\"v\":2,\"content_type\":\"text/plain\"}", 1);
         let escaped = text.replace("text/plain", "text\\/plain");
-        for bad in [spaced, upper, reordered, escaped] {
+        for bad in [spaced, reordered, escaped] {
             assert_eq!(
                 Header::parse(&bad),
                 Err(CryptoError::HeaderNotCanonical),
@@ -221,8 +306,14 @@ mod tests {
             &format!("\"sender_id\":\"{}\"", id(0x11)),
         );
         let extra = text.replace(",\"v\":2}", ",\"v\":2,\"x\":0}");
+        let upper = text.replace(&id(0xcc).to_string(), &id(0xcc).to_string().to_uppercase());
+        let no_recipients = Header { recipients: vec![], ..sample() }.canonical();
+        let too_long = text.replace("text/plain", &"x".repeat(MAX_HEADER_LEN));
         for bad in [
             unsorted,
+            upper,
+            no_recipients,
+            too_long,
             no_sender,
             extra,
             "".into(),
@@ -247,5 +338,27 @@ mod tests {
         assert!(Header::new(id(1), id(2), id(3), [], "text plain", 0).is_err());
         assert!(Header::new(id(1), id(2), id(3), [], "", 0).is_err());
         assert!(Header::new(id(1), id(2), id(3), [], "a", MAX_SAFE_INTEGER + 1).is_err());
+        let crowd: Vec<Uuid> = (0..=MAX_GROUP_SIZE as u16).map(|n| Uuid::from_u128(n.into())).collect();
+        assert!(Header::new(id(1), id(2), crowd[0], crowd.clone(), "text/plain", 0).is_err());
+    }
+
+    #[test]
+    fn readers_accept_any_printable_content_type_but_writers_only_the_strict_alphabet() {
+        let lenient = Header { content_type: "Text/Plain;charset=UTF-8".into(), ..sample() };
+        let text = lenient.canonical();
+        assert_eq!(Header::parse(&text).unwrap(), lenient);
+        assert!(matches!(Header::parse_posted(&text), Err(CryptoError::HeaderMalformed(_))));
+        assert!(Header::new(id(1), id(2), id(3), [], "Text/Plain", 0).is_err());
+        let long = Header { content_type: "a".repeat(MAX_WRITER_CONTENT_TYPE_LEN + 1), ..sample() };
+        assert!(Header::parse(&long.canonical()).is_ok());
+        assert!(Header::parse_posted(&long.canonical()).is_err());
+        assert!(Header::parse_posted(&sample().canonical()).is_ok());
+    }
+
+    #[test]
+    fn a_posted_header_must_be_v2() {
+        let v1 = sample().into_legacy_v1().canonical();
+        assert!(Header::parse(&v1).is_ok());
+        assert_eq!(Header::parse_posted(&v1), Err(CryptoError::UnsupportedVersion(1)));
     }
 }
