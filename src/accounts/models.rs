@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{accounts::fields::b64, db::schema::users};
+use courier_protocol::crypto::KeyBundle;
 use courier_protocol::ids::UserId;
 
 #[derive(Queryable, Selectable, Debug)]
@@ -73,27 +74,16 @@ pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<User>> {
         .optional()
 }
 
-/// The private-key material a client needs after login; all of it wrapped.
-#[derive(Serialize, Deserialize, Clone, Debug, utoipa::ToSchema)]
-pub struct AccountKeys {
-    pub enc_public: String,
-    pub sig_public: String,
-    pub key_signature: String,
-    pub wrapped_user_key: String,
-    pub wrapped_enc_private: String,
-    pub wrapped_sig_private: String,
-}
-
-impl From<&User> for AccountKeys {
-    fn from(u: &User) -> Self {
-        AccountKeys {
-            enc_public: b64(&u.enc_public),
-            sig_public: b64(&u.sig_public),
-            key_signature: b64(&u.key_signature),
-            wrapped_user_key: b64(&u.wrapped_user_key),
-            wrapped_enc_private: b64(&u.wrapped_enc_private),
-            wrapped_sig_private: b64(&u.wrapped_sig_private),
-        }
+/// The key bundle a client needs after login (public keys and the wrapped private keys), as
+/// stored at registration.
+pub fn key_bundle(u: &User) -> KeyBundle {
+    KeyBundle {
+        enc_public: b64(&u.enc_public),
+        sig_public: b64(&u.sig_public),
+        key_signature: b64(&u.key_signature),
+        wrapped_user_key: b64(&u.wrapped_user_key),
+        wrapped_enc_private: b64(&u.wrapped_enc_private),
+        wrapped_sig_private: b64(&u.wrapped_sig_private),
     }
 }
 

@@ -1,4 +1,4 @@
-use courier_protocol::crypto::{self, LoginKeys, PasswordKeys, UnlockedAccount, UserKey};
+use courier_protocol::crypto::{self, KeyBundle, PasswordKeys, UnlockedAccount, UserKey};
 use courier_protocol::limits::{MIN_ITERATIONS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -89,7 +89,7 @@ async fn a_password_change_rewraps_the_user_key_and_ends_the_other_sessions() {
     let res = login_with(&app, &user.username, &keys).await;
     assert_eq!(res.status(), StatusCode::OK);
     let login: Value = res.json().await.unwrap();
-    let login_keys: LoginKeys = serde_json::from_value(login["keys"].clone()).unwrap();
+    let login_keys: KeyBundle = serde_json::from_value(login["keys"].clone()).unwrap();
     let unlocked = UnlockedAccount::unlock(&user.username, &keys, &login_keys).unwrap();
     assert_eq!(
         unlocked.enc_public_spki(),
@@ -174,7 +174,7 @@ async fn the_recovery_key_resets_the_password_and_keeps_the_keys() {
         .json()
         .await
         .unwrap();
-    let login_keys: LoginKeys = serde_json::from_value(login["keys"].clone()).unwrap();
+    let login_keys: KeyBundle = serde_json::from_value(login["keys"].clone()).unwrap();
     let unlocked = UnlockedAccount::unlock(&user.username, &keys, &login_keys).unwrap();
     assert_eq!(
         unlocked.sig_public_spki(),

@@ -1,4 +1,4 @@
-use courier_protocol::crypto::{self, LoginKeys, PasswordKeys, UnlockedAccount};
+use courier_protocol::crypto::{self, KeyBundle, PasswordKeys, UnlockedAccount};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -42,7 +42,7 @@ async fn what_login_returns_unwraps_with_keys_derived_from_the_password() {
     let login: Value = res.json().await.unwrap();
     assert_eq!(login["user"]["id"], id.to_string());
     assert!(login["expires_in"].as_u64().unwrap() <= 900);
-    let login_keys: LoginKeys = serde_json::from_value(login["keys"].clone()).unwrap();
+    let login_keys: KeyBundle = serde_json::from_value(login["keys"].clone()).unwrap();
     let unlocked = UnlockedAccount::unlock(&user.username, &keys, &login_keys).unwrap();
     assert_eq!(
         unlocked.enc_public_spki(),

@@ -1,4 +1,5 @@
-//! A real SSE client for the tests: reads `GET /api/events` as a byte stream and parses events.
+//! A real SSE client for the tests: reads `GET /api/events` as a byte stream; the parsing is
+//! the client library's one SSE parser, [`courier_client::sse::SseParser`].
 
 use std::time::Duration;
 
@@ -7,6 +8,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use courier_client::sse::SseParser;
+
+/// An event with its data decoded as JSON (kept as a string if it is not JSON).
 #[derive(Debug, Clone)]
 pub struct SseEvent {
     pub id: Option<i64>,
@@ -49,38 +53,16 @@ pub async fn open(
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         let mut body = res.bytes_stream();
-        let mut buf = String::new();
-        let (mut id, mut event, mut data) = (None, String::new(), String::new());
+        let mut parser = SseParser::default();
         while let Some(Ok(chunk)) = body.next().await {
-            buf.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(pos) = buf.find('\n') {
-                let line = buf[..pos].trim_end_matches('\r').to_owned();
-                buf.drain(..=pos);
-                if line.is_empty() {
-                    if !data.is_empty() {
-                        let value =
-                            serde_json::from_str(&data).unwrap_or(Value::String(data.clone()));
-                        let ev = SseEvent {
-                            id: id.take(),
-                            event: std::mem::take(&mut event),
-                            data: value,
-                        };
-                        if tx.send(Some(ev)).is_err() {
-                            return;
-                        }
-                    }
-                    data.clear();
-                    event.clear();
-                    id = None;
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    if !data.is_empty() {
-                        data.push('\n');
-                    }
-                    data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim().to_owned();
-                } else if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
+            if parser.feed(&chunk).is_err() {
+                break;
+            }
+            while let Some(ev) = parser.next_event() {
+                let data = serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data));
+                let ev = SseEvent { id: ev.id, event: ev.event, data };
+                if tx.send(Some(ev)).is_err() {
+                    return;
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The load generator behind `courier-bench` (scripts/bench.sh drives it): cheap users, fake
-//! envelopes (random bytes of realistic sizes: the server cannot tell) and a minimal SSE reader
-//! that timestamps every message it receives against the moment it was sent.
+//! envelopes (random bytes of realistic sizes under a real header: the server cannot tell) and
+//! an SSE reader (the client library's parser) that timestamps every message it receives
+//! against the moment it was sent.
 
 pub mod report;
 pub mod scenarios;
@@ -19,6 +20,8 @@ use uuid::Uuid;
 
 use courier_protocol::crypto::{AccountKeys, PasswordKeys, RegistrationMaterial};
 use courier_protocol::limits::MIN_ITERATIONS;
+use courier_protocol::{crypto::Header, events::EventKind, limits::TEXT_PLAIN};
+use courier_client::sse::SseParser;
 
 /// One PBKDF2 and one RSA key pair for every bench user: registering stays cheap.
 fn shared() -> &'static (PasswordKeys, AccountKeys) {
@@ -139,18 +142,15 @@ pub fn envelope(
     members: &[Uuid],
     size: usize,
 ) -> Value {
-    let mut recipients = members.to_vec();
-    recipients.sort();
-    let header = json!({
-        "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
-        "recipients": recipients, "sender_id": sender, "sent_at": chrono::Utc::now().timestamp_millis(), "v": 2,
-    });
+    let sent_at = chrono::Utc::now().timestamp_millis() as u64;
+    let header = Header::new(conversation, message_id, sender, members.iter().copied(), TEXT_PLAIN, sent_at)
+        .expect("a valid header");
     let random =
         |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
     json!({"envelope": {
-        "header": serde_json::to_string(&header).expect("json"), "commitment": random(32), "iv": random(12), "ciphertext": random(size),
+        "header": header.canonical(), "commitment": random(32), "iv": random(12), "ciphertext": random(size),
         "signature": random(64),
-        "keys": recipients.iter().map(|u| json!({"user_id": u, "wrapped_key": random(384)})).collect::<Vec<_>>(),
+        "keys": header.recipients().iter().map(|u| json!({"user_id": u, "wrapped_key": random(384)})).collect::<Vec<_>>(),
     }})
 }
 
@@ -198,29 +198,29 @@ pub async fn listen(
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
         let mut body = res.bytes_stream();
-        let mut buf = Vec::new();
-        let mut kind = String::new();
+        let mut parser = SseParser::default();
         let mut ready = Some(ready_tx);
         while let Some(Ok(chunk)) = body.next().await {
-            buf.extend_from_slice(&chunk);
-            while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = buf.drain(..=pos).collect();
-                let line = String::from_utf8_lossy(&line[..line.len() - 1]);
-                if let Some(k) = line.strip_prefix("event:") {
-                    kind = k.trim().to_owned();
-                    if kind == "ready" {
+            if parser.feed(&chunk).is_err() {
+                return;
+            }
+            while let Some(ev) = parser.next_event() {
+                match EventKind::parse(&ev.event) {
+                    EventKind::Ready => {
                         if let Some(tx) = ready.take() {
                             let _ = tx.send(());
                         }
                     }
-                } else if let Some(data) = line.strip_prefix("data:").filter(|_| kind == "message")
-                {
                     // Only the message id is needed; it sits near the start of the JSON.
-                    if let Some(at) = data.find("\"message_id\":\"") {
-                        if let Some(Ok(id)) = data.get(at + 14..at + 50).map(str::parse) {
-                            clock.received(id);
+                    EventKind::Message => {
+                        let data = &ev.data;
+                        if let Some(at) = data.find("\"message_id\":\"") {
+                            if let Some(Ok(id)) = data.get(at + 14..at + 50).map(str::parse) {
+                                clock.received(id);
+                            }
                         }
                     }
+                    _ => {}
                 }
             }
         }

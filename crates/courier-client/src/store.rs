@@ -24,7 +24,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::{ClientError, Result};
-use courier_protocol::crypto::LoginKeys;
+use courier_protocol::crypto::KeyBundle;
 
 /// The config folder and the files in it.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub struct SavedAccount {
     pub kdf_iterations: u32,
     /// Base64, 16 bytes.
     pub salt: String,
-    pub keys: LoginKeys,
+    pub keys: KeyBundle,
 }
 
 /// `cursor.json`.

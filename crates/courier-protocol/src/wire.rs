@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::crypto::{KdfParams, LoginKeys, ReceivedMessage};
+use crate::crypto::{KdfParams, KeyBundle, ReceivedMessage};
 
 /// `POST /api/auth/prelogin` answer.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,7 +29,7 @@ pub struct LoginAnswer {
     pub refresh_token: Option<String>,
     pub session_id: Uuid,
     pub user: UserRef,
-    pub keys: LoginKeys,
+    pub keys: KeyBundle,
 }
 
 /// `POST /api/auth/refresh` answer.

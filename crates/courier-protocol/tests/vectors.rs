@@ -14,7 +14,7 @@ mod support;
 mod tampering;
 
 use courier_protocol::crypto::primitives::{aes_gcm_seal, ecdsa_verify, sha256, EcdsaPrivate, RsaPrivate};
-use courier_protocol::crypto::{b64, commitment, signature_input_v2, CryptoError, derive_auth_key, derive_master_key, derive_recovery_auth_key, derive_recovery_wrap_key, derive_stretch_key, fingerprint, fingerprint_digest, normalize_password, open, safety_number, signature_input, unwrap, validate_public_keys, wrap_with_iv, Header, KeyError, LoginKeys, OpenContext, ReceivedMessage, RecoveryKey, UnlockedAccount, WrapPurpose};
+use courier_protocol::crypto::{b64, commitment, signature_input_v2, CryptoError, derive_auth_key, derive_master_key, derive_recovery_auth_key, derive_recovery_wrap_key, derive_stretch_key, fingerprint, fingerprint_digest, normalize_password, open, safety_number, signature_input, unwrap, validate_public_keys, wrap_with_iv, Header, KeyError, KeyBundle, OpenContext, ReceivedMessage, RecoveryKey, UnlockedAccount, WrapPurpose};
 use courier_protocol::limits::{COMMIT_LABEL};
 use serde_json::Value;
 use uuid::Uuid;
@@ -26,13 +26,13 @@ fn uuid(v: &Value, pointer: &str) -> Uuid {
 }
 
 /// Alice's login keys as the server would return them, taken from the vector wraps.
-fn vector_login_keys(v: &Value) -> LoginKeys {
+fn vector_login_keys(v: &Value) -> KeyBundle {
     let wrapped = |name: &str| {
         let wraps = v["wraps"].as_array().unwrap();
         let entry = wraps.iter().find(|w| w["name"] == name).unwrap();
         entry["wrapped"].as_str().unwrap().to_owned()
     };
-    LoginKeys {
+    KeyBundle {
         enc_public: s(v, "/keys/enc_public_spki").to_owned(),
         sig_public: s(v, "/keys/sig_public_spki").to_owned(),
         key_signature: s(v, "/keys/key_signature").to_owned(),

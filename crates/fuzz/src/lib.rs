@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use base64::{engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD}, Engine};
-use courier_protocol::crypto::{self, AccountKeys, Header, LoginKeys, OpenContext, ReceivedMessage, UnlockedAccount};
+use courier_protocol::crypto::{self, AccountKeys, Header, KeyBundle, OpenContext, ReceivedMessage, UnlockedAccount};
 use hmac::{Hmac, Mac};
 use uuid::Uuid;
 
@@ -216,7 +216,7 @@ pub fn unwrap(data: &[u8]) {
             let _ = crypto::normalize_username(&text(rest));
         }
         2 => {
-            let Ok(keys) = serde_json::from_slice::<LoginKeys>(rest) else { return };
+            let Ok(keys) = serde_json::from_slice::<KeyBundle>(rest) else { return };
             let user_key = crypto::UserKey::from_bytes(KEY);
             assert!(UnlockedAccount::with_user_key("fuzzer", user_key, &keys).is_err(), "forged keys unlocked");
         }
@@ -226,7 +226,7 @@ pub fn unwrap(data: &[u8]) {
             let wrap = |purpose: WrapPurpose, plain: &[u8]| {
                 STANDARD.encode(wrap_with_iv(&KEY, &[9; 12], purpose.aad("fuzzer").as_bytes(), plain).unwrap())
             };
-            let keys = LoginKeys {
+            let keys = KeyBundle {
                 enc_public: STANDARD.encode(genuine.enc_public_spki()),
                 sig_public: STANDARD.encode(genuine.sig_public_spki()),
                 key_signature: STANDARD.encode(genuine.key_signature()),

@@ -8,7 +8,7 @@ use super::{refresh_cookie, TokenPair};
 use crate::{
     accounts::{
         fields::AuthKey,
-        models::{AccountKeys, UserRef},
+        models::{key_bundle, UserRef},
         username::Username,
     },
     audit::{self, AuditKind},
@@ -22,6 +22,7 @@ use crate::{
     sessions::store,
     state::AppState,
 };
+use courier_protocol::crypto::KeyBundle;
 use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -40,7 +41,7 @@ pub struct LoginResponse {
     #[schema(value_type = String, format = Uuid)]
     pub session_id: SessionId,
     pub user: UserRef,
-    pub keys: AccountKeys,
+    pub keys: KeyBundle,
 }
 
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
@@ -102,6 +103,6 @@ pub async fn login(
             id: user_id,
             username: user.username.clone(),
         },
-        keys: AccountKeys::from(&user),
+        keys: key_bundle(&user),
     }))
 }

@@ -25,20 +25,8 @@ use crate::{
     http::meta::RequestMeta,
     state::AppState,
 };
+use courier_protocol::crypto::KeyBundle;
 use courier_protocol::ids::UserId;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct RegisterKeys {
-    /// RSA-OAEP public key: exactly 3072 bits, exponent 65537, canonical SPKI DER, base64.
-    pub enc_public: String,
-    /// ECDSA P-256 public key, SPKI DER, base64.
-    pub sig_public: String,
-    /// ECDSA P-256 (raw r‖s) by the signing key over `enc_public`'s DER.
-    pub key_signature: String,
-    pub wrapped_user_key: String,
-    pub wrapped_enc_private: String,
-    pub wrapped_sig_private: String,
-}
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RecoveryMaterial {
@@ -56,7 +44,7 @@ pub struct RegisterRequest {
     pub kdf: Kdf,
     /// 16 random bytes, base64.
     pub salt: String,
-    pub keys: RegisterKeys,
+    pub keys: KeyBundle,
     pub recovery: Option<RecoveryMaterial>,
 }
 

@@ -86,15 +86,23 @@ impl fmt::Debug for UserKey {
     }
 }
 
-/// The `keys` object of register and login, all base64: public keys, key signature and the
-/// three wraps. The same shape travels both ways, so one type serves both.
+/// The `keys` object of register and login, all standard base64: the public keys, the key
+/// signature and the three wraps (docs/protocol.md §2.4–2.6). The same shape travels both ways
+/// (the client registers it, the server hands it back at login), so one type serves both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginKeys {
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct KeyBundle {
+    /// RSA-OAEP public key: exactly 3072 bits, exponent 65537, canonical SPKI DER.
     pub enc_public: String,
+    /// ECDSA P-256 public key, uncompressed SPKI DER.
     pub sig_public: String,
+    /// ECDSA P-256 (raw r‖s) by the signing key over `enc_public`'s DER.
     pub key_signature: String,
+    /// The user key, AES-256-GCM-wrapped under the stretch key (60 bytes).
     pub wrapped_user_key: String,
+    /// The RSA private key (PKCS#8), wrapped under the user key.
     pub wrapped_enc_private: String,
+    /// The P-256 private key (PKCS#8), wrapped under the user key.
     pub wrapped_sig_private: String,
 }
 
@@ -173,10 +181,10 @@ impl AccountKeys {
     }
 
     /// The `keys` object for register: public keys plus everything wrapped for `username`.
-    pub fn login_keys(&self, username: &str, password: &PasswordKeys) -> Result<LoginKeys> {
+    pub fn login_keys(&self, username: &str, password: &PasswordKeys) -> Result<KeyBundle> {
         let user = normalize_username(username)?;
         let uk = self.user_key.as_bytes();
-        Ok(LoginKeys {
+        Ok(KeyBundle {
             enc_public: b64::encode(self.enc.spki()),
             sig_public: b64::encode(self.sig.spki()),
             key_signature: b64::encode(&self.key_signature),
@@ -196,7 +204,7 @@ impl AccountKeys {
 
     /// Opens the private keys of `keys` with a user key and checks them against the public
     /// keys and key signature delivered alongside.
-    fn unwrap_checked(username: &str, user_key: UserKey, keys: &LoginKeys) -> Result<Self> {
+    fn unwrap_checked(username: &str, user_key: UserKey, keys: &KeyBundle) -> Result<Self> {
         let user = normalize_username(username)?;
         let enc_public = b64::decode("enc_public", &keys.enc_public)?;
         let sig_public = b64::decode("sig_public", &keys.sig_public)?;
@@ -250,7 +258,7 @@ impl UnlockedAccount {
         password: &str,
         salt: &[u8],
         iterations: u32,
-        keys: &LoginKeys,
+        keys: &KeyBundle,
     ) -> Result<Self> {
         let password = PasswordKeys::derive(password, salt, iterations)?;
         Self::unlock(username, &password, keys)
@@ -258,7 +266,7 @@ impl UnlockedAccount {
 
     /// Unlocks with already derived password keys. A wrong password gives
     /// [`crate::crypto::CryptoError::UnwrapFailed`].
-    pub fn unlock(username: &str, password: &PasswordKeys, keys: &LoginKeys) -> Result<Self> {
+    pub fn unlock(username: &str, password: &PasswordKeys, keys: &KeyBundle) -> Result<Self> {
         let wrapped = b64::decode("wrapped_user_key", &keys.wrapped_user_key)?;
         let user_key = UserKey::unwrap_with_password(username, password, &wrapped)?;
         Self::with_user_key(username, user_key, keys)
@@ -269,7 +277,7 @@ impl UnlockedAccount {
         username: &str,
         recovery: &RecoveryKey,
         wrapped_user_key_recovery: &[u8],
-        keys: &LoginKeys,
+        keys: &KeyBundle,
     ) -> Result<Self> {
         let user_key =
             UserKey::unwrap_with_recovery(username, recovery, wrapped_user_key_recovery)?;
@@ -277,7 +285,7 @@ impl UnlockedAccount {
     }
 
     /// Unlocks with a user key obtained some other way.
-    pub fn with_user_key(username: &str, user_key: UserKey, keys: &LoginKeys) -> Result<Self> {
+    pub fn with_user_key(username: &str, user_key: UserKey, keys: &KeyBundle) -> Result<Self> {
         let keys = AccountKeys::unwrap_checked(username, user_key, keys)?;
         Ok(Self {
             username: normalize_username(username)?,

@@ -43,7 +43,7 @@ pub use kdf::{
     derive_stretch_key, new_salt, normalize_password, normalize_username, KdfParams, PasswordKeys,
     RecoveryKey,
 };
-pub use keys::{AccountKeys, LoginKeys, UnlockedAccount, UserKey};
+pub use keys::{AccountKeys, KeyBundle, UnlockedAccount, UserKey};
 pub use registration::{
     recovery_auth_key_b64, PasswordChange, RecoveryRequest, RegisterRequest, RegistrationMaterial,
 };

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::b64;
 use super::error::Result;
 use super::kdf::{new_salt, normalize_username, KdfParams, PasswordKeys, RecoveryKey};
-use super::keys::{AccountKeys, LoginKeys, UnlockedAccount, UserKey};
+use super::keys::{AccountKeys, KeyBundle, UnlockedAccount, UserKey};
 
 /// The optional `recovery` object of register: `{auth_key, wrapped_user_key}`, base64.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ pub struct RegisterRequest {
     pub auth_key: String,
     pub kdf: KdfParams,
     pub salt: String,
-    pub keys: LoginKeys,
+    pub keys: KeyBundle,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<RecoveryRequest>,
 }

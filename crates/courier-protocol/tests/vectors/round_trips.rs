@@ -1,7 +1,7 @@
 //! Whole flows through the public API: register → log in, recovery, password change, seal →
 //! open for every recipient, and the JSON shapes the server receives.
 
-use courier_protocol::crypto::{b64, open, recovery_auth_key_b64, seal, validate_public_keys, AccountKeys, CryptoError, Envelope, Header, KeyError, LoginKeys, OpenContext, PasswordChange, PasswordKeys, ReceivedMessage, RegistrationMaterial, UnlockedAccount, UserKey};
+use courier_protocol::crypto::{b64, open, recovery_auth_key_b64, seal, validate_public_keys, AccountKeys, CryptoError, Envelope, Header, KeyError, KeyBundle, OpenContext, PasswordChange, PasswordKeys, ReceivedMessage, RegistrationMaterial, UnlockedAccount, UserKey};
 use courier_protocol::limits::{TEXT_PLAIN};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -138,7 +138,7 @@ fn the_recovery_key_recovers_the_user_key_and_sets_a_new_password() {
     let user_key = UserKey::unwrap_with_recovery("grace", &recovery, &wrapped).unwrap();
     // ...and step 2 sends a re-wrap under a new password.
     let change = PasswordChange::new("grace", &user_key, "a new password", 600_000).unwrap();
-    let keys = LoginKeys {
+    let keys = KeyBundle {
         wrapped_user_key: change.wrapped_user_key.clone(),
         ..reg.request.keys.clone()
     };
@@ -171,7 +171,7 @@ fn a_password_change_rewraps_only_the_user_key() {
         change.salt, reg.request.salt,
         "a password change uses a fresh salt"
     );
-    let keys = LoginKeys {
+    let keys = KeyBundle {
         wrapped_user_key: change.wrapped_user_key.clone(),
         ..reg.request.keys.clone()
     };
@@ -189,7 +189,7 @@ fn a_server_substituting_public_keys_at_login_is_caught() {
     let pk = PasswordKeys::derive(PASSWORD, &salt, 600_000).unwrap();
     let other = bob().account.keys();
     let key_signature_of_other = b64::encode(other.key_signature());
-    let substituted = LoginKeys {
+    let substituted = KeyBundle {
         enc_public: b64::encode(other.enc_public_spki()),
         sig_public: b64::encode(other.sig_public_spki()),
         key_signature: key_signature_of_other,
@@ -199,7 +199,7 @@ fn a_server_substituting_public_keys_at_login_is_caught() {
         UnlockedAccount::unlock("ivan", &pk, &substituted).unwrap_err(),
         CryptoError::Key(KeyError::KeyMismatch { kind: "encryption" })
     );
-    let swapped_wraps = LoginKeys {
+    let swapped_wraps = KeyBundle {
         wrapped_enc_private: reg.request.keys.wrapped_sig_private.clone(),
         wrapped_sig_private: reg.request.keys.wrapped_enc_private.clone(),
         ..reg.request.keys.clone()
