@@ -19,6 +19,7 @@
 //! 600 000 iterations ~0.25 s; everything else is sub-millisecond, except one RSA public
 //! operation per recipient when sealing.
 
+pub mod attachment;
 pub mod b64;
 pub mod envelope;
 pub mod error;
