@@ -1,5 +1,5 @@
-//! The cryptography of the Courier protocol (docs/protocol.md §2–5): pure
-//! functions, no I/O, no async. Used by the CLI, the server's integration tests and the
+//! The cryptography of the Courier protocol (docs/protocol.md §2–5; §11, attachments, in
+//! [`attachment`]): pure functions, no I/O, no async. Used by the CLI, the server's integration tests and the
 //! benchmark; the server itself uses the key policy ([`validate_public_keys`]) and the header
 //! parser.
 //!

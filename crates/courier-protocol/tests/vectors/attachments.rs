@@ -206,9 +206,16 @@ fn content_vectors() -> Value {
     plain_file.thumbnail = None;
     let bare = AttachmentMessage {
         text: None,
-        attachments: vec![plain_file],
+        attachments: vec![plain_file.clone()],
     };
-    let valid: Vec<String> = [&full, &bare]
+    // Pins string escaping (RFC 8785 = JSON.stringify): only quote, backslash and C0 controls.
+    let mut odd = plain_file;
+    odd.name = "€ 'quoted' \"name\" — a/b? no: a+b (1) \u{1f4c4}.txt".replace('/', "∕");
+    let escapes = AttachmentMessage {
+        text: Some("tab\there, nul \u{0} bell \u{7} esc \u{1b} del \u{7f} nel \u{85} slash / back \\ quote \" \u{2028} end".into()),
+        attachments: vec![odd],
+    };
+    let valid: Vec<String> = [&full, &bare, &escapes]
         .iter()
         .map(|m| String::from_utf8(m.to_plaintext().unwrap()).unwrap())
         .collect();
