@@ -956,6 +956,45 @@ mod tests {
         );
     }
 
+    /// 100 MiB through an encryptor and a decryptor piece by piece: nothing is ever held whole,
+    /// and the decryptor's buffer stays within one chunk and one piece.
+    #[test]
+    fn a_100_mib_file_streams_through_without_being_held() {
+        let piece: Vec<u8> = pattern(1 << 20);
+        let mut enc = AttachmentEncryptor::new(&key()).unwrap();
+        let mut dec = AttachmentDecryptor::new(&key());
+        let (mut plain_hash, mut back_hash) = (
+            digest::Context::new(&digest::SHA256),
+            digest::Context::new(&digest::SHA256),
+        );
+        let mut back = 0u64;
+        for _ in 0..100 {
+            plain_hash.update(&piece);
+            let ct = enc.update(&piece).unwrap();
+            for p in ct.chunks(16 * 1024) {
+                let out = dec.update(p).unwrap();
+                back_hash.update(&out);
+                back += out.len() as u64;
+                assert!(dec.buf.capacity() <= 4 * CT, "the decryptor holds about one chunk");
+            }
+        }
+        let (tail, sent) = enc.finish().unwrap();
+        let before_last = dec.update(&tail).unwrap();
+        let (out, got) = dec.finish().unwrap();
+        for part in [before_last, out] {
+            back_hash.update(&part);
+            back += part.len() as u64;
+        }
+        assert_eq!(back, 100 << 20);
+        assert_eq!(sent, got);
+        assert_eq!(sent.ciphertext_size, ciphertext_size(100 << 20).unwrap());
+        assert_eq!(
+            finish_hash(plain_hash),
+            finish_hash(back_hash),
+            "the plaintext came back"
+        );
+    }
+
     fn refused(ct: &[u8]) -> AttachmentError {
         decrypt(&key(), ct).expect_err("must be refused")
     }

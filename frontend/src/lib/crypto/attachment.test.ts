@@ -165,6 +165,32 @@ describe('round trips and tampering', () => {
     await expect(dec.finish()).rejects.toMatchObject({ code: 'poisoned' });
   });
 
+  it('streams a multi-MiB file in network-sized pieces, one chunk buffered at a time', async () => {
+    const piece = pattern(1 << 20);
+    const enc = await AttachmentEncryptor.create(key);
+    const dec = AttachmentDecryptor.create(key);
+    const sent = new Sha256();
+    const got = new Sha256();
+    let back = 0;
+    const take = (bytes: Uint8Array) => {
+      got.update(bytes);
+      back += bytes.length;
+    };
+    for (let i = 0; i < 4; i++) {
+      sent.update(piece);
+      const ct = await enc.update(piece);
+      for (let off = 0; off < ct.length; off += 16_384) take(await dec.update(ct.subarray(off, off + 16_384)));
+    }
+    const last = await enc.finish();
+    take(await dec.update(last.bytes));
+    const end = await dec.finish();
+    take(end.bytes);
+    expect(back).toBe(4 << 20);
+    expect(toBase64(got.digest())).toBe(toBase64(sent.digest()));
+    expect(end.summary.ciphertextSize).toBe(last.summary.ciphertextSize);
+    expect(toBase64(end.summary.sha256)).toBe(toBase64(last.summary.sha256));
+  });
+
   it('a descriptor decryptor refuses a wrong hash and stops at trailing data', async () => {
     const { ciphertext, summary } = await encryptAttachment(key, pattern(100));
     const d: AttachmentDescriptor = {

@@ -202,7 +202,11 @@ export async function encryptAttachment(fileKey: Uint8Array, plaintext: Uint8Arr
 /** Decrypts a ciphertext as it streams; optional expectations come from a descriptor. */
 export class AttachmentDecryptor {
   private key: CryptoKey | null = null;
-  private buf: Bytes = new Uint8Array(0);
+  private readonly header = new Uint8Array(ATTACHMENT_HEADER_LEN);
+  private headerLen = 0;
+  // One full chunk plus one byte: only the byte after a full chunk shows it is not the last.
+  private readonly chunk = new Uint8Array(CIPHERTEXT_CHUNK_LEN + 1);
+  private chunkLen = 0;
   private index = 0;
   private size = 0;
   private ciphertextSize = 0;
@@ -230,19 +234,28 @@ export class AttachmentDecryptor {
       if (this.expected && this.ciphertextSize > this.expected.ciphertextSize) throw new AttachmentError('trailing_data');
       if (this.ciphertextSize > MAX_SAFE_INTEGER) throw new AttachmentError('too_large');
       this.hash.update(ciphertext);
-      this.buf = concat(this.buf, ciphertext);
-      let start = 0;
+      let off = 0;
       if (!this.key) {
-        if (this.buf.length < ATTACHMENT_HEADER_LEN) return new Uint8Array(0);
+        const take = Math.min(ATTACHMENT_HEADER_LEN - this.headerLen, ciphertext.length);
+        this.header.set(ciphertext.subarray(0, take), this.headerLen);
+        this.headerLen += take;
+        off = take;
+        if (this.headerLen < ATTACHMENT_HEADER_LEN) return new Uint8Array(0);
         this.key = await this.readHeader();
-        start = ATTACHMENT_HEADER_LEN;
       }
       const out: Uint8Array[] = [];
-      while (this.buf.length - start > CIPHERTEXT_CHUNK_LEN) {
-        out.push(await this.open(this.buf.subarray(start, start + CIPHERTEXT_CHUNK_LEN), false));
-        start += CIPHERTEXT_CHUNK_LEN;
+      while (off < ciphertext.length) {
+        const take = Math.min(this.chunk.length - this.chunkLen, ciphertext.length - off);
+        this.chunk.set(ciphertext.subarray(off, off + take), this.chunkLen);
+        this.chunkLen += take;
+        off += take;
+        if (this.chunkLen === this.chunk.length) {
+          // More than one full chunk buffered: the first one cannot be the last.
+          out.push(await this.open(this.chunk.subarray(0, CIPHERTEXT_CHUNK_LEN), false));
+          this.chunk[0] = this.chunk[CIPHERTEXT_CHUNK_LEN];
+          this.chunkLen = 1;
+        }
       }
-      this.buf = this.buf.slice(start);
       return concat(...out);
     });
   }
@@ -250,17 +263,11 @@ export class AttachmentDecryptor {
   /** Opens the final chunk and checks the end; on any error discard everything returned so far. */
   async finish(): Promise<{ bytes: Bytes; summary: AttachmentSummary }> {
     return this.guard(async () => {
-      let start = 0;
-      if (!this.key) {
-        if (this.buf.length < ATTACHMENT_HEADER_LEN) throw new AttachmentError('truncated');
-        this.key = await this.readHeader();
-        start = ATTACHMENT_HEADER_LEN;
-      }
-      if (this.buf.length - start < TAG_LEN) throw new AttachmentError('truncated');
-      const bytes = await this.open(this.buf.subarray(start), true);
+      if (!this.key || this.chunkLen < TAG_LEN) throw new AttachmentError('truncated');
+      const bytes = await this.open(this.chunk.subarray(0, this.chunkLen), true);
       if (bytes.length === 0 && this.index > 1) throw new AttachmentError('empty_final_chunk');
       this.dead = true;
-      this.buf = new Uint8Array(0);
+      this.chunk.fill(0);
       const summary = { sha256: this.hash.digest(), size: this.size, ciphertextSize: this.ciphertextSize };
       if (this.expected) {
         if (!bytesEqual(summary.sha256, this.expected.sha256)) throw new AttachmentError('hash_mismatch');
@@ -273,7 +280,7 @@ export class AttachmentDecryptor {
   }
 
   private async readHeader(): Promise<CryptoKey> {
-    const header = this.buf.slice(0, ATTACHMENT_HEADER_LEN);
+    const header = this.header;
     const magic = utf8(ATTACHMENT_MAGIC);
     if (!bytesEqual(header.subarray(0, 4), magic) || header[4] !== ATTACHMENT_VERSION || header[5] !== ATTACHMENT_CHUNK_SIZE_LOG2) {
       throw new AttachmentError('bad_header');
@@ -302,7 +309,7 @@ export class AttachmentDecryptor {
       return await run();
     } catch (e) {
       this.dead = true;
-      this.buf = new Uint8Array(0);
+      this.chunk.fill(0);
       this.fileKey.fill(0);
       throw e;
     } finally {
