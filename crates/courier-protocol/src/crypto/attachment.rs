@@ -936,7 +936,7 @@ mod tests {
             for p in ct.chunks(piece) {
                 let out = d.update(p).unwrap();
                 assert!(
-                    out.len() % C == 0,
+                    out.len().is_multiple_of(C),
                     "only whole verified chunks come out early"
                 );
                 back.extend(out);
