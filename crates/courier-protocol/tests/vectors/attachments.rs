@@ -351,6 +351,12 @@ fn content_vectors() -> Value {
             swap("Café menu", "Caf\\ud800 menu"),
         ),
         ("not an object", "[]".to_owned()),
+        ("byte order mark before the JSON", format!("\u{feff}{good}")),
+        ("trailing newline", format!("{good}\n")),
+        (
+            "deeply nested",
+            format!("{{\"attachments\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000)),
+        ),
     ];
     json!({
         "content_type": ATTACHMENT_CONTENT_TYPE,

@@ -483,17 +483,19 @@ export function parseAttachmentMessage(plaintext: Uint8Array): AttachmentMessage
   let text: string;
   let value: unknown;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
+    // ignoreBOM keeps a leading U+FEFF in the text, so JSON.parse refuses it as Rust does.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plaintext);
     value = JSON.parse(text);
   } catch {
     invalid('content is not UTF-8 JSON');
   }
-  if (hasLoneSurrogate(value)) invalid('content is not JSON (lone surrogate)');
   let canonical: string | null;
   try {
+    if (hasLoneSurrogate(value)) invalid('content is not JSON (lone surrogate)');
     canonical = canonicalJson(value as CanonicalValue);
-  } catch {
-    canonical = null;
+  } catch (e) {
+    if (e instanceof AttachmentError) throw e;
+    canonical = null; // not serialisable (a float, a huge integer) or nested too deep to walk
   }
   if (canonical !== text) invalid('content is not canonical JSON');
   if (!isRecord(value)) invalid('content is not an object');
