@@ -1131,8 +1131,7 @@ mod tests {
         assert_eq!(d.finish().unwrap_err(), AttachmentError::Poisoned);
     }
 
-    fn descriptor(ct: &[u8], summary: &AttachmentSummary) -> AttachmentDescriptor {
-        let _ = ct;
+    fn descriptor(summary: &AttachmentSummary) -> AttachmentDescriptor {
         AttachmentDescriptor {
             attachment_id: Uuid::from_u128(0x1234),
             key: key(),
@@ -1155,7 +1154,7 @@ mod tests {
     #[test]
     fn a_descriptor_decryptor_checks_hash_and_sizes() {
         let (ct, summary) = encrypt(&key(), &pattern(C + 5)).unwrap();
-        let d = descriptor(&ct, &summary);
+        let d = descriptor(&summary);
         let mut dec = AttachmentDecryptor::for_descriptor(&d);
         let mut out = dec.update(&ct).unwrap();
         out.extend(dec.finish().unwrap().0);
@@ -1175,10 +1174,10 @@ mod tests {
 
     #[test]
     fn the_message_content_round_trips_canonically() {
-        let (ct, summary) = encrypt(&key(), b"hi").unwrap();
+        let (_, summary) = encrypt(&key(), b"hi").unwrap();
         let msg = AttachmentMessage {
             text: Some("look \u{1f600}\n".into()),
-            attachments: vec![descriptor(&ct, &summary)],
+            attachments: vec![descriptor(&summary)],
         };
         let plain = msg.to_plaintext().unwrap();
         let text = std::str::from_utf8(&plain).unwrap();
@@ -1216,10 +1215,10 @@ mod tests {
 
     #[test]
     fn hostile_descriptors_are_refused() {
-        let (ct, summary) = encrypt(&key(), b"hi").unwrap();
+        let (_, summary) = encrypt(&key(), b"hi").unwrap();
         let good = AttachmentMessage {
             text: None,
-            attachments: vec![descriptor(&ct, &summary)],
+            attachments: vec![descriptor(&summary)],
         };
         let plain = String::from_utf8(good.to_plaintext().unwrap()).unwrap();
         let edits: Vec<(&str, String)> = vec![
@@ -1273,7 +1272,7 @@ mod tests {
         }
         let two = AttachmentMessage {
             text: None,
-            attachments: vec![descriptor(&ct, &summary); 2],
+            attachments: vec![descriptor(&summary); 2],
         };
         assert!(two.to_plaintext().is_err(), "duplicate ids");
     }
