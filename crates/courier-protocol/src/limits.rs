@@ -69,14 +69,48 @@ pub const COMMIT_LABEL: &str = "courier/v2/commit";
 /// Length of the v2 key commitment.
 pub const COMMITMENT_LEN: usize = 32;
 
+// Attachments (§11).
+/// Plaintext bytes per attachment chunk; every chunk but the last is exactly this long.
+pub const ATTACHMENT_CHUNK_SIZE: usize = 64 * 1024;
+/// `log2(ATTACHMENT_CHUNK_SIZE)`, the byte the attachment header carries.
+pub const ATTACHMENT_CHUNK_SIZE_LOG2: u8 = 16;
+/// The four ASCII bytes an attachment ciphertext starts with.
+pub const ATTACHMENT_MAGIC: &str = "CATT";
+/// The attachment format version written and read.
+pub const ATTACHMENT_VERSION: u8 = 1;
+/// Length of the random per-file nonce in the attachment header.
+pub const ATTACHMENT_NONCE_LEN: usize = 32;
+/// Length of the attachment header: magic (4), version (1), chunk size log2 (1), nonce (32).
+pub const ATTACHMENT_HEADER_LEN: usize = 4 + 1 + 1 + ATTACHMENT_NONCE_LEN;
+/// HKDF info of the attachment payload key (salt: the whole attachment header).
+pub const INFO_ATTACHMENT: &str = "courier/v1/attachment";
+/// The content type of a message carrying attachments.
+pub const ATTACHMENT_CONTENT_TYPE: &str = "application/vnd.courier.attachment+json";
+/// The most attachments one message carries.
+pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
+/// The longest attachment name, in Unicode scalar values.
+pub const MAX_ATTACHMENT_NAME_LEN: usize = 255;
+/// The largest inline thumbnail, in bytes (before base64).
+pub const MAX_THUMBNAIL_LEN: usize = 16 * 1024;
+/// The largest image width or height a descriptor may state.
+pub const MAX_IMAGE_DIMENSION: u64 = 65_535;
+
 /// The constants the browser reads, as the JSON object of
 /// `frontend/src/lib/protocol/constants.json` (keys sorted).
 pub fn browser_constants() -> serde_json::Value {
     serde_json::json!({
+        "ATTACHMENT_CHUNK_SIZE": ATTACHMENT_CHUNK_SIZE,
+        "ATTACHMENT_CHUNK_SIZE_LOG2": ATTACHMENT_CHUNK_SIZE_LOG2,
+        "ATTACHMENT_CONTENT_TYPE": ATTACHMENT_CONTENT_TYPE,
+        "ATTACHMENT_HEADER_LEN": ATTACHMENT_HEADER_LEN,
+        "ATTACHMENT_MAGIC": ATTACHMENT_MAGIC,
+        "ATTACHMENT_NONCE_LEN": ATTACHMENT_NONCE_LEN,
+        "ATTACHMENT_VERSION": ATTACHMENT_VERSION,
         "COMMITMENT_LEN": COMMITMENT_LEN,
         "COMMIT_LABEL": COMMIT_LABEL,
         "DEFAULT_ITERATIONS": DEFAULT_ITERATIONS,
         "ENVELOPE_VERSION": ENVELOPE_VERSION,
+        "INFO_ATTACHMENT": INFO_ATTACHMENT,
         "INFO_AUTH": INFO_AUTH,
         "INFO_RECOVERY_AUTH": INFO_RECOVERY_AUTH,
         "INFO_RECOVERY_WRAP": INFO_RECOVERY_WRAP,
@@ -85,12 +119,16 @@ pub fn browser_constants() -> serde_json::Value {
         "KDF_NAME": KDF_NAME,
         "KEY_LEN": KEY_LEN,
         "LEGACY_VERSION": LEGACY_VERSION,
+        "MAX_ATTACHMENTS_PER_MESSAGE": MAX_ATTACHMENTS_PER_MESSAGE,
+        "MAX_ATTACHMENT_NAME_LEN": MAX_ATTACHMENT_NAME_LEN,
         "MAX_CONTENT_TYPE_LEN": MAX_CONTENT_TYPE_LEN,
         "MAX_GROUP_SIZE": MAX_GROUP_SIZE,
         "MAX_HEADER_LEN": MAX_HEADER_LEN,
+        "MAX_IMAGE_DIMENSION": MAX_IMAGE_DIMENSION,
         "MAX_ITERATIONS": MAX_ITERATIONS,
         "MAX_PLAINTEXT_LEN": MAX_PLAINTEXT_LEN,
         "MAX_SAFE_INTEGER": MAX_SAFE_INTEGER,
+        "MAX_THUMBNAIL_LEN": MAX_THUMBNAIL_LEN,
         "MAX_WRITER_CONTENT_TYPE_LEN": MAX_WRITER_CONTENT_TYPE_LEN,
         "RSA_BITS": RSA_BITS,
         "SALT_LEN": SALT_LEN,

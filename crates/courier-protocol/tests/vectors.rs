@@ -1,9 +1,12 @@
 //! The protocol's crypto against the known-answer files `tests/vectors/courier-v1.json` and
 //! `courier-v2.json` (the key-committing envelope; the single source of truth shared with the
 //! TypeScript client), plus round trips and tampering checks.
+//! The attachment vectors (`courier-attachments.json`, §11) are checked in `vectors/attachments.rs`.
 //! Regenerate the file with
 //! `COURIER_WRITE_VECTORS=1 cargo test -p courier-protocol --test vectors -- --ignored generate_vectors`.
 
+#[path = "vectors/attachments.rs"]
+mod attachments;
 #[path = "vectors/generate.rs"]
 mod generate;
 #[path = "vectors/round_trips.rs"]

@@ -1,5 +1,5 @@
-//! The cryptography of the Courier protocol (docs/protocol.md §2–5): pure
-//! functions, no I/O, no async. Used by the CLI, the server's integration tests and the
+//! The cryptography of the Courier protocol (docs/protocol.md §2–5; §11, attachments, in
+//! [`attachment`]): pure functions, no I/O, no async. Used by the CLI, the server's integration tests and the
 //! benchmark; the server itself uses the key policy ([`validate_public_keys`]) and the header
 //! parser.
 //!
@@ -19,6 +19,7 @@
 //! 600 000 iterations ~0.25 s; everything else is sub-millisecond, except one RSA public
 //! operation per recipient when sealing.
 
+pub mod attachment;
 pub mod b64;
 pub mod envelope;
 pub mod error;

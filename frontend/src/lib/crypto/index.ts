@@ -8,3 +8,5 @@ export * from './envelope';
 export * from './fingerprint';
 export * from './recovery';
 export * from './pins';
+export * from './sha256';
+export * from './attachment';

@@ -51,3 +51,18 @@ export const MAX_GROUP_SIZE: number = c.MAX_GROUP_SIZE;
 /** Usernames, §2.1. */
 export const USERNAME_MIN_LEN: number = c.USERNAME_MIN_LEN;
 export const USERNAME_MAX_LEN: number = c.USERNAME_MAX_LEN;
+
+/** Attachments, §11: chunking, the ciphertext header, the payload-key HKDF info. */
+export const ATTACHMENT_CHUNK_SIZE: number = c.ATTACHMENT_CHUNK_SIZE;
+export const ATTACHMENT_CHUNK_SIZE_LOG2: number = c.ATTACHMENT_CHUNK_SIZE_LOG2;
+export const ATTACHMENT_MAGIC: string = c.ATTACHMENT_MAGIC;
+export const ATTACHMENT_VERSION: number = c.ATTACHMENT_VERSION;
+export const ATTACHMENT_NONCE_LEN: number = c.ATTACHMENT_NONCE_LEN;
+export const ATTACHMENT_HEADER_LEN: number = c.ATTACHMENT_HEADER_LEN;
+export const INFO_ATTACHMENT: string = c.INFO_ATTACHMENT;
+/** The content type of a message carrying attachments, and the limits of its content (§11.4). */
+export const ATTACHMENT_CONTENT_TYPE: string = c.ATTACHMENT_CONTENT_TYPE;
+export const MAX_ATTACHMENTS_PER_MESSAGE: number = c.MAX_ATTACHMENTS_PER_MESSAGE;
+export const MAX_ATTACHMENT_NAME_LEN: number = c.MAX_ATTACHMENT_NAME_LEN;
+export const MAX_THUMBNAIL_LEN: number = c.MAX_THUMBNAIL_LEN;
+export const MAX_IMAGE_DIMENSION: number = c.MAX_IMAGE_DIMENSION;
