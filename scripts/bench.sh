@@ -14,7 +14,7 @@ SECS="${BENCH_SECS:-10}"; PAIRS="${BENCH_PAIRS:-200}"
 CMDS=""
 
 log "building --release"
-(cd "$ROOT" && cargo build -q --release --bin courier --bin courier-bench)
+(cd "$ROOT" && cargo build -q --release -p courier -p courier-bench)
 SERVER="$ROOT/target/release/courier"; BENCH="$ROOT/target/release/courier-bench"
 ensure_database; ensure_env_file
 export CLUSTER="$DATA/bench"; mkdir -p "$CLUSTER"

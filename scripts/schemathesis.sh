@@ -37,7 +37,7 @@ if [ "$(cat "$VENV/.courier-stamp" 2>/dev/null)" != "$STAMP" ]; then
 fi
 
 ensure_database
-[ -x target/debug/courier ] && [ -x target/debug/courier-cli ] || cargo build --locked --bins
+[ -x target/debug/courier ] && [ -x target/debug/courier-cli ] || cargo build --locked --workspace --bins
 
 rm -rf "$DIR"
 # Limits high enough that the fuzzer's own volume is not throttled into 429s everywhere.

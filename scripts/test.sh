@@ -30,8 +30,8 @@ psql "$ADMIN_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname L
   while read -r db; do [ -n "$db" ] && psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
 
 log "Rust tests"
-cargo build --locked --bins
-cargo test --locked --all-targets
+cargo build --locked --workspace --bins
+cargo test --locked --workspace --all-targets
 
 log "API fuzzing: schemathesis against the served OpenAPI document"
 scripts/schemathesis.sh

@@ -23,7 +23,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// How instances wake each other's streams (DESIGN §3). The database stays the source of truth.
+/// How instances wake each other's streams (docs/protocol.md §7; README "Cluster"). The database stays the source of truth.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BusKind {
     /// PostgreSQL LISTEN/NOTIFY on the main database: nothing extra to run.

@@ -1,5 +1,8 @@
-//! `Username`: 3–32 of `a-z 0-9 _ . -`, compared lowercase, immutable once registered.
+//! `Username`: 3–32 of `a-z 0-9 _ . -`, compared lowercase, immutable once registered. The rule
+//! is the protocol's ([`normalize_username`], docs/protocol.md §2.1): the name a client binds
+//! into its AADs is exactly the one stored here.
 
+use courier_protocol::crypto::normalize_username;
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -10,18 +13,12 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let lower = raw.trim().to_ascii_lowercase();
-        let ok_len = (3..=32).contains(&lower.len());
-        let ok_chars = lower
-            .bytes()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-'));
-        if !ok_len || !ok_chars {
-            return Err(AppError::bad(
+        normalize_username(raw).map(Username).map_err(|_| {
+            AppError::bad(
                 "invalid_username",
                 "username must be 3 to 32 characters of a-z, 0-9, '_', '.', '-'",
-            ));
-        }
-        Ok(Username(lower))
+            )
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -36,6 +33,7 @@ mod tests {
     #[test]
     fn usernames_are_lowercased_and_checked() {
         assert_eq!(Username::parse("Alice_1").unwrap().as_str(), "alice_1");
+        assert_eq!(Username::parse(" bob ").unwrap().as_str(), "bob");
         for bad in ["ab", "a b c", "älice", &"x".repeat(33), "semi;colon", ""] {
             assert!(Username::parse(bad).is_err(), "{bad:?} accepted");
         }

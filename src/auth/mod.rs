@@ -1,5 +1,5 @@
 //! Authentication: prelogin, registration, login, token refresh with reuse detection, logout.
-//! The password never arrives here; clients send an auth key derived from it (DESIGN §1).
+//! The password never arrives here; clients send an auth key derived from it (docs/protocol.md §2.3, §2.7).
 
 pub mod credentials;
 pub mod cross_site;

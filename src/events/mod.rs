@@ -1,4 +1,4 @@
-//! The per-user event log and its live delivery (DESIGN §3).
+//! The per-user event log and its live delivery (docs/protocol.md §7).
 //!
 //! Every persistent event of a user gets that user's next sequence number in the transaction
 //! that writes it (`log::append_each`; for messages, the `courier_post_message` function), so

@@ -1,4 +1,4 @@
-//! Messages: signed, end-to-end-encrypted envelopes (DESIGN §2) that the server checks as far
+//! Messages: signed, end-to-end-encrypted envelopes (docs/protocol.md §5) that the server checks as far
 //! as it can without keys, stores once, and logs as one event per recipient. Also receipts
 //! (cumulative read/delivered positions) and typing.
 

@@ -1,4 +1,4 @@
-//! `courier-bench`: the load generator of scripts/bench.sh (issue 6, DESIGN §5 targets).
+//! `courier-bench`: the load generator of scripts/bench.sh (the targets in docs/performance.md).
 //! Every scenario prints JSON lines; `report` renders them into docs/bench/.
 
 use clap::{Parser, Subcommand};

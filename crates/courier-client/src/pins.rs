@@ -1,6 +1,6 @@
 //! Contacts' keys, pinned on first use (TOFU), verified on request.
 //!
-//! Policy (DESIGN.md §2): the first time we meet a user we check their keys (well formed, key
+//! Policy (docs/protocol.md §4): the first time we meet a user we check their keys (well formed, key
 //! signature valid) and pin them. From then on the pinned keys are the only ones used, both to
 //! encrypt to them and to check their signatures. If the server later hands out different
 //! keys, the change is recorded as pending and [`ClientError::KeyChanged`] is raised: nothing

@@ -12,7 +12,7 @@
 //! - Usernames are ASCII, 3–32 of `a-z 0-9 _ . -`, compared lowercase; the lowercase form is the
 //!   one bound into AADs.
 
-use crate::limits::{
+use crate::limits::{USERNAME_MAX_LEN, USERNAME_MIN_LEN, 
     INFO_AUTH, INFO_RECOVERY_AUTH, INFO_RECOVERY_WRAP, INFO_WRAP, KDF_NAME, KEY_LEN,
     MAX_ITERATIONS, MIN_ITERATIONS, SALT_LEN,
 };
@@ -75,10 +75,12 @@ fn check_iterations(iterations: u32) -> Result<NonZeroU32> {
     NonZeroU32::new(iterations).ok_or_else(|| CryptoError::WeakKdf("zero iterations".into()))
 }
 
-/// Lowercases and checks a username (3–32 of `a-z 0-9 _ . -`); the result is what AADs bind.
+/// Normalises and checks a username (docs/protocol.md §2.1): trims surrounding whitespace,
+/// lowercases ASCII letters only, then requires 3–32 of `a-z 0-9 _ . -`. The result is what
+/// AADs bind and what the server stores; the server uses this same function.
 pub fn normalize_username(username: &str) -> Result<String> {
-    let lower = username.to_ascii_lowercase();
-    let ok_len = (3..=32).contains(&lower.len());
+    let lower = username.trim().to_ascii_lowercase();
+    let ok_len = (USERNAME_MIN_LEN..=USERNAME_MAX_LEN).contains(&lower.len());
     let ok_chars = lower
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'));
