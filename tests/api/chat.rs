@@ -1,7 +1,6 @@
 //! Messaging helpers: conversations and envelopes, real (sealed with the crypto module) or
 //! fake (random bytes of the right sizes: the server cannot tell, and speed matters).
 
-use base64::{engine::general_purpose::STANDARD, Engine};
 use courier_protocol::crypto::{self, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -72,31 +71,7 @@ pub fn sealed(
     (message_id, serde_json::to_value(&envelope).unwrap())
 }
 
-/// A well-formed envelope of random bytes (`size` bytes of ciphertext).
-pub fn fake(
-    conversation: Uuid,
-    message_id: Uuid,
-    sender: Uuid,
-    members: &[Uuid],
-    size: usize,
-) -> Value {
-    let mut recipients = members.to_vec();
-    recipients.sort();
-    let header = json!({
-        "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
-        "recipients": recipients, "sender_id": sender, "sent_at": now_ms(), "v": 2,
-    });
-    let random =
-        |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
-    json!({
-        "header": serde_json::to_string(&header).unwrap(),
-        "commitment": random(32),
-        "iv": random(12),
-        "ciphertext": random(size),
-        "signature": random(64),
-        "keys": recipients.iter().map(|u| json!({"user_id": u, "wrapped_key": random(384)})).collect::<Vec<_>>(),
-    })
-}
+pub use courier_test_support::envelope::fake;
 
 pub fn id_of(v: &Value) -> Uuid {
     v["id"].as_str().unwrap().parse().unwrap()

@@ -13,14 +13,13 @@ use std::{
 };
 
 use anyhow::{bail, Context};
-use base64::{engine::general_purpose::STANDARD, Engine};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use courier_protocol::crypto::{AccountKeys, PasswordKeys, RegistrationMaterial};
 use courier_protocol::limits::MIN_ITERATIONS;
-use courier_protocol::{crypto::Header, events::EventKind, limits::TEXT_PLAIN};
+use courier_protocol::events::EventKind;
 use courier_client::sse::SseParser;
 
 /// One PBKDF2 and one RSA key pair for every bench user: registering stays cheap.
@@ -134,24 +133,10 @@ pub async fn conversation(
     Ok(v["id"].as_str().context("conversation id")?.parse()?)
 }
 
-/// A well-formed envelope: `size` random bytes of ciphertext, one 384-byte wrapped key each.
-pub fn envelope(
-    conversation: Uuid,
-    message_id: Uuid,
-    sender: Uuid,
-    members: &[Uuid],
-    size: usize,
-) -> Value {
-    let sent_at = chrono::Utc::now().timestamp_millis() as u64;
-    let header = Header::new(conversation, message_id, sender, members.iter().copied(), TEXT_PLAIN, sent_at)
-        .expect("a valid header");
-    let random =
-        |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
-    json!({"envelope": {
-        "header": header.canonical(), "commitment": random(32), "iv": random(12), "ciphertext": random(size),
-        "signature": random(64),
-        "keys": header.recipients().iter().map(|u| json!({"user_id": u, "wrapped_key": random(384)})).collect::<Vec<_>>(),
-    }})
+/// A well-formed envelope as posted: `size` random bytes of ciphertext, one 384-byte wrapped key
+/// each (the server cannot tell it from a real one).
+pub fn envelope(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid], size: usize) -> Value {
+    json!({"envelope": courier_test_support::envelope::fake(conversation, message_id, sender, members, size)})
 }
 
 /// Send times by message id, and the receive latencies measured against them.

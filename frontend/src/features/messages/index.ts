@@ -5,4 +5,5 @@ export { postReceipt } from './api/post-receipt';
 export { postTyping } from './api/post-typing';
 export { sendMessage } from './api/send-message';
 export { ChatView } from './components/ChatView';
-export type { MessageItem } from './components/MessageBubble';
+export type { MessageBody, MessageItem } from './components/MessageBubble';
+export type { Delivery } from './components/Ticks';

@@ -2,8 +2,11 @@ import { AlertIcon, TrashIcon } from '@/components/ui/icons';
 import { formatTime } from '@/lib/format';
 import { Ticks, type Delivery } from './Ticks';
 
+/** What a message shows. */
 export type MessageBody =
+  /** `legacy`: a verified v1 message, which is not key-committing (shown with a marker). */
   | { kind: 'text'; text: string; legacy?: boolean }
+  /** Verified, but no visible text: no Courier client sends one, so it is flagged. */
   | { kind: 'empty'; legacy?: boolean }
   | { kind: 'pending' }
   | { kind: 'unverified'; reason: string }

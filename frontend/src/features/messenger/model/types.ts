@@ -1,21 +1,15 @@
 //! The messenger's model: what the screens render. Immutable; every change is an event applied by
 //! the pure reducers of this folder (`applyEvent`), one slice each.
+import type { Delivery, MessageBody } from '@/features/messages';
 import type { Conversation, UserRef } from '@/lib/api/types';
 import type { ContactStatus, Envelope } from '@/lib/crypto';
 import type { MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
 
-export type MessageContent =
-  /** `legacy`: a verified v1 message, which is not key-committing (shown with a marker). */
-  | { kind: 'text'; text: string; legacy?: boolean }
-  /** Verified, but no visible text: no Courier client sends one, so it is flagged. */
-  | { kind: 'empty'; legacy?: boolean }
-  | { kind: 'pending' }
-  | { kind: 'unverified'; reason: string }
-  | { kind: 'unsupported'; contentType: string }
-  | { kind: 'deleted' };
+/** What a message shows: the messages feature defines the shapes it can render. */
+export type MessageContent = MessageBody;
 
-export type Delivery = 'sending' | 'failed' | 'sent' | 'delivered' | 'read';
+export type { Delivery };
 
 export interface ChatMessage {
   id: string;
