@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::{db::schema::audit_events, http::meta::RequestMeta};
+use crate::{db::schema::audit_events, request::meta::RequestMeta};
 use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

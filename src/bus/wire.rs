@@ -4,9 +4,12 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::BusMessage;
+use super::{BusMessage, Carried};
 use crate::events::EventData;
-use courier_protocol::ids::{MessageId, SessionId, UserId};
+use courier_protocol::{
+    events::EventKind,
+    ids::{MessageId, SessionId, UserId},
+};
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -40,22 +43,22 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
         e: vec![],
         r: vec![],
         m: None,
-        k: k.map(|d| d.kind.to_owned()),
+        k: k.map(|d| d.kind.as_str().to_owned()),
         j: k.map(|d| d.json.to_string()),
     };
     let mut out = Vec::new();
     match message {
-        BusMessage::Deliveries {
-            targets,
-            payload,
-            message,
-        } => {
+        BusMessage::Deliveries { targets, carried } => {
             // Include the payload only while it keeps the chunk small; otherwise streams read the log.
-            let payload = payload.as_ref().filter(|p| p.json.len() < 2_000);
+            let (payload, message) = match carried {
+                Carried::Event(data) => (Some(data).filter(|p| p.json.len() < 2_000), None),
+                Carried::Message(id) => (None, Some(id.0)),
+                Carried::Nothing => (None, None),
+            };
             for chunk in targets.chunks(100) {
                 let mut w = base(payload);
                 w.d = chunk.iter().map(|(u, s)| (u.0, *s)).collect();
-                w.m = message.map(|m| m.0);
+                w.m = message;
                 out.push(serde_json::to_string(&w).expect("wire encodes"));
             }
         }
@@ -93,10 +96,14 @@ pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
         _ => None,
     };
     let message = if !w.d.is_empty() {
+        let carried = match (w.m, data) {
+            (Some(id), _) => Carried::Message(MessageId(id)),
+            (None, Some(data)) => Carried::Event(data),
+            (None, None) => Carried::Nothing,
+        };
         BusMessage::Deliveries {
             targets: w.d.into_iter().map(|(u, s)| (UserId(u), s)).collect(),
-            payload: data,
-            message: w.m.map(MessageId),
+            carried,
         }
     } else if !w.e.is_empty() {
         BusMessage::Ephemeral {
@@ -113,13 +120,12 @@ pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
     Some((message, w.t))
 }
 
-fn static_kind(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "message_deleted" => "message_deleted",
-        "receipt" => "receipt",
-        "conversation" => "conversation",
-        "typing" => "typing",
-        "presence" => "presence",
-        _ => return None,
-    })
+/// The kinds a bus message may carry whole: a logged event's JSON (the same for every reader)
+/// or an ephemeral one. A message event differs per reader and never travels whole; an unknown
+/// kind is garbage.
+fn static_kind(kind: &str) -> Option<EventKind> {
+    match EventKind::parse(kind) {
+        EventKind::Message | EventKind::Ready | EventKind::Unknown => None,
+        kind => Some(kind),
+    }
 }

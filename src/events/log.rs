@@ -9,9 +9,12 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use super::{payload::message_prefix, Delivery, EventData, Payload};
+use super::{
+    payload::{b64, message_prefix},
+    Delivery, EventData, Payload,
+};
 use crate::{db::schema::events, error::AppError};
-use courier_protocol::ids::UserId;
+use courier_protocol::{events::EventKind, ids::UserId};
 
 #[derive(QueryableByName)]
 struct Allocated {
@@ -54,7 +57,7 @@ struct NewEvent<'a> {
 pub fn append_json(
     conn: &mut PgConnection,
     users: &[UserId],
-    kind: &'static str,
+    kind: EventKind,
     conversation: Option<Uuid>,
     value: &serde_json::Value,
 ) -> Result<Vec<Delivery>, AppError> {
@@ -92,7 +95,7 @@ pub fn append_each(
         rows.push(NewEvent {
             user_id: user.0,
             seq,
-            kind: data.kind,
+            kind: data.kind.as_str(),
             conversation_id: *conversation,
             message_id: None,
             payload: Some(value),
@@ -166,8 +169,16 @@ pub fn replay(
 }
 
 fn to_payload(r: ReplayRow) -> Payload {
-    if r.kind != "message" {
-        let kind = known_kind(&r.kind);
+    let kind = EventKind::parse(&r.kind);
+    if kind != EventKind::Message {
+        // An unknown kind in the table (a newer version wrote it) goes out as `unknown` rather
+        // than being dropped, so the reader's seqs stay gapless; a kind that is never logged
+        // cannot be in the table, and would go out the same way.
+        let kind = if kind.is_logged() {
+            kind
+        } else {
+            EventKind::Unknown
+        };
         let json: Arc<str> = r
             .payload
             .map(|p| p.to_string())
@@ -191,26 +202,11 @@ fn to_payload(r: ReplayRow) -> Payload {
         r.signature.as_deref().unwrap_or_default(),
     );
     let wrapped_key = (!deleted)
-        .then(|| {
-            r.wrapped_key
-                .map(|k| crate::accounts::fields::b64(&k).into())
-        })
+        .then(|| r.wrapped_key.map(|k| b64(&k).into()))
         .flatten();
     Payload::Message {
         prefix,
         wrapped_key,
-    }
-}
-
-/// Event kinds are a closed set; an unknown one in the table (a newer version wrote it) is
-/// passed on under a generic name rather than dropped, so the reader's seqs stay gapless.
-fn known_kind(kind: &str) -> &'static str {
-    match kind {
-        "message_deleted" => "message_deleted",
-        "receipt" => "receipt",
-        "conversation" => "conversation",
-        "key_change" => "key_change",
-        _ => "unknown",
     }
 }
 

@@ -6,17 +6,23 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::accounts::fields::b64;
+use base64::{engine::general_purpose::STANDARD, Engine};
+use courier_protocol::events::EventKind;
+
+/// Binary fields go out as standard padded base64 (docs/protocol.md).
+pub(crate) fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
 
 /// An event whose JSON is the same for every reader.
 #[derive(Clone, Debug)]
 pub struct EventData {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub json: Arc<str>,
 }
 
 impl EventData {
-    pub fn new(kind: &'static str, value: &impl Serialize) -> Self {
+    pub fn new(kind: EventKind, value: &impl Serialize) -> Self {
         EventData {
             kind,
             json: serde_json::to_string(value)
@@ -37,10 +43,10 @@ pub enum Payload {
 }
 
 impl Payload {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> EventKind {
         match self {
             Payload::Whole(d) => d.kind,
-            Payload::Message { .. } => "message",
+            Payload::Message { .. } => EventKind::Message,
         }
     }
 

@@ -2,13 +2,15 @@
 //! behind. It bounds how late an event can be when its wake-up was lost (a crash between commit
 //! and publish, a dropped bus message) to one sweep interval.
 
-use actix_web::web;
+use std::{sync::Arc, time::Duration};
+
 use diesel::{
     prelude::*,
     sql_types::{Array, BigInt, Uuid as SqlUuid},
 };
 
-use crate::{db, state::AppState};
+use super::hub::Hub;
+use crate::db::{self, Pool};
 use courier_protocol::ids::UserId;
 
 #[derive(QueryableByName)]
@@ -19,16 +21,17 @@ struct Head {
     last_seq: i64,
 }
 
-pub async fn sweep_loop(state: web::Data<AppState>) {
-    let mut tick = tokio::time::interval(state.settings.sweep_interval);
+/// Runs every `interval` until its task is aborted.
+pub async fn sweep_loop(pool: Pool, hub: Arc<Hub>, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let users: Vec<uuid::Uuid> = state.hub.users().into_iter().map(|u| u.0).collect();
+        let users: Vec<uuid::Uuid> = hub.users().into_iter().map(|u| u.0).collect();
         if users.is_empty() {
             continue;
         }
-        let heads = db::run(&state.pool, move |conn| {
+        let heads = db::run(&pool, move |conn| {
             let rows: Vec<Head> = diesel::sql_query(
                 "SELECT user_id, last_seq FROM event_counters WHERE user_id = ANY($1)",
             )
@@ -42,7 +45,7 @@ pub async fn sweep_loop(state: web::Data<AppState>) {
         .await;
         match heads {
             Ok(heads) => {
-                let woken = state.hub.catch_up_behind(&heads);
+                let woken = hub.catch_up_behind(&heads);
                 if woken > 0 {
                     tracing::debug!(woken, "sweep woke streams that were behind");
                 }

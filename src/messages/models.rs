@@ -115,6 +115,31 @@ pub fn for_readers(
     )))
 }
 
+/// A new message as each of `readers` receives it, in their order (`None` if it is gone): the
+/// loader the bus is started with ([`crate::bus::LoadMessage`]), so another instance renders a
+/// message once for all its local readers.
+pub fn payloads_for_readers(
+    conn: &mut PgConnection,
+    id: MessageId,
+    readers: &[UserId],
+) -> QueryResult<Option<Vec<Payload>>> {
+    let Some((row, keys)) = for_readers(conn, id, readers)? else {
+        return Ok(None);
+    };
+    let prefix = row.prefix();
+    let live = row.ciphertext.is_some();
+    let keys: std::collections::HashMap<UserId, Vec<u8>> = keys.into_iter().collect();
+    Ok(Some(
+        readers
+            .iter()
+            .map(|user| {
+                let key = keys.get(user).map(Vec::as_slice);
+                MessageRow::for_reader(prefix.clone(), live, key)
+            })
+            .collect(),
+    ))
+}
+
 /// Filters of a history page.
 pub struct Page {
     pub before: Option<i64>,

@@ -21,7 +21,7 @@ use crate::{
     events::EventData,
     state::AppState,
 };
-use courier_protocol::ids::UserId;
+use courier_protocol::{events::EventKind, ids::UserId};
 
 /// An instance is dead after this long without a heartbeat.
 pub const INSTANCE_TIMEOUT_SECS: i64 = 30;
@@ -188,8 +188,11 @@ async fn announce(state: &AppState, users: Vec<UserId>, online: bool) {
         if contacts.is_empty() {
             continue;
         }
-        let data = EventData::new("presence", &json!({"user_id": user, "online": online}));
-        state.ephemeral(contacts, data);
+        let data = EventData::new(
+            EventKind::Presence,
+            &json!({"user_id": user, "online": online}),
+        );
+        state.fanout.ephemeral(contacts, data);
     }
 }
 

@@ -25,3 +25,5 @@ pub async fn presence(
     .await?;
     Ok(HttpResponse::Ok().json(PresenceList { online }))
 }
+
+crate::routes![presence];

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::announce_change;
+use crate::conversations::changes::announce_change;
 use crate::{
     auth::AuthUser,
     conversations::{
@@ -162,7 +162,7 @@ pub async fn create(
         Ok((models::view(conn, row, Some(me))?, true, deliveries))
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(if created {
         HttpResponse::Created()
     } else {

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::announce_change;
+use crate::conversations::changes::announce_change;
 use crate::{
     auth::AuthUser,
     conversations::{models, MAX_MEMBERS},
@@ -76,7 +76,7 @@ pub async fn add(
         Ok((models::view(conn, row, Some(me))?, deliveries))
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -107,7 +107,7 @@ pub async fn remove(
         remove_member(conn, &row, target)
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -18,7 +18,10 @@ use crate::{
     messages::models,
     state::AppState,
 };
-use courier_protocol::ids::{ConversationId, MessageId};
+use courier_protocol::{
+    events::EventKind,
+    ids::{ConversationId, MessageId},
+};
 
 #[utoipa::path(tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)), responses(
@@ -57,12 +60,12 @@ pub async fn delete_message(
         log::append_json(
             conn,
             &members,
-            "message_deleted",
+            EventKind::MessageDeleted,
             Some(conversation.0),
             &json!({"conversation_id": conversation, "message_id": message}),
         )
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }

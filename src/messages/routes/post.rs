@@ -60,7 +60,7 @@ pub async fn post_message(
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let conversation = ConversationId(path.into_inner());
-    let request: PostMessage = crate::http::body::parse(&body, BODY_LIMIT)?;
+    let request: PostMessage = crate::request::body::parse(&body, BODY_LIMIT)?;
     drop(body);
     let envelope = Envelope::parse(request.envelope)?;
     if envelope.conversation_id != conversation {
@@ -80,7 +80,7 @@ pub async fn post_message(
     })
     .await?;
     let (posted, deliveries) = outcome(rows, envelope)?;
-    state.deliver_message(posted.message_id, deliveries);
+    state.fanout.deliver_message(posted.message_id, deliveries);
     state.metrics.messages_accepted.inc();
     state
         .metrics

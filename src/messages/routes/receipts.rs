@@ -17,7 +17,10 @@ use crate::{
     messages::models,
     state::AppState,
 };
-use courier_protocol::ids::{ConversationId, MessageId};
+use courier_protocol::{
+    events::EventKind,
+    ids::{ConversationId, MessageId},
+};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReceiptRequest {
@@ -83,9 +86,15 @@ pub async fn receipt(
             "conversation_id": conversation, "user_id": me, "status": body.status,
             "up_to": message, "position": row.position,
         });
-        log::append_json(conn, &everyone, "receipt", Some(conversation.0), &value)
+        log::append_json(
+            conn,
+            &everyone,
+            EventKind::Receipt,
+            Some(conversation.0),
+            &value,
+        )
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }
