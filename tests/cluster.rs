@@ -17,11 +17,7 @@ use harness::{fresh_shared_database, Cluster, Postgres, Redis};
 use people::{Crowd, Disruption};
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().danger_accept_invalid_certs(true).timeout(Duration::from_secs(30)).build().unwrap()
 }
 
 /// Three instances on a fresh shared database, with Redis or LISTEN/NOTIFY.
@@ -31,29 +27,15 @@ async fn three(redis: Option<&Redis>) -> Cluster {
 
 async fn streams_spread_over_instances_receive_everything(redis: Option<&Redis>) {
     let cluster = three(redis).await;
-    let metrics = client()
-        .get(format!("{}/metrics", cluster.url))
-        .send()
-        .await
-        .unwrap();
+    let metrics = client().get(format!("{}/metrics", cluster.url)).send().await.unwrap();
     assert_eq!(metrics.status(), 404, "nginx does not expose /metrics");
     for inst in &cluster.instances {
-        let direct = reqwest::get(format!("{}/metrics", inst.url()))
-            .await
-            .unwrap();
-        assert_eq!(
-            direct.status(),
-            404,
-            "{}: /metrics is on METRICS_ADDR, not the app port",
-            inst.id
-        );
+        let direct = reqwest::get(format!("{}/metrics", inst.url())).await.unwrap();
+        assert_eq!(direct.status(), 404, "{}: /metrics is on METRICS_ADDR, not the app port", inst.id);
     }
     let crowd = Crowd::gather(&cluster, 9).await;
     let spread = crowd.wait_spread(&cluster).await;
-    assert!(
-        spread.iter().all(|n| *n > 0),
-        "streams not spread over every instance: {spread:?}"
-    );
+    assert!(spread.iter().all(|n| *n > 0), "streams not spread over every instance: {spread:?}");
     crowd.send_and_check(&cluster, 30, Disruption::None).await;
 }
 
@@ -72,18 +54,9 @@ async fn a_killed_instance_loses_nothing(redis: Option<&Redis>) {
     let mut cluster = three(redis).await;
     let crowd = Crowd::gather(&cluster, 6).await;
     let spread = crowd.wait_spread(&cluster).await;
-    assert!(
-        spread[0] > 0,
-        "the instance to stop holds streams: {spread:?}"
-    );
-    crowd
-        .send_and_check(&cluster, 40, Disruption::Kill(0))
-        .await;
-    assert!(cluster.instances[0]
-        .proc
-        .exited_within(Duration::from_secs(5))
-        .await
-        .is_some());
+    assert!(spread[0] > 0, "the instance to stop holds streams: {spread:?}");
+    crowd.send_and_check(&cluster, 40, Disruption::Kill(0)).await;
+    assert!(cluster.instances[0].proc.exited_within(Duration::from_secs(5)).await.is_some());
     // Brought back, it serves again (its presence rows were reaped or replaced).
     cluster.restart(0);
 }
@@ -103,27 +76,12 @@ async fn a_draining_instance_loses_nothing_and_exits_in_time(redis: Option<&Redi
     let mut cluster = three(redis).await;
     let crowd = Crowd::gather(&cluster, 6).await;
     let spread = crowd.wait_spread(&cluster).await;
-    assert!(
-        spread[0] > 0,
-        "the instance to stop holds streams: {spread:?}"
-    );
-    crowd
-        .send_and_check(&cluster, 40, Disruption::Drain(0))
-        .await;
-    let status = cluster.instances[0]
-        .proc
-        .exited_within(Duration::from_secs(15))
-        .await;
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "a drained instance exits cleanly in time: {status:?}"
-    );
+    assert!(spread[0] > 0, "the instance to stop holds streams: {spread:?}");
+    crowd.send_and_check(&cluster, 40, Disruption::Drain(0)).await;
+    let status = cluster.instances[0].proc.exited_within(Duration::from_secs(15)).await;
+    assert!(status.is_some_and(|s| s.success()), "a drained instance exits cleanly in time: {status:?}");
     // It forgot its presence: no row of it is left for the reaper.
-    let rows = people::count(
-        &cluster.database_url,
-        "SELECT count(*) AS n FROM instances WHERE id = 'node1'",
-    )
-    .await;
+    let rows = people::count(&cluster.database_url, "SELECT count(*) AS n FROM instances WHERE id = 'node1'").await;
     assert_eq!(rows, 0, "the drained instance removed its presence rows");
 }
 
@@ -144,9 +102,7 @@ async fn a_redis_restart_mid_run_loses_nothing() {
     let cluster = three(Some(&redis)).await;
     let crowd = Crowd::gather(&cluster, 6).await;
     crowd.wait_spread(&cluster).await;
-    crowd
-        .send_and_check(&cluster, 40, Disruption::Redis(&mut redis))
-        .await;
+    crowd.send_and_check(&cluster, 40, Disruption::Redis(&mut redis)).await;
 }
 
 async fn a_postgres_restart_answers_503_then_recovers(with_redis: bool) {
@@ -155,13 +111,8 @@ async fn a_postgres_restart_answers_503_then_recovers(with_redis: bool) {
     let cluster = Cluster::start(3, pg.url(), redis.as_ref().map(Redis::url)).await;
     let crowd = Crowd::gather(&cluster, 6).await;
     crowd.wait_spread(&cluster).await;
-    let unavailable = crowd
-        .send_and_check(&cluster, 30, Disruption::Postgres(&pg))
-        .await;
-    assert!(
-        unavailable > 0,
-        "requests while PostgreSQL was down were answered 503"
-    );
+    let unavailable = crowd.send_and_check(&cluster, 30, Disruption::Postgres(&pg)).await;
+    assert!(unavailable > 0, "requests while PostgreSQL was down were answered 503");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -30,14 +30,7 @@ fn corpus_files() -> Vec<PathBuf> {
 fn every_committed_fuzz_input_passes_through_every_target_without_a_panic() {
     let files = corpus_files();
     for (name, _) in targets::TARGETS {
-        let own = files
-            .iter()
-            .filter(|f| {
-                f.parent()
-                    .and_then(|p| p.file_name())
-                    .is_some_and(|d| d == name)
-            })
-            .count();
+        let own = files.iter().filter(|f| f.parent().and_then(|p| p.file_name()).is_some_and(|d| d == name)).count();
         assert!(own > 0, "no corpus committed for the fuzz target {name}");
     }
     let mut failures = Vec::new();
@@ -49,10 +42,5 @@ fn every_committed_fuzz_input_passes_through_every_target_without_a_panic() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failure(s):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
 }

@@ -1,5 +1,5 @@
 use courier_protocol::crypto::{self, LoginKeys, PasswordKeys, UnlockedAccount, UserKey};
-use courier_protocol::limits::MIN_ITERATIONS;
+use courier_protocol::limits::{MIN_ITERATIONS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

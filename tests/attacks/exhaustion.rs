@@ -14,10 +14,7 @@ const MIB: u64 = 1024 * 1024;
 async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + within;
     while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -45,11 +42,7 @@ async fn stalled_streams_under_a_flood_are_closed_and_the_server_gives_its_memor
         .await
         .unwrap();
     assert!(res.status().is_success());
-    let cid: Uuid = res.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let cid: Uuid = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
     let post = |size: usize| {
         let envelope = fake(cid, Uuid::new_v4(), a, &[a, b], size);
         let req = server
@@ -57,18 +50,10 @@ async fn stalled_streams_under_a_flood_are_closed_and_the_server_gives_its_memor
             .post(server.url(&format!("/api/conversations/{cid}/messages")))
             .bearer_auth(&a_token)
             .json(&json!({"envelope": envelope}));
-        async move {
-            req.send()
-                .await
-                .map(|r| r.status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        }
+        async move { req.send().await.map(|r| r.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR) }
     };
     let flood = |n: usize| {
-        stream::iter(0..n)
-            .map(|_| post(60_000))
-            .buffer_unordered(8)
-            .collect::<Vec<StatusCode>>()
+        stream::iter(0..n).map(|_| post(60_000)).buffer_unordered(8).collect::<Vec<StatusCode>>()
     };
     // Warm the server up (allocator arenas, pools, one stream) before the baseline.
     assert!(flood(60).await.iter().all(|s| s.is_success()));
@@ -85,12 +70,7 @@ async fn stalled_streams_under_a_flood_are_closed_and_the_server_gives_its_memor
         .unwrap();
     let mut held = Vec::new();
     for _ in 0..20 {
-        let res = sleeper
-            .get(server.url("/api/events"))
-            .bearer_auth(&b_token)
-            .send()
-            .await
-            .unwrap();
+        let res = sleeper.get(server.url("/api/events")).bearer_auth(&b_token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         held.push(res);
     }
@@ -98,18 +78,13 @@ async fn stalled_streams_under_a_flood_are_closed_and_the_server_gives_its_memor
 
     // 400 messages of ~60 KB: ~24 MB for each of the 20 streams, ~480 MB in all if queued.
     let statuses = flood(400).await;
-    assert!(
-        statuses.iter().all(|s| s.is_success()),
-        "every post is stored"
-    );
+    assert!(statuses.iter().all(|s| s.is_success()), "every post is stored");
     let peak = server.rss();
 
     // Every stalled connection is closed by the server, though the client never closes it.
-    eventually(
-        "the stalled connections to be closed",
-        Duration::from_secs(30),
-        || server.connections_from(stalled) == 0,
-    )
+    eventually("the stalled connections to be closed", Duration::from_secs(30), || {
+        server.connections_from(stalled) == 0
+    })
     .await;
     // And its memory comes back (allow the allocator a moment to return freed pages).
     let mut after = server.rss();
@@ -120,28 +95,14 @@ async fn stalled_streams_under_a_flood_are_closed_and_the_server_gives_its_memor
         tokio::time::sleep(Duration::from_millis(200)).await;
         after = server.rss();
     }
-    eprintln!(
-        "server RSS: baseline {} MiB, peak {} MiB, after {} MiB",
-        baseline / MIB,
-        peak / MIB,
-        after / MIB
-    );
-    assert!(
-        after <= baseline + 4 * MIB,
-        "RSS {after} did not come back near the baseline {baseline}"
-    );
+    eprintln!("server RSS: baseline {} MiB, peak {} MiB, after {} MiB", baseline / MIB, peak / MIB, after / MIB);
+    assert!(after <= baseline + 4 * MIB, "RSS {after} did not come back near the baseline {baseline}");
 
     // The stalled reader resumes later from its last id and gets everything, in order.
     drop(held);
-    let mut stream = crate::sse::open(&server.client, &server.url(""), &b_token, Some(0))
-        .await
-        .unwrap();
+    let mut stream = crate::sse::open(&server.client, &server.url(""), &b_token, Some(0)).await.unwrap();
     let ready = stream.expect("ready", Duration::from_secs(60)).await;
-    assert_eq!(
-        ready.data["last_seq"].as_i64().unwrap(),
-        460 + 1,
-        "a conversation event and 460 messages"
-    );
+    assert_eq!(ready.data["last_seq"].as_i64().unwrap(), 460 + 1, "a conversation event and 460 messages");
 }
 
 #[tokio::test]
@@ -149,44 +110,22 @@ async fn registrations_beyond_the_limit_per_address_get_429_even_when_sent_at_on
     let app = spawn_app_with(|s| s.registrations_per_address_per_minute = 3).await;
     let attempts = (0..10).map(|_| {
         let user = TestUser::cheap("signup");
-        let req = app
-            .client
-            .post(app.url("/api/auth/register"))
-            .json(&user.register_body());
+        let req = app.client.post(app.url("/api/auth/register")).json(&user.register_body());
         async move { req.send().await.unwrap() }
     });
     let answers = futures_util::future::join_all(attempts).await;
-    let created = answers
-        .iter()
-        .filter(|r| r.status() == StatusCode::CREATED)
-        .count();
-    let limited: Vec<_> = answers
-        .iter()
-        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
-        .collect();
+    let created = answers.iter().filter(|r| r.status() == StatusCode::CREATED).count();
+    let limited: Vec<_> = answers.iter().filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).collect();
     assert_eq!(created, 3, "exactly the limit gets through");
     assert_eq!(limited.len(), 7);
     for res in limited {
-        let retry: u64 = res.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry));
     }
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM users").await,
-        3,
-        "nothing written for the refused ones"
-    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 3, "nothing written for the refused ones");
 
     // Another address is not affected.
     let elsewhere = client_from(Some("127.0.0.7".parse().unwrap()));
-    let res = elsewhere
-        .post(app.url("/api/auth/register"))
-        .json(&TestUser::cheap("other").register_body())
-        .send()
-        .await
-        .unwrap();
+    let res = elsewhere.post(app.url("/api/auth/register")).json(&TestUser::cheap("other").register_body()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
 }

@@ -41,30 +41,18 @@ async fn refused(app: &TestApp, body: &Value) -> String {
     let error: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(error["code"], "unsupported_key", "{text}");
     let message = error["message"].as_str().unwrap().to_owned();
-    assert!(
-        message.contains("RSA-OAEP 3072-bit with exponent 65537") && message.contains("P-256"),
-        "{message}"
-    );
+    assert!(message.contains("RSA-OAEP 3072-bit with exponent 65537") && message.contains("P-256"), "{message}");
     assert_eq!(app.snapshot().await, before, "nothing is written");
     message
 }
 
 fn rsa_spki(size: KeySize) -> Vec<u8> {
-    PrivateDecryptingKey::generate(size)
-        .unwrap()
-        .public_key()
-        .as_der()
-        .unwrap()
-        .as_ref()
-        .to_vec()
+    PrivateDecryptingKey::generate(size).unwrap().public_key().as_der().unwrap().as_ref().to_vec()
 }
 
 /// A canonical rsaEncryption SPKI with a real RSA-3072 modulus and public exponent `e`.
 fn rsa3072_with_exponent(e: &[u8]) -> Vec<u8> {
-    courier_test_support::spki::rsa_spki_with_exponent(
-        TestUser::cheap("e").material.account.enc_public_spki(),
-        e,
-    )
+    courier_test_support::spki::rsa_spki_with_exponent(TestUser::cheap("e").material.account.enc_public_spki(), e)
 }
 
 #[tokio::test]
@@ -84,26 +72,12 @@ async fn an_rsa_2048_encryption_key_is_refused() {
 #[tokio::test]
 async fn an_rsa_3072_key_with_exponent_3_or_another_exponent_is_refused() {
     let app = spawn_app().await;
-    for e in [
-        &[0x03][..],
-        &[0x01, 0x00, 0x00, 0x01],
-        &[0x00, 0x01, 0x00, 0x01],
-    ] {
+    for e in [&[0x03][..], &[0x01, 0x00, 0x00, 0x01], &[0x00, 0x01, 0x00, 0x01]] {
         refused(&app, &signed(&rsa3072_with_exponent(e))).await;
     }
     // The same construction with 65537 is the canonical encoding and is accepted.
-    let res = app
-        .post(
-            "/api/auth/register",
-            &signed(&rsa3072_with_exponent(&[0x01, 0x00, 0x01])),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
+    let res = app.post("/api/auth/register", &signed(&rsa3072_with_exponent(&[0x01, 0x00, 0x01]))).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
 }
 
 #[tokio::test]
@@ -113,11 +87,7 @@ async fn a_p384_signing_key_is_refused() {
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng).unwrap();
     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
     let sig_spki = pair.public_key().as_der().unwrap().as_ref().to_vec();
-    let enc = TestUser::cheap("p384")
-        .material
-        .account
-        .enc_public_spki()
-        .to_vec();
+    let enc = TestUser::cheap("p384").material.account.enc_public_spki().to_vec();
     let key_signature = pair.sign(&rng, &enc).unwrap();
     refused(&app, &registration(&enc, &sig_spki, key_signature.as_ref())).await;
 }
@@ -130,28 +100,13 @@ async fn garbage_or_truncated_public_keys_are_refused() {
     let sig = b64::decode("s", good["keys"]["sig_public"].as_str().unwrap()).unwrap();
     let ks = b64::decode("k", good["keys"]["key_signature"].as_str().unwrap()).unwrap();
     let cases: Vec<(&str, Value)> = vec![
-        (
-            "garbage encryption key",
-            registration(b"definitely not a key", &sig, &ks),
-        ),
+        ("garbage encryption key", registration(b"definitely not a key", &sig, &ks)),
         ("empty encryption key", registration(b"", &sig, &ks)),
-        (
-            "truncated encryption key",
-            registration(&enc[..enc.len() - 1], &sig, &ks),
-        ),
-        (
-            "trailing byte on the encryption key",
-            registration(&[&enc[..], &[0]].concat(), &sig, &ks),
-        ),
+        ("truncated encryption key", registration(&enc[..enc.len() - 1], &sig, &ks)),
+        ("trailing byte on the encryption key", registration(&[&enc[..], &[0]].concat(), &sig, &ks)),
         ("garbage signing key", registration(&enc, &[0x30; 91], &ks)),
-        (
-            "the encryption key as the signing key",
-            registration(&enc, &enc, &ks),
-        ),
-        (
-            "a 63-byte key signature",
-            registration(&enc, &sig, &ks[..63]),
-        ),
+        ("the encryption key as the signing key", registration(&enc, &enc, &ks)),
+        ("a 63-byte key signature", registration(&enc, &sig, &ks[..63])),
     ];
     for (what, body) in cases {
         let message = refused(&app, &body).await;
@@ -162,11 +117,7 @@ async fn garbage_or_truncated_public_keys_are_refused() {
 #[tokio::test]
 async fn a_key_signature_that_does_not_verify_is_refused() {
     let app = spawn_app().await;
-    let enc = TestUser::cheap("ks")
-        .material
-        .account
-        .enc_public_spki()
-        .to_vec();
+    let enc = TestUser::cheap("ks").material.account.enc_public_spki().to_vec();
     let signer = EcdsaPrivate::generate().unwrap();
     // Signed by another key; or by the right key over something else.
     let other = EcdsaPrivate::generate().unwrap().sign(&enc).unwrap();
@@ -180,8 +131,6 @@ async fn the_accepted_keys_are_exactly_what_a_courier_client_generates() {
     let app = spawn_app().await;
     let mut user = TestUser::real("real");
     app.register(&mut user).await;
-    let res = app
-        .post("/api/auth/register", &signed(&rsa_spki(KeySize::Rsa3072)))
-        .await;
+    let res = app.post("/api/auth/register", &signed(&rsa_spki(KeySize::Rsa3072))).await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }

@@ -2,16 +2,16 @@
 //! Each test states the attack in its name and asserts the defence holds. Shares the API
 //! tests' helpers (the real app over TLS, a fresh PostgreSQL database per test).
 
-#[path = "../api/chat.rs"]
-#[allow(dead_code)]
-mod chat;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
-mod process;
 #[path = "../api/sse.rs"]
 #[allow(dead_code)]
 mod sse;
+#[path = "../api/chat.rs"]
+#[allow(dead_code)]
+mod chat;
+mod process;
 
 mod auth;
 mod envelopes;

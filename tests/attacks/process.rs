@@ -20,11 +20,7 @@ pub struct ServerProcess {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl ServerProcess {
@@ -42,10 +38,7 @@ impl ServerProcess {
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("TLS_CERT", &tls.cert)
             .env("TLS_KEY", &tls.key)
-            .env(
-                "JWT_SECRET",
-                "attack-test-jwt-secret-that-is-long-enough-0123456789",
-            )
+            .env("JWT_SECRET", "attack-test-jwt-secret-that-is-long-enough-0123456789")
             .env("BCRYPT_COST", "4")
             .env("WORKERS", "2")
             .env("RUST_LOG", "warn")
@@ -56,11 +49,7 @@ impl ServerProcess {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("courier starts");
-        let server = ServerProcess {
-            child,
-            port,
-            client: client_from(None),
-        };
+        let server = ServerProcess { child, port, client: client_from(None) };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(res) = server.client.get(server.url("/readyz")).send().await {
@@ -68,10 +57,7 @@ impl ServerProcess {
                     break;
                 }
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the server did not become ready"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "the server did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         server
@@ -89,12 +75,7 @@ impl ServerProcess {
     pub fn rss(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-        line.split_whitespace()
-            .nth(1)
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            * 1024
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
     }
 
     /// Established TCP connections to the server from `peer`.
@@ -105,13 +86,7 @@ impl ServerProcess {
     /// Registers and logs in a cheap user; returns (user id, access token).
     pub async fn signed_in(&self, prefix: &str) -> (Uuid, String) {
         let user = TestUser::cheap(prefix);
-        let res = self
-            .client
-            .post(self.url("/api/auth/register"))
-            .json(&user.register_body())
-            .send()
-            .await
-            .unwrap();
+        let res = self.client.post(self.url("/api/auth/register")).json(&user.register_body()).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         let res = self
             .client
@@ -122,19 +97,14 @@ impl ServerProcess {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let login: Value = res.json().await.unwrap();
-        (
-            login["user"]["id"].as_str().unwrap().parse().unwrap(),
-            login["access_token"].as_str().unwrap().to_owned(),
-        )
+        (login["user"]["id"].as_str().unwrap().parse().unwrap(), login["access_token"].as_str().unwrap().to_owned())
     }
 }
 
 /// Established TCP connections to local `port` from `peer`, as the kernel sees them on the
 /// server's side (the client's side may still think it is connected).
 pub fn established(port: u16, peer: IpAddr) -> usize {
-    let IpAddr::V4(peer) = peer else {
-        panic!("IPv4 only")
-    };
+    let IpAddr::V4(peer) = peer else { panic!("IPv4 only") };
     let peer_hex = format!("{:08X}", u32::from_le_bytes(peer.octets()));
     let local_suffix = format!(":{port:04X}");
     std::fs::read_to_string("/proc/net/tcp")
@@ -144,10 +114,7 @@ pub fn established(port: u16, peer: IpAddr) -> usize {
         .filter(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             // local address, remote address, state (01 = ESTABLISHED)
-            f.len() > 3
-                && f[1].ends_with(&local_suffix)
-                && f[2].starts_with(&peer_hex)
-                && f[3] == "01"
+            f.len() > 3 && f[1].ends_with(&local_suffix) && f[2].starts_with(&peer_hex) && f[3] == "01"
         })
         .count()
 }

@@ -18,16 +18,9 @@ use crate::helpers::{TestApp, PASSWORD};
 /// (`target/<profile>/`, one level above `deps/`), built by `cargo build --workspace` first.
 pub fn cli() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
     let cli = dir.join(format!("courier-cli{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        cli.exists(),
-        "{} is missing: run `cargo build --workspace --bins` first (scripts/test.sh does)",
-        cli.display()
-    );
+    assert!(cli.exists(), "{} is missing: run `cargo build --workspace --bins` first (scripts/test.sh does)", cli.display());
     cli
 }
 
@@ -56,15 +49,8 @@ impl Run {
 
 impl Person {
     pub fn new(app: &TestApp, name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "courier-cli-test-{name}-{}",
-            Uuid::new_v4().simple()
-        ));
-        Person {
-            dir,
-            server: app.address.clone(),
-            password: format!("{PASSWORD} {name}"),
-        }
+        let dir = std::env::temp_dir().join(format!("courier-cli-test-{name}-{}", Uuid::new_v4().simple()));
+        Person { dir, server: app.address.clone(), password: format!("{PASSWORD} {name}") }
     }
 
     pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
@@ -103,11 +89,7 @@ impl Person {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         let run = self.run(&all).await;
-        assert_eq!(
-            run.code, 0,
-            "courier-cli {args:?} failed:\n{}\n{}",
-            run.stdout, run.stderr
-        );
+        assert_eq!(run.code, 0, "courier-cli {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
         run.json().pop().unwrap_or(Value::Null)
     }
 
@@ -120,28 +102,16 @@ impl Person {
     pub async fn history(&self, conversation: &str) -> Vec<Value> {
         let run = self.run(&["--json", "history", conversation]).await;
         assert_eq!(run.code, 0, "history failed: {}", run.stderr);
-        run.json()
-            .into_iter()
-            .map(|v| v["message"].clone())
-            .collect()
+        run.json().into_iter().map(|v| v["message"].clone()).collect()
     }
 
     /// `listen --json` in the background.
     pub fn listen(&self, extra: &[&str]) -> Listening {
         let mut args = vec!["--json", "listen"];
         args.extend_from_slice(extra);
-        let mut child = self
-            .command(&args, &[])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = self.command(&args, &[]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Listening {
-            child,
-            lines,
-            last_id: 0,
-        }
+        Listening { child, lines, last_id: 0 }
     }
 
     /// Waits until `listen` has saved event `id` as handled (its cursor file), e.g. before
@@ -158,10 +128,7 @@ impl Person {
             if saved >= id {
                 return;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "cursor stuck at {saved}, waiting for {id}"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "cursor stuck at {saved}, waiting for {id}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -200,9 +167,7 @@ impl Listening {
         loop {
             let v = self.next("a message").await;
             if v["event"] == "message" {
-                self.last_id = v["id"]
-                    .as_i64()
-                    .expect("message lines carry their event id");
+                self.last_id = v["id"].as_i64().expect("message lines carry their event id");
                 return v["message"].clone();
             }
         }
@@ -211,10 +176,8 @@ impl Listening {
     /// Every message until the process exits by itself (`--count`).
     pub async fn rest(mut self) -> Vec<Value> {
         let mut out = Vec::new();
-        while let Some(line) = tokio::time::timeout(Duration::from_secs(30), self.lines.next_line())
-            .await
-            .expect("listen exits")
-            .unwrap()
+        while let Some(line) =
+            tokio::time::timeout(Duration::from_secs(30), self.lines.next_line()).await.expect("listen exits").unwrap()
         {
             let v: Value = serde_json::from_str(&line).unwrap();
             if v["event"] == "message" {
@@ -228,10 +191,7 @@ impl Listening {
 }
 
 pub fn texts(messages: &[Value]) -> Vec<String> {
-    messages
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or("<none>").to_owned())
-        .collect()
+    messages.iter().map(|m| m["text"].as_str().unwrap_or("<none>").to_owned()).collect()
 }
 
 pub async fn sql(app: &TestApp, statement: String) {
@@ -243,3 +203,4 @@ pub async fn sql(app: &TestApp, statement: String) {
     .await
     .unwrap();
 }
+

@@ -16,18 +16,11 @@ pub const NGINX: &str = "/usr/sbin/nginx";
 pub const REDIS: &str = "/usr/bin/redis-server";
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 pub fn need(binary: &str, package: &str) {
-    assert!(
-        Path::new(binary).exists(),
-        "{binary} is missing: `apt-get install -y {package}` (scripts/test.sh does)"
-    );
+    assert!(Path::new(binary).exists(), "{binary} is missing: `apt-get install -y {package}` (scripts/test.sh does)");
 }
 
 /// Polls `check` until it holds; panics with `what` after `limit`.
@@ -38,10 +31,7 @@ where
 {
     let deadline = Instant::now() + limit;
     while !check().await {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for: {what}"
-        );
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -51,8 +41,7 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("courier-cluster-{tag}-{}", Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!("courier-cluster-{tag}-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -72,9 +61,7 @@ impl Proc {
         self.0.as_ref().map(|c| c.id() as i32).unwrap_or(0)
     }
     pub fn signal(&self, sig: &str) {
-        let _ = Command::new("kill")
-            .args([&format!("-{sig}"), &self.pid().to_string()])
-            .status();
+        let _ = Command::new("kill").args([&format!("-{sig}"), &self.pid().to_string()]).status();
     }
     /// Waits for exit; `None` if still running after `limit`.
     pub async fn exited_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
@@ -110,10 +97,7 @@ impl Redis {
     pub fn start() -> Self {
         need(REDIS, "redis-server");
         let port = free_port();
-        let mut r = Redis {
-            port,
-            proc: Proc(None),
-        };
+        let mut r = Redis { port, proc: Proc(None) };
         r.restart();
         r
     }
@@ -125,16 +109,7 @@ impl Redis {
     }
     pub fn restart(&mut self) {
         let child = Command::new(REDIS)
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .spawn()
             .expect("start redis-server");
@@ -151,11 +126,7 @@ pub struct Postgres {
 
 fn as_owner(cmd: &Path) -> Command {
     let root = unsafe_is_root();
-    let mut c = if root {
-        Command::new("runuser")
-    } else {
-        Command::new(cmd)
-    };
+    let mut c = if root { Command::new("runuser") } else { Command::new(cmd) };
     if root {
         c.args(["-u", "postgres", "--"]).arg(cmd);
     }
@@ -163,11 +134,7 @@ fn as_owner(cmd: &Path) -> Command {
 }
 
 fn unsafe_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
 }
 
 impl Postgres {
@@ -180,36 +147,20 @@ impl Postgres {
             .expect("initdb not found under /usr/lib/postgresql/*/bin");
         let dir = TempDir::new("pg");
         if unsafe_is_root() {
-            Command::new("chown")
-                .args(["-R", "postgres", dir.0.to_str().unwrap()])
-                .status()
-                .unwrap();
+            Command::new("chown").args(["-R", "postgres", dir.0.to_str().unwrap()]).status().unwrap();
         }
         let data = dir.0.join("data");
         let ok = as_owner(&bin.join("initdb"))
-            .args([
-                "-D",
-                data.to_str().unwrap(),
-                "-U",
-                "courier",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-            ])
+            .args(["-D", data.to_str().unwrap(), "-U", "courier", "--auth=trust", "-E", "UTF8"])
             .stdout(Stdio::null())
             .status()
             .unwrap();
         assert!(ok.success(), "initdb failed");
-        let pg = Postgres {
-            port: free_port(),
-            dir,
-            bin,
-        };
+        let pg = Postgres { port: free_port(), dir, bin };
         pg.up();
         let admin = format!("postgres://courier@127.0.0.1:{}/postgres", pg.port);
         let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&admin).unwrap();
-        diesel::RunQueryDsl::execute(diesel::sql_query("CREATE DATABASE courier"), &mut conn)
-            .unwrap();
+        diesel::RunQueryDsl::execute(diesel::sql_query("CREATE DATABASE courier"), &mut conn).unwrap();
         pg
     }
     pub fn url(&self) -> String {
@@ -227,21 +178,11 @@ impl Postgres {
             .success()
     }
     pub fn up(&self) {
-        let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            self.port,
-            self.dir.0.display()
-        );
-        assert!(
-            self.ctl(&["-w", "-t", "60", "start", "-o", &opts]),
-            "PostgreSQL did not start"
-        );
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.0.display());
+        assert!(self.ctl(&["-w", "-t", "60", "start", "-o", &opts]), "PostgreSQL did not start");
     }
     pub fn down(&self) {
-        assert!(
-            self.ctl(&["-w", "-m", "immediate", "stop"]),
-            "PostgreSQL did not stop"
-        );
+        assert!(self.ctl(&["-w", "-m", "immediate", "stop"]), "PostgreSQL did not stop");
     }
 }
 
@@ -257,17 +198,9 @@ pub fn fresh_shared_database() -> String {
         .or_else(|_| std::env::var("DATABASE_URL"))
         .expect("set DATABASE_URL or ADMIN_DATABASE_URL (scripts/test.sh does)");
     let name = format!("courier_cluster_{}", Uuid::new_v4().simple());
-    let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&admin)
-        .expect("connect to test PostgreSQL");
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!("CREATE DATABASE {name}")),
-        &mut conn,
-    )
-    .unwrap();
-    let (base, query) = admin
-        .split_once('?')
-        .map(|(b, q)| (b, Some(q)))
-        .unwrap_or((&admin, None));
+    let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&admin).expect("connect to test PostgreSQL");
+    diesel::RunQueryDsl::execute(diesel::sql_query(format!("CREATE DATABASE {name}")), &mut conn).unwrap();
+    let (base, query) = admin.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((&admin, None));
     let base = &base[..base.rfind('/').unwrap()];
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -326,10 +259,7 @@ impl Cluster {
                 ("DATABASE_URL", database_url.as_str()),
                 ("PLAIN_HTTP", "true"),
                 ("TRUST_PROXY_HEADERS", "true"),
-                (
-                    "JWT_SECRET",
-                    "cluster-test-jwt-secret-long-enough-0123456789",
-                ),
+                ("JWT_SECRET", "cluster-test-jwt-secret-long-enough-0123456789"),
                 ("BCRYPT_COST", "4"),
                 ("WORKERS", "1"),
                 ("DB_POOL_SIZE", "6"),
@@ -350,33 +280,17 @@ impl Cluster {
             if let Some(url) = &bus {
                 env.push(("BUS_URL".into(), url.clone()));
             }
-            let mut inst = Instance {
-                port,
-                metrics_port,
-                id: format!("node{i}"),
-                proc: Proc(None),
-                env,
-                dir: dir.0.clone(),
-            };
+            let mut inst = Instance { port, metrics_port, id: format!("node{i}"), proc: Proc(None), env, dir: dir.0.clone() };
             inst.spawn();
             instances.push(inst);
         }
         let client = reqwest::Client::new();
         for inst in &instances {
             let url = format!("{}/readyz", inst.url());
-            eventually(
-                &format!("{} ready", inst.id),
-                Duration::from_secs(60),
-                || {
-                    let (c, u) = (client.clone(), url.clone());
-                    async move {
-                        c.get(&u)
-                            .send()
-                            .await
-                            .is_ok_and(|r| r.status().is_success())
-                    }
-                },
-            )
+            eventually(&format!("{} ready", inst.id), Duration::from_secs(60), || {
+                let (c, u) = (client.clone(), url.clone());
+                async move { c.get(&u).send().await.is_ok_and(|r| r.status().is_success()) }
+            })
             .await;
         }
         let (nginx, port) = start_nginx(&dir.0, &instances);
@@ -384,21 +298,10 @@ impl Cluster {
         let c = crate::client();
         eventually("nginx ready", Duration::from_secs(20), || {
             let (c, u) = (c.clone(), format!("{url}/readyz"));
-            async move {
-                c.get(&u)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            }
+            async move { c.get(&u).send().await.is_ok_and(|r| r.status().is_success()) }
         })
         .await;
-        Cluster {
-            url,
-            instances,
-            database_url,
-            _nginx: nginx,
-            _dir: dir,
-        }
+        Cluster { url, instances, database_url, _nginx: nginx, _dir: dir }
     }
 
     /// Streams open on each instance, from its /metrics.
@@ -406,11 +309,7 @@ impl Cluster {
         let client = reqwest::Client::new();
         let mut out = Vec::new();
         for inst in &self.instances {
-            let text = match client
-                .get(format!("http://127.0.0.1:{}/metrics", inst.metrics_port))
-                .send()
-                .await
-            {
+            let text = match client.get(format!("http://127.0.0.1:{}/metrics", inst.metrics_port)).send().await {
                 Ok(r) => r.text().await.unwrap_or_default(),
                 Err(_) => String::new(),
             };
@@ -446,26 +345,15 @@ fn start_nginx(dir: &Path, instances: &[Instance]) -> (Nginx, u16) {
         std::fs::create_dir_all(prefix.join("tmp").join(t)).unwrap();
     }
     // nginx workers run as `nobody` when started by root: let them write their temp files.
-    let _ = Command::new("chmod")
-        .args(["-R", "1777", prefix.join("tmp").to_str().unwrap()])
-        .status();
+    let _ = Command::new("chmod").args(["-R", "1777", prefix.join("tmp").to_str().unwrap()]).status();
     let (cert, key) = (prefix.join("cert.pem"), prefix.join("key.pem"));
     courier::tls::ensure_dev_certificate(&cert, &key).unwrap();
     let upstreams: String = instances
         .iter()
-        .map(|i| {
-            format!(
-                "        server 127.0.0.1:{} max_fails=2 fail_timeout=5s;\n",
-                i.port
-            )
-        })
+        .map(|i| format!("        server 127.0.0.1:{} max_fails=2 fail_timeout=5s;\n", i.port))
         .collect();
     let port = free_port();
-    let template = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/deploy/nginx.conf.template"
-    ))
-    .unwrap();
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nginx.conf.template")).unwrap();
     let conf = template
         .replace("@UPSTREAMS@", upstreams.trim_end())
         .replace("@PREFIX@", prefix.to_str().unwrap())
@@ -479,14 +367,7 @@ fn start_nginx(dir: &Path, instances: &[Instance]) -> (Nginx, u16) {
     let conf_path = prefix.join("nginx.conf");
     std::fs::write(&conf_path, conf).unwrap();
     let child = Command::new(NGINX)
-        .args([
-            "-p",
-            prefix.to_str().unwrap(),
-            "-c",
-            conf_path.to_str().unwrap(),
-            "-e",
-            prefix.join("stderr.log").to_str().unwrap(),
-        ])
+        .args(["-p", prefix.to_str().unwrap(), "-c", conf_path.to_str().unwrap(), "-e", prefix.join("stderr.log").to_str().unwrap()])
         .stdout(Stdio::null())
         .spawn()
         .expect("start nginx");

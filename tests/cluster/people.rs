@@ -13,7 +13,7 @@ use std::{
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use courier_protocol::crypto::{AccountKeys, PasswordKeys, RegistrationMaterial};
-use courier_protocol::limits::MIN_ITERATIONS;
+use courier_protocol::limits::{MIN_ITERATIONS};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -59,39 +59,18 @@ pub struct Crowd {
 fn shared() -> &'static (PasswordKeys, AccountKeys) {
     static SHARED: OnceLock<(PasswordKeys, AccountKeys)> = OnceLock::new();
     SHARED.get_or_init(|| {
-        (
-            PasswordKeys::derive("correct horse battery staple", &[7u8; 16], MIN_ITERATIONS)
-                .unwrap(),
-            AccountKeys::generate().unwrap(),
-        )
+        (PasswordKeys::derive("correct horse battery staple", &[7u8; 16], MIN_ITERATIONS).unwrap(), AccountKeys::generate().unwrap())
     })
 }
 
 async fn person(base: &str, prefix: &str) -> Person {
     let (password, keys) = shared();
     let username = format!("{prefix}_{}", &Uuid::new_v4().simple().to_string()[..12]);
-    let material = RegistrationMaterial::from_parts(
-        &username,
-        &[7u8; 16],
-        MIN_ITERATIONS,
-        password.clone(),
-        keys.clone(),
-        None,
-    )
-    .unwrap();
+    let material =
+        RegistrationMaterial::from_parts(&username, &[7u8; 16], MIN_ITERATIONS, password.clone(), keys.clone(), None).unwrap();
     let c = crate::client();
-    let res = c
-        .post(format!("{base}/api/auth/register"))
-        .json(&material.request)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.status().as_u16(),
-        201,
-        "register: {}",
-        res.text().await.unwrap()
-    );
+    let res = c.post(format!("{base}/api/auth/register")).json(&material.request).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 201, "register: {}", res.text().await.unwrap());
     let login: Value = c
         .post(format!("{base}/api/auth/login"))
         .json(&json!({"username": username, "auth_key": material.password_keys.auth_key_b64()}))
@@ -101,10 +80,7 @@ async fn person(base: &str, prefix: &str) -> Person {
         .json()
         .await
         .unwrap();
-    Person {
-        id: login["user"]["id"].as_str().unwrap().parse().unwrap(),
-        token: login["access_token"].as_str().unwrap().into(),
-    }
+    Person { id: login["user"]["id"].as_str().unwrap().parse().unwrap(), token: login["access_token"].as_str().unwrap().into() }
 }
 
 /// Keeps one stream of `token` open through nginx for ever, resuming after its last id.
@@ -148,8 +124,7 @@ fn fake(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid]) ->
         "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
         "recipients": members, "sender_id": sender, "sent_at": chrono::Utc::now().timestamp_millis(), "v": 2,
     });
-    let random =
-        |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
+    let random = |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
     json!({"envelope": {
         "header": serde_json::to_string(&header).unwrap(), "commitment": random(32), "iv": random(12), "ciphertext": random(64), "signature": random(64),
         "keys": members.iter().map(|u| json!({"user_id": u, "wrapped_key": random(384)})).collect::<Vec<_>>(),
@@ -169,11 +144,7 @@ impl Crowd {
         }
         let mut members: Vec<Uuid> = senders.iter().chain(&people).map(|p| p.id).collect();
         members.sort();
-        let others: Vec<Uuid> = members
-            .iter()
-            .copied()
-            .filter(|m| *m != senders[0].id)
-            .collect();
+        let others: Vec<Uuid> = members.iter().copied().filter(|m| *m != senders[0].id).collect();
         let res = crate::client()
             .post(format!("{}/api/conversations", cluster.url))
             .bearer_auth(&senders[0].token)
@@ -182,40 +153,20 @@ impl Crowd {
             .await
             .unwrap();
         assert!(res.status().is_success(), "create group: {}", res.status());
-        let conversation = res.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let conversation = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
         let readers = people
             .into_iter()
             .map(|p| {
                 let inbox = Arc::new(Mutex::new(Inbox::default()));
-                let task = tokio::spawn(read_forever(
-                    cluster.url.clone(),
-                    p.token.clone(),
-                    inbox.clone(),
-                ));
+                let task = tokio::spawn(read_forever(cluster.url.clone(), p.token.clone(), inbox.clone()));
                 (p, inbox, task)
             })
             .collect();
-        let crowd = Crowd {
-            senders,
-            readers,
-            conversation,
-            members,
-        };
-        eventually(
-            "every reader's stream is open",
-            Duration::from_secs(30),
-            || {
-                let ready = crowd
-                    .readers
-                    .iter()
-                    .all(|(_, inbox, _)| inbox.lock().unwrap().ready);
-                async move { ready }
-            },
-        )
+        let crowd = Crowd { senders, readers, conversation, members };
+        eventually("every reader's stream is open", Duration::from_secs(30), || {
+            let ready = crowd.readers.iter().all(|(_, inbox, _)| inbox.lock().unwrap().ready);
+            async move { ready }
+        })
         .await;
         crowd
     }
@@ -235,23 +186,12 @@ impl Crowd {
     /// Each sender sends `per_sender` messages while `disruption` happens a third of the way
     /// in; then every reader must have every message once, with gapless ids. Returns how many
     /// sends were answered 503 (and retried).
-    pub async fn send_and_check(
-        &self,
-        cluster: &Cluster,
-        per_sender: usize,
-        disruption: Disruption<'_>,
-    ) -> usize {
+    pub async fn send_and_check(&self, cluster: &Cluster, per_sender: usize, disruption: Disruption<'_>) -> usize {
         let sent = Arc::new(AtomicUsize::new(0));
         let unavailable = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for s in &self.senders {
-            let (base, token, me, cid, members) = (
-                cluster.url.clone(),
-                s.token.clone(),
-                s.id,
-                self.conversation,
-                self.members.clone(),
-            );
+            let (base, token, me, cid, members) = (cluster.url.clone(), s.token.clone(), s.id, self.conversation, self.members.clone());
             let (sent, unavailable) = (sent.clone(), unavailable.clone());
             tasks.push(tokio::spawn(async move {
                 let client = crate::client();
@@ -262,23 +202,14 @@ impl Crowd {
                     let body = fake(cid, id, me, &members);
                     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
                     loop {
-                        match client
-                            .post(&url)
-                            .bearer_auth(&token)
-                            .json(&body)
-                            .send()
-                            .await
-                        {
+                        match client.post(&url).bearer_auth(&token).json(&body).send().await {
                             Ok(r) if r.status().is_success() => break,
                             Ok(r) if r.status().as_u16() == 503 => {
                                 unavailable.fetch_add(1, Ordering::Relaxed);
                             }
                             _ => {}
                         }
-                        assert!(
-                            tokio::time::Instant::now() < deadline,
-                            "a send never succeeded"
-                        );
+                        assert!(tokio::time::Instant::now() < deadline, "a send never succeeded");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                     ids.push(id);
@@ -288,14 +219,10 @@ impl Crowd {
             }));
         }
         let third = SENDERS * per_sender / 3;
-        eventually(
-            "a third of the messages sent",
-            Duration::from_secs(60),
-            || {
-                let n = sent.load(Ordering::Relaxed);
-                async move { n >= third }
-            },
-        )
+        eventually("a third of the messages sent", Duration::from_secs(60), || {
+            let n = sent.load(Ordering::Relaxed);
+            async move { n >= third }
+        })
         .await;
         self.disrupt(cluster, disruption, &unavailable).await;
 
@@ -304,48 +231,22 @@ impl Crowd {
             all.extend(t.await.expect("a sender failed"));
         }
         let expected = all.len();
-        eventually(
-            "every reader has every message",
-            Duration::from_secs(60),
-            || {
-                let done = self
-                    .readers
-                    .iter()
-                    .all(|(_, inbox, _)| inbox.lock().unwrap().messages.len() >= expected);
-                async move { done }
-            },
-        )
+        eventually("every reader has every message", Duration::from_secs(60), || {
+            let done = self.readers.iter().all(|(_, inbox, _)| inbox.lock().unwrap().messages.len() >= expected);
+            async move { done }
+        })
         .await;
         for (p, inbox, task) in &self.readers {
             task.abort();
             let inbox = inbox.lock().unwrap();
-            assert!(
-                inbox.gaps.is_empty(),
-                "reader {} saw id gaps {:?}",
-                p.id,
-                inbox.gaps
-            );
-            assert!(
-                inbox.duplicates.is_empty(),
-                "reader {} got messages twice: {:?}",
-                p.id,
-                inbox.duplicates
-            );
-            assert_eq!(
-                inbox.messages, all,
-                "reader {} got exactly the messages sent",
-                p.id
-            );
+            assert!(inbox.gaps.is_empty(), "reader {} saw id gaps {:?}", p.id, inbox.gaps);
+            assert!(inbox.duplicates.is_empty(), "reader {} got messages twice: {:?}", p.id, inbox.duplicates);
+            assert_eq!(inbox.messages, all, "reader {} got exactly the messages sent", p.id);
         }
         unavailable.load(Ordering::Relaxed)
     }
 
-    async fn disrupt(
-        &self,
-        cluster: &Cluster,
-        disruption: Disruption<'_>,
-        unavailable: &AtomicUsize,
-    ) {
+    async fn disrupt(&self, cluster: &Cluster, disruption: Disruption<'_>, unavailable: &AtomicUsize) {
         match disruption {
             Disruption::None => {}
             Disruption::Kill(i) => cluster.instances[i].proc.signal("KILL"),
@@ -353,46 +254,26 @@ impl Crowd {
             Disruption::Redis(redis) => {
                 redis.stop();
                 let client = reqwest::Client::new();
-                eventually(
-                    "every instance sees the bus down",
-                    Duration::from_secs(20),
-                    || {
-                        let (client, urls) = (
-                            client.clone(),
-                            cluster
-                                .instances
-                                .iter()
-                                .map(|i| i.url())
-                                .collect::<Vec<_>>(),
-                        );
-                        async move {
-                            for url in urls {
-                                if client
-                                    .get(format!("{url}/readyz"))
-                                    .send()
-                                    .await
-                                    .is_ok_and(|r| r.status().is_success())
-                                {
-                                    return false;
-                                }
+                eventually("every instance sees the bus down", Duration::from_secs(20), || {
+                    let (client, urls) = (client.clone(), cluster.instances.iter().map(|i| i.url()).collect::<Vec<_>>());
+                    async move {
+                        for url in urls {
+                            if client.get(format!("{url}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                                return false;
                             }
-                            true
                         }
-                    },
-                )
+                        true
+                    }
+                })
                 .await;
                 redis.restart();
             }
             Disruption::Postgres(pg) => {
                 pg.down();
-                eventually(
-                    "a send answered 503 while PostgreSQL is down",
-                    Duration::from_secs(30),
-                    || {
-                        let n = unavailable.load(Ordering::Relaxed);
-                        async move { n > 0 }
-                    },
-                )
+                eventually("a send answered 503 while PostgreSQL is down", Duration::from_secs(30), || {
+                    let n = unavailable.load(Ordering::Relaxed);
+                    async move { n > 0 }
+                })
                 .await;
                 pg.up();
             }
@@ -410,9 +291,7 @@ pub async fn count(url: &str, sql: &str) -> i64 {
             n: i64,
         }
         let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&url).unwrap();
-        diesel::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn)
-            .unwrap()
-            .n
+        diesel::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn).unwrap().n
     })
     .await
     .unwrap()
