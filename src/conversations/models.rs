@@ -3,7 +3,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::{
+    deserialize::{self, FromSql, FromSqlRow},
+    expression::AsExpression,
+    pg::{Pg, PgValue},
+    prelude::*,
+    serialize::{self, Output, ToSql},
+    sql_types::Text,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -13,11 +20,44 @@ use crate::{
 };
 use courier_protocol::ids::{ConversationId, UserId};
 
+/// The two kinds of conversation (the `kind` column).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema, AsExpression, FromSqlRow,
+)]
+#[serde(rename_all = "lowercase")]
+#[diesel(sql_type = Text)]
+pub enum ConversationKind {
+    /// Two members, one conversation per pair.
+    Direct,
+    /// Up to `MAX_MEMBERS`, with a title.
+    Group,
+}
+
+impl ToSql<Text, Pg> for ConversationKind {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        let text = match self {
+            Self::Direct => "direct",
+            Self::Group => "group",
+        };
+        <str as ToSql<Text, Pg>>::to_sql(text, out)
+    }
+}
+
+impl FromSql<Text, Pg> for ConversationKind {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        match <String as FromSql<Text, Pg>>::from_sql(bytes)?.as_str() {
+            "direct" => Ok(Self::Direct),
+            "group" => Ok(Self::Group),
+            other => Err(format!("unknown conversation kind {other}").into()),
+        }
+    }
+}
+
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = conversations)]
 pub struct ConversationRow {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: ConversationKind,
     pub title: Option<String>,
     pub direct_key: Option<String>,
     pub created_by: Option<Uuid>,
@@ -30,7 +70,7 @@ pub struct ConversationRow {
 #[diesel(table_name = conversations)]
 pub struct NewConversation {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: ConversationKind,
     pub title: Option<String>,
     pub direct_key: Option<String>,
     pub created_by: Option<Uuid>,
@@ -42,8 +82,7 @@ pub struct NewConversation {
 pub struct ConversationView {
     #[schema(value_type = String, format = Uuid)]
     pub id: ConversationId,
-    /// `direct` or `group`.
-    pub kind: String,
+    pub kind: ConversationKind,
     pub title: Option<String>,
     pub members: Vec<UserRef>,
     #[schema(value_type = Option<String>, format = Uuid)]

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::conversations::changes::announce_change;
+use crate::conversations::{changes::announce_change, models::ConversationKind};
 use crate::{
     auth::AuthUser,
     conversations::{
@@ -25,11 +25,12 @@ use courier_protocol::ids::{ConversationId, UserId};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateConversation {
     /// The other members (the caller is added).
-    #[schema(value_type = Vec<String>)]
     pub member_ids: Vec<Uuid>,
     /// Groups only, at most 100 characters.
     pub title: Option<String>,
     /// `direct` (the default with one other member) or `group`.
+    // A string read by hand, so an unknown kind is `invalid_kind`.
+    #[schema(value_type = Option<ConversationKind>)]
     pub kind: Option<String>,
 }
 
@@ -136,7 +137,11 @@ pub async fn create(
         let inserted = diesel::insert_into(conversations::table)
             .values(NewConversation {
                 id: id.0,
-                kind: if plan.direct { "direct" } else { "group" }.into(),
+                kind: if plan.direct {
+                    ConversationKind::Direct
+                } else {
+                    ConversationKind::Group
+                },
                 title: plan.title,
                 direct_key: key,
                 created_by: Some(me.0),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::conversations::changes::announce_change;
+use crate::conversations::{changes::announce_change, models::ConversationKind};
 use crate::{
     auth::AuthUser,
     conversations::{models, MAX_MEMBERS},
@@ -42,7 +42,7 @@ pub async fn add(
     let me = user.user_id;
     let (view, deliveries) = db::transaction(&state.pool, move |conn| {
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
-        if row.kind != "group" {
+        if row.kind != ConversationKind::Group {
             return Err(AppError::bad(
                 "direct_fixed",
                 "a direct conversation keeps its two members",
@@ -93,7 +93,7 @@ pub async fn remove(
     let me = user.user_id;
     let deliveries = db::transaction(&state.pool, move |conn| {
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
-        if row.kind != "group" {
+        if row.kind != ConversationKind::Group {
             return Err(AppError::bad(
                 "direct_fixed",
                 "a direct conversation keeps its two members",

@@ -22,9 +22,32 @@ use courier_protocol::{
     ids::{ConversationId, MessageId},
 };
 
+/// How far a member got: `read` implies `delivered`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ReceiptStatus {
+    Delivered,
+    Read,
+}
+
+impl ReceiptStatus {
+    /// Read by hand rather than by serde, so an unknown status is `invalid_status`.
+    fn parse(status: &str) -> Result<Self, AppError> {
+        match status {
+            "delivered" => Ok(Self::Delivered),
+            "read" => Ok(Self::Read),
+            _ => Err(AppError::bad(
+                "invalid_status",
+                "status is `delivered` or `read`",
+            )),
+        }
+    }
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReceiptRequest {
     /// `delivered` or `read` (read implies delivered).
+    #[schema(value_type = ReceiptStatus)]
     pub status: String,
     /// The newest message this receipt covers.
     #[schema(value_type = String, format = Uuid)]
@@ -41,16 +64,7 @@ pub async fn receipt(
     path: web::Path<Uuid>,
     body: web::Json<ReceiptRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let read = match body.status.as_str() {
-        "delivered" => false,
-        "read" => true,
-        _ => {
-            return Err(AppError::bad(
-                "invalid_status",
-                "status is `delivered` or `read`",
-            ))
-        }
-    };
+    let read = ReceiptStatus::parse(&body.status)? == ReceiptStatus::Read;
     let (conversation, message) = (ConversationId(path.into_inner()), MessageId(body.up_to));
     let me = user.user_id;
     let deliveries = db::transaction(&state.pool, move |conn| {
