@@ -2,7 +2,6 @@
 //! bytes). Each message names its origin so an instance ignores its own.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{BusMessage, Carried};
 use crate::events::EventData;
@@ -18,14 +17,14 @@ struct Wire {
     /// Publish time, ms since epoch (for the bus-lag metric).
     t: i64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    d: Vec<(Uuid, i64)>,
+    d: Vec<(UserId, i64)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    e: Vec<Uuid>,
+    e: Vec<UserId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    r: Vec<Uuid>,
+    r: Vec<SessionId>,
     /// The new message that `d` are the events of (loaded once by each instance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    m: Option<Uuid>,
+    m: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     k: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,12 +51,12 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
             // Include the payload only while it keeps the chunk small; otherwise streams read the log.
             let (payload, message) = match carried {
                 Carried::Event(data) => (Some(data).filter(|p| p.json.len() < 2_000), None),
-                Carried::Message(id) => (None, Some(id.0)),
+                Carried::Message(id) => (None, Some(*id)),
                 Carried::Nothing => (None, None),
             };
             for chunk in targets.chunks(100) {
                 let mut w = base(payload);
-                w.d = chunk.iter().map(|(u, s)| (u.0, *s)).collect();
+                w.d = chunk.to_vec();
                 w.m = message;
                 out.push(serde_json::to_string(&w).expect("wire encodes"));
             }
@@ -66,7 +65,7 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
             if data.json.len() < 2_000 {
                 for chunk in users.chunks(100) {
                     let mut w = base(Some(data));
-                    w.e = chunk.iter().map(|u| u.0).collect();
+                    w.e = chunk.to_vec();
                     out.push(serde_json::to_string(&w).expect("wire encodes"));
                 }
             }
@@ -74,7 +73,7 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
         BusMessage::Revoke { sessions } => {
             for chunk in sessions.chunks(100) {
                 let mut w = base(None);
-                w.r = chunk.iter().map(|s| s.0).collect();
+                w.r = chunk.to_vec();
                 out.push(serde_json::to_string(&w).expect("wire encodes"));
             }
         }
@@ -97,23 +96,21 @@ pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
     };
     let message = if !w.d.is_empty() {
         let carried = match (w.m, data) {
-            (Some(id), _) => Carried::Message(MessageId(id)),
+            (Some(id), _) => Carried::Message(id),
             (None, Some(data)) => Carried::Event(data),
             (None, None) => Carried::Nothing,
         };
         BusMessage::Deliveries {
-            targets: w.d.into_iter().map(|(u, s)| (UserId(u), s)).collect(),
+            targets: w.d,
             carried,
         }
     } else if !w.e.is_empty() {
         BusMessage::Ephemeral {
-            users: w.e.into_iter().map(UserId).collect(),
+            users: w.e,
             data: data?,
         }
     } else if !w.r.is_empty() {
-        BusMessage::Revoke {
-            sessions: w.r.into_iter().map(SessionId).collect(),
-        }
+        BusMessage::Revoke { sessions: w.r }
     } else {
         return None;
     };

@@ -34,9 +34,8 @@ pub fn change_events(
     change: &str,
     subject: Option<UserId>,
     removed: Option<UserId>,
-) -> Result<Vec<(UserId, EventData, Option<uuid::Uuid>)>, AppError> {
-    let id = ConversationId(row.id);
-    let members = models::member_ids(conn, id)?;
+) -> Result<Vec<(UserId, EventData, Option<ConversationId>)>, AppError> {
+    let members = models::member_ids(conn, row.id)?;
     let view = models::view(conn, row.clone(), None)?;
     let shared = EventData::new(
         EventKind::Conversation,

@@ -26,7 +26,7 @@ pub fn leave_all(conn: &mut PgConnection, user: UserId) -> Result<Vec<Delivery>,
         .filter(
             conversations::id.eq_any(
                 members::table
-                    .filter(members::user_id.eq(user.0))
+                    .filter(members::user_id.eq(user))
                     .select(members::conversation_id),
             ),
         )
@@ -34,7 +34,7 @@ pub fn leave_all(conn: &mut PgConnection, user: UserId) -> Result<Vec<Delivery>,
         .for_update()
         .select(models::ConversationRow::as_select())
         .load(conn)?;
-    diesel::delete(members::table.filter(members::user_id.eq(user.0))).execute(conn)?;
+    diesel::delete(members::table.filter(members::user_id.eq(user))).execute(conn)?;
     let mut items = Vec::new();
     for row in &rows {
         items.extend(changes::change_events(

@@ -16,7 +16,7 @@ use courier_protocol::ids::UserId;
 #[derive(QueryableByName)]
 struct Head {
     #[diesel(sql_type = SqlUuid)]
-    user_id: uuid::Uuid,
+    user_id: UserId,
     #[diesel(sql_type = BigInt)]
     last_seq: i64,
 }
@@ -27,7 +27,7 @@ pub async fn sweep_loop(pool: Pool, hub: Arc<Hub>, interval: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let users: Vec<uuid::Uuid> = hub.users().into_iter().map(|u| u.0).collect();
+        let users: Vec<UserId> = hub.users();
         if users.is_empty() {
             continue;
         }
@@ -39,7 +39,7 @@ pub async fn sweep_loop(pool: Pool, hub: Arc<Hub>, interval: Duration) {
             .load(conn)?;
             Ok(rows
                 .into_iter()
-                .map(|h| (UserId(h.user_id), h.last_seq))
+                .map(|h| (h.user_id, h.last_seq))
                 .collect::<Vec<_>>())
         })
         .await;

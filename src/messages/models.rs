@@ -67,7 +67,7 @@ impl MessageRow {
 /// Any message with this id (ids are global: a reused id in another conversation is a conflict).
 pub fn find(conn: &mut PgConnection, id: MessageId) -> QueryResult<Option<MessageRow>> {
     messages::table
-        .find(id.0)
+        .find(id)
         .select(MessageRow::as_select())
         .first(conn)
         .optional()
@@ -84,10 +84,10 @@ pub fn find_visible(
         .inner_join(
             message_keys::table.on(message_keys::message_id
                 .eq(messages::id)
-                .and(message_keys::user_id.eq(reader.0))),
+                .and(message_keys::user_id.eq(reader))),
         )
-        .filter(messages::id.eq(id.0))
-        .filter(messages::conversation_id.eq(conversation.0))
+        .filter(messages::id.eq(id))
+        .filter(messages::conversation_id.eq(conversation))
         .select(MessageRow::as_select())
         .first(conn)
         .optional()
@@ -103,16 +103,12 @@ pub fn for_readers(
     let Some(row) = find(conn, id)? else {
         return Ok(None);
     };
-    let ids: Vec<Uuid> = readers.iter().map(|u| u.0).collect();
-    let keys: Vec<(Uuid, Vec<u8>)> = message_keys::table
-        .filter(message_keys::message_id.eq(id.0))
-        .filter(message_keys::user_id.eq_any(ids))
+    let keys: Vec<(UserId, Vec<u8>)> = message_keys::table
+        .filter(message_keys::message_id.eq(id))
+        .filter(message_keys::user_id.eq_any(readers))
         .select((message_keys::user_id, message_keys::wrapped_key))
         .load(conn)?;
-    Ok(Some((
-        row,
-        keys.into_iter().map(|(u, k)| (UserId(u), k)).collect(),
-    )))
+    Ok(Some((row, keys)))
 }
 
 /// A new message as each of `readers` receives it, in their order (`None` if it is gone): the
@@ -159,9 +155,9 @@ pub fn history(
         .inner_join(
             message_keys::table.on(message_keys::message_id
                 .eq(messages::id)
-                .and(message_keys::user_id.eq(reader.0))),
+                .and(message_keys::user_id.eq(reader))),
         )
-        .filter(messages::conversation_id.eq(conversation.0))
+        .filter(messages::conversation_id.eq(conversation))
         .into_boxed();
     if let Some(before) = page.before {
         query = query.filter(messages::position.lt(before));

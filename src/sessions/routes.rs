@@ -42,11 +42,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResp
     let sessions = rows
         .into_iter()
         .map(|r| SessionView {
-            id: SessionId(r.id),
+            id: r.id,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
             user_agent: r.user_agent,
-            current: r.id == user.session_id.0,
+            current: r.id == user.session_id,
         })
         .collect();
     Ok(HttpResponse::Ok().json(SessionList { sessions }))

@@ -37,7 +37,7 @@ pub async fn delete_account(
     let (sessions, deliveries) = db::transaction(&state.pool, move |conn| {
         let sessions = store::revoke_all_except(conn, user.user_id, None)?;
         let deliveries = crate::conversations::leave_all(conn, user.user_id)?;
-        diesel::delete(users::table.find(user.user_id.0)).execute(conn)?;
+        diesel::delete(users::table.find(user.user_id)).execute(conn)?;
         audit::record(
             conn,
             AuditKind::AccountDeleted,

@@ -41,7 +41,7 @@ pub async fn change_password(
     let hash = bcrypt.hash(new.auth_key_secret()).await?;
     let changes = new.changeset(hash);
     let revoked = db::transaction(&state.pool, move |conn| {
-        diesel::update(users::table.find(user.user_id.0))
+        diesel::update(users::table.find(user.user_id))
             .set(&changes)
             .execute(conn)?;
         let revoked = store::revoke_all_except(conn, user.user_id, Some(user.session_id))?;

@@ -77,7 +77,7 @@ pub async fn recover(
     let changes = new.changeset(hash);
     let user_id = UserId(user.id);
     let revoked = db::transaction(&state.pool, move |conn| {
-        diesel::update(users::table.find(user_id.0))
+        diesel::update(users::table.find(user_id))
             .set(&changes)
             .execute(conn)?;
         let revoked = store::revoke_all_except(conn, user_id, None)?;

@@ -192,7 +192,7 @@ pub async fn register(
             ));
         }
         diesel::insert_into(event_counters::table)
-            .values(event_counters::user_id.eq(user_id.0))
+            .values(event_counters::user_id.eq(user_id))
             .execute(conn)?;
         audit::record(
             conn,

@@ -136,7 +136,7 @@ pub async fn create(
         let id = ConversationId::new();
         let inserted = diesel::insert_into(conversations::table)
             .values(NewConversation {
-                id: id.0,
+                id,
                 kind: if plan.direct {
                     ConversationKind::Direct
                 } else {
@@ -144,7 +144,7 @@ pub async fn create(
                 },
                 title: plan.title,
                 direct_key: key,
-                created_by: Some(me.0),
+                created_by: Some(me),
             })
             .on_conflict_do_nothing()
             .execute(conn)?;
@@ -157,7 +157,7 @@ pub async fn create(
         }
         let rows: Vec<_> = std::iter::once(me)
             .chain(plan.others)
-            .map(|u| (members::conversation_id.eq(id.0), members::user_id.eq(u.0)))
+            .map(|u| (members::conversation_id.eq(id), members::user_id.eq(u)))
             .collect();
         diesel::insert_into(members::table)
             .values(&rows)

@@ -49,7 +49,7 @@ pub async fn add(
             ));
         }
         let exists: bool =
-            diesel::select(diesel::dsl::exists(users::table.find(new.0))).get_result(conn)?;
+            diesel::select(diesel::dsl::exists(users::table.find(new))).get_result(conn)?;
         if !exists {
             return Err(AppError::bad("unknown_user", "user_id names no user"));
         }
@@ -67,10 +67,7 @@ pub async fn add(
             ));
         }
         diesel::insert_into(members::table)
-            .values((
-                members::conversation_id.eq(id.0),
-                members::user_id.eq(new.0),
-            ))
+            .values((members::conversation_id.eq(id), members::user_id.eq(new)))
             .execute(conn)?;
         let deliveries = announce_change(conn, &row, "member_added", Some(new), None)?;
         Ok((models::view(conn, row, Some(me))?, deliveries))
@@ -99,7 +96,7 @@ pub async fn remove(
                 "a direct conversation keeps its two members",
             ));
         }
-        if target != me && row.created_by != Some(me.0) {
+        if target != me && row.created_by != Some(me) {
             return Err(AppError::Forbidden(
                 "only the group's creator removes others; anyone may leave",
             ));
@@ -118,7 +115,7 @@ pub fn remove_member(
     row: &models::ConversationRow,
     target: UserId,
 ) -> Result<Vec<Delivery>, AppError> {
-    let removed = diesel::delete(members::table.find((row.id, target.0))).execute(conn)?;
+    let removed = diesel::delete(members::table.find((row.id, target))).execute(conn)?;
     if removed == 0 {
         return Err(AppError::NotFound);
     }

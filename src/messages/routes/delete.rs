@@ -61,7 +61,7 @@ pub async fn delete_message(
             conn,
             &members,
             EventKind::MessageDeleted,
-            Some(conversation.0),
+            Some(conversation),
             &json!({"conversation_id": conversation, "message_id": message}),
         )
     })

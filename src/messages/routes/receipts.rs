@@ -71,7 +71,7 @@ pub async fn receipt(
         conversations::find_for_member(conn, conversation, me, true)?.ok_or(AppError::NotFound)?;
         let row =
             models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
-        let target = members::table.find((conversation.0, me.0));
+        let target = members::table.find((conversation, me));
         let (delivered, was_read): (i64, i64) = target
             .select((members::delivered_up_to, members::read_up_to))
             .first(conn)?;
@@ -104,7 +104,7 @@ pub async fn receipt(
             conn,
             &everyone,
             EventKind::Receipt,
-            Some(conversation.0),
+            Some(conversation),
             &value,
         )
     })

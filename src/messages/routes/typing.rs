@@ -30,8 +30,8 @@ pub async fn typing(
              ON CONFLICT (user_id, conversation_id) DO UPDATE SET last_at = now() \
              WHERE typing_limits.last_at <= now() - interval '1 second'",
         )
-        .bind::<SqlUuid, _>(me.0)
-        .bind::<SqlUuid, _>(conversation.0)
+        .bind::<SqlUuid, _>(me)
+        .bind::<SqlUuid, _>(conversation)
         .execute(conn)?;
         if admitted == 0 {
             return Err(AppError::TooMany {
