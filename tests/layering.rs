@@ -172,8 +172,9 @@ fn reaches_own_routes(source: &str) -> bool {
     code.match_indices("routes::").any(|(at, _)| {
         let before = &code[..at];
         // `crate::x::routes::` is read by `references`; `foo_routes::` is another name.
-        !(before.ends_with("::") && !before.ends_with("super::"))
-            && !before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        let through_another_module = before.ends_with("::") && !before.ends_with("super::");
+        let part_of_a_name = before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        !through_another_module && !part_of_a_name
     })
 }
 
