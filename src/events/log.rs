@@ -187,10 +187,11 @@ fn to_payload(r: ReplayRow) -> Payload {
     }
     let deleted = r.ciphertext.is_none();
     let prefix = message_prefix(
-        r.conversation_id.unwrap_or_default(),
-        r.message_id.unwrap_or_default(),
+        // A message row always has these (the join found the message).
+        ConversationId(r.conversation_id.unwrap_or_default()),
+        MessageId(r.message_id.unwrap_or_default()),
         r.position.unwrap_or_default(),
-        r.sender_id.unwrap_or_default(),
+        UserId(r.sender_id.unwrap_or_default()),
         r.server_ts
             .map(|t| t.timestamp_millis())
             .unwrap_or_default(),

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use courier_protocol::events::EventKind;
+use courier_protocol::{
+    events::EventKind,
+    ids::{ConversationId, MessageId, UserId},
+};
 
 /// Binary fields go out as standard padded base64 (docs/protocol.md).
 pub(crate) fn b64(bytes: &[u8]) -> String {
@@ -80,10 +83,10 @@ impl Payload {
 /// The fields of a message every reader shares (history items and `message` events).
 #[derive(Serialize)]
 pub struct MessageShared<'a> {
-    pub conversation_id: uuid::Uuid,
-    pub message_id: uuid::Uuid,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
     pub position: i64,
-    pub sender_id: uuid::Uuid,
+    pub sender_id: UserId,
     pub server_ts: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<&'a str>,
@@ -103,10 +106,10 @@ pub struct MessageShared<'a> {
 /// A stored message as the shared prefix of its event JSON.
 #[allow(clippy::too_many_arguments)]
 pub fn message_prefix(
-    conversation_id: uuid::Uuid,
-    message_id: uuid::Uuid,
+    conversation_id: ConversationId,
+    message_id: MessageId,
     position: i64,
-    sender_id: uuid::Uuid,
+    sender_id: UserId,
     server_ts: i64,
     header: &str,
     commitment: Option<&[u8]>,

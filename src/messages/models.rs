@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::{
     db::schema::{message_keys, messages},
@@ -14,10 +13,10 @@ use courier_protocol::ids::{ConversationId, MessageId, UserId};
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = messages)]
 pub struct MessageRow {
-    pub id: Uuid,
-    pub conversation_id: Uuid,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
     pub position: i64,
-    pub sender_id: Uuid,
+    pub sender_id: UserId,
     pub header: String,
     pub iv: Vec<u8>,
     pub ciphertext: Option<Vec<u8>>,

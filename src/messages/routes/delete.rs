@@ -38,7 +38,7 @@ pub async fn delete_message(
         conversations::find_for_member(conn, conversation, me, true)?.ok_or(AppError::NotFound)?;
         let row =
             models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
-        if row.sender_id != me.0 {
+        if row.sender_id != me {
             return Err(AppError::Forbidden(
                 "only the sender deletes a message for everyone",
             ));

@@ -189,10 +189,10 @@ fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Deliver
         return Ok((posted, vec![]));
     }
     let row = MessageRow {
-        id: e.message_id.0,
-        conversation_id: e.conversation_id.0,
+        id: e.message_id,
+        conversation_id: e.conversation_id,
         position,
-        sender_id: sender.0,
+        sender_id: sender,
         header: e.header,
         iv: e.iv,
         ciphertext: Some(e.ciphertext),
