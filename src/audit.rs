@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::{db::schema::audit_events, http::meta::RequestMeta};
+use crate::{db::schema::audit_events, request::meta::RequestMeta};
 use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,8 +62,8 @@ pub fn record(
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::kind.eq(kind.as_str()),
-            audit_events::user_id.eq(user.map(|u| u.0)),
-            audit_events::session_id.eq(session.map(|s| s.0)),
+            audit_events::user_id.eq(user),
+            audit_events::session_id.eq(session),
             audit_events::ip.eq(&meta.ip),
             audit_events::request_id.eq(&meta.request_id),
             audit_events::detail.eq(detail),

@@ -1,4 +1,4 @@
-//! Prometheus metrics at `/metrics`: streams, deliveries, accepted messages, latencies, bus lag
+//! Prometheus metrics (served at `/metrics` by `http::metrics`): streams, deliveries, accepted messages, latencies, bus lag
 //! and pool use. Counters and histograms are updated on the hot path with atomics only; gauges
 //! that need a lock (stream count, pool state) are read only when scraped.
 //!
@@ -6,12 +6,7 @@
 //! by default), never on the app's HTTPS port, which answers 404 for `/metrics`: what they tell
 //! (load, stream counts, pool state) is for the operator's scraper, not for every client.
 
-use std::net::TcpListener;
-
-use actix_web::{dev::Server, get, web, App, HttpResponse, HttpServer};
 use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Registry, TextEncoder};
-
-use crate::state::AppState;
 
 pub struct Metrics {
     registry: Registry,
@@ -21,11 +16,11 @@ pub struct Metrics {
     pub send_latency: Histogram,
     pub delivery_latency: Histogram,
     pub bus_lag: Histogram,
-    open_streams: IntGauge,
-    pool_connections: IntGauge,
-    pool_idle: IntGauge,
-    pool_max: IntGauge,
-    bus_connected: IntGauge,
+    pub open_streams: IntGauge,
+    pub pool_connections: IntGauge,
+    pub pool_idle: IntGauge,
+    pub pool_max: IntGauge,
+    pub bus_connected: IntGauge,
 }
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -88,34 +83,11 @@ impl Default for Metrics {
     }
 }
 
-/// The metrics server on its own listener: one worker, `/metrics` and nothing else (404).
-/// It stops with the process or when the app's drain stops it (see `startup`).
-pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
-    Ok(HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .service(metrics)
-            .default_service(web::to(HttpResponse::NotFound))
-    })
-    .workers(1)
-    .disable_signals()
-    .shutdown_timeout(1)
-    .listen(listener)?
-    .run())
-}
-
-#[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let m = &state.metrics;
-    m.open_streams.set(state.hub.stream_count() as i64);
-    let pool = state.pool.state();
-    m.pool_connections.set(pool.connections as i64);
-    m.pool_idle.set(pool.idle_connections as i64);
-    m.pool_max.set(state.pool.max_size() as i64);
-    m.bus_connected.set(state.bus_ready() as i64);
-    let mut out = Vec::new();
-    let _ = TextEncoder::new().encode(&m.registry.gather(), &mut out);
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(out)
+impl Metrics {
+    /// The registry's current samples in the Prometheus text format.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        out
+    }
 }

@@ -14,18 +14,14 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
 use crate::{
-    accounts, auth,
+    auth::{password::BcryptGate, tokens::TokenKeys},
     config::Settings,
     db,
-    error::{self, AppError},
-    http::{docs, headers, health},
-    sessions,
+    error::AppError,
+    http::{self, headers},
     state::AppState,
     telemetry::CourierRootSpan,
 };
-
-/// Request bodies bigger than this are refused with 413 (message posts have their own limit).
-pub const JSON_LIMIT: usize = 16 * 1024;
 
 /// Advisory lock key held while migrating (any constant unique to Courier).
 const MIGRATION_LOCK: i64 = 0x0063_6f75_7269_6572; // "courier"
@@ -145,14 +141,26 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     })
     .await??;
 
-    let state = web::Data::new(AppState::new(pool, settings.clone()));
-    let warm = state.clone();
-    tokio::spawn(async move { warm.bcrypt.warm().await });
+    let state = web::Data::new(AppState::new(
+        pool,
+        settings.clone(),
+        crate::messages::models::payloads_for_readers,
+    ));
+    let tokens = web::Data::new(TokenKeys::new(&settings));
+    let bcrypt = web::Data::new(BcryptGate::new(
+        settings.bcrypt_cost,
+        settings.bcrypt_concurrency,
+        settings.bcrypt_queue,
+    ));
+    let warm = bcrypt.clone();
+    tokio::spawn(async move { warm.warm().await });
     {
         let mut tasks = state.tasks.lock().expect("tasks lock");
         tasks.push(tokio::spawn(crate::presence::heartbeat_loop(state.clone())));
         tasks.push(tokio::spawn(crate::events::sweep::sweep_loop(
-            state.clone(),
+            state.pool.clone(),
+            state.hub.clone(),
+            settings.sweep_interval,
         )));
     }
 
@@ -160,10 +168,14 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         .with_context(|| format!("binding {}", settings.listen_addr))?;
     let port = listener.local_addr()?.port();
     let app_state = state.clone();
+    let app_settings = web::Data::from(settings.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
-            .configure(configure)
+            .app_data(app_settings.clone())
+            .app_data(tokens.clone())
+            .app_data(bcrypt.clone())
+            .configure(http::configure)
             .default_service(web::to(not_found))
             // Innermost first. Compress wraps the header middleware, which may replace an error
             // body with `{code, message}`: compression must see the final body, or a plain
@@ -173,7 +185,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
             .wrap(TracingLogger::<CourierRootSpan>::new())
     })
     // Records each connection's socket, so a stream whose client stopped reading can close it.
-    .on_connect(crate::http::conn::on_connect)
+    .on_connect(crate::request::conn::on_connect)
     .workers(settings.workers)
     .backlog(4096)
     .max_connections(50_000)
@@ -197,7 +209,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
             let listener =
                 TcpListener::bind(addr).with_context(|| format!("binding METRICS_ADDR {addr}"))?;
             let metrics_port = listener.local_addr()?.port();
-            let metrics = crate::metrics::server(state.clone(), listener)?;
+            let metrics = http::metrics::server(state.clone(), listener)?;
             let handle = metrics.handle();
             tokio::spawn(metrics);
             tracing::info!(addr = %addr.ip(), port = metrics_port, "metrics listening (plain HTTP)");
@@ -211,60 +223,6 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         state,
         metrics,
     })
-}
-
-/// Every route of the app. Handlers name their full path, which is also their OpenAPI path.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(JSON_LIMIT)
-            .error_handler(|e, _| error::json_error(e).into()),
-    )
-    .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e).into()))
-    .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e).into()))
-    .service(health::healthz)
-    .service(health::readyz)
-    .service(docs::openapi_json)
-    .service(docs::docs_page)
-    .service(docs::docs_js)
-    .service(docs::docs_css)
-    .service(auth::routes::prelogin::prelogin)
-    .service(auth::routes::register::register)
-    .service(auth::routes::login::login)
-    .service(auth::routes::refresh::refresh)
-    .service(auth::routes::logout::logout)
-    .service(sessions::routes::list)
-    .service(sessions::routes::revoke)
-    .service(accounts::routes::password::change_password)
-    .service(accounts::routes::recover::recover)
-    .service(accounts::routes::delete::delete_account)
-    .service(accounts::routes::lookup::by_username)
-    .service(accounts::routes::lookup::by_id);
-    configure_features(cfg);
-}
-
-/// Routes of messaging and real-time delivery.
-fn configure_features(cfg: &mut web::ServiceConfig) {
-    use crate::{conversations::routes as conv, messages::routes as msg};
-    cfg.app_data(web::PayloadConfig::new(crate::messages::BODY_LIMIT))
-        .service(crate::events::routes::events)
-        .service(crate::presence::routes::presence)
-        .service(conv::create::create)
-        .service(conv::read::list)
-        .service(conv::read::get)
-        .service(conv::members::add)
-        .service(conv::members::remove)
-        .service(msg::post::post_message)
-        .service(msg::history::history)
-        .service(msg::delete::delete_message)
-        .service(msg::receipts::receipt)
-        .service(msg::typing::typing);
-}
-
-/// OpenAPI parts of messaging and real-time delivery.
-pub fn extra_openapi() -> Vec<utoipa::openapi::OpenApi> {
-    use utoipa::OpenApi;
-    vec![crate::http::docs::MessagingDoc::openapi()]
 }
 
 /// Anything not matched: JSON 404 under `/api`, else the browser app (it routes on the client).

@@ -68,7 +68,7 @@ pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<
 
 pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<User>> {
     users::table
-        .find(id.0)
+        .find(id)
         .select(User::as_select())
         .first(conn)
         .optional()

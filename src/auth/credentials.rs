@@ -12,10 +12,13 @@ use crate::{
         username::Username,
     },
     audit::{self, AuditKind},
-    auth::throttle::{self, Claimant},
+    auth::{
+        password::BcryptGate,
+        throttle::{self, Claimant},
+    },
     db,
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     state::AppState,
 };
 use courier_protocol::ids::UserId;
@@ -37,26 +40,29 @@ enum Who {
 /// Verifies `key` for the account named `username`.
 pub async fn verify_by_name(
     state: &AppState,
+    bcrypt: &BcryptGate,
     username: Username,
     key: AuthKey,
     proof: Proof,
     meta: &RequestMeta,
 ) -> Result<User, AppError> {
-    verify(state, Who::Name(username), key, proof, meta).await
+    verify(state, bcrypt, Who::Name(username), key, proof, meta).await
 }
 
 /// Verifies `key` for a signed-in user (re-authentication before sensitive changes).
 pub async fn verify_by_id(
     state: &AppState,
+    bcrypt: &BcryptGate,
     id: UserId,
     key: AuthKey,
     meta: &RequestMeta,
 ) -> Result<User, AppError> {
-    verify(state, Who::Id(id), key, Proof::AuthKey, meta).await
+    verify(state, bcrypt, Who::Id(id), key, Proof::AuthKey, meta).await
 }
 
 async fn verify(
     state: &AppState,
+    bcrypt: &BcryptGate,
     who: Who,
     key: AuthKey,
     proof: Proof,
@@ -93,7 +99,7 @@ async fn verify(
         Proof::AuthKey => Some(u.auth_hash.clone()),
         Proof::RecoveryKey => u.recovery_hash.clone(),
     });
-    let matched = match state.bcrypt.verify(key.into_secret(), hash).await {
+    let matched = match bcrypt.verify(key.into_secret(), hash).await {
         Ok(matched) => matched,
         Err(e) => {
             // Never evaluated (bcrypt's gate was full): the attempt must not count.

@@ -10,7 +10,13 @@ use std::{
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
-use crate::{auth::tokens::VerifiedAccess, db, error::AppError, sessions::store, state::AppState};
+use crate::{
+    auth::tokens::{TokenKeys, VerifiedAccess},
+    db,
+    error::AppError,
+    sessions::store,
+    state::AppState,
+};
 use courier_protocol::ids::{SessionId, UserId};
 
 #[derive(Clone, Copy, Debug)]
@@ -22,7 +28,7 @@ pub struct AuthUser {
 }
 
 /// Reads and verifies the bearer token without touching the database.
-pub fn bearer(req: &HttpRequest, state: &AppState) -> Result<VerifiedAccess, AppError> {
+pub fn bearer(req: &HttpRequest, tokens: &TokenKeys) -> Result<VerifiedAccess, AppError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -32,8 +38,7 @@ pub fn bearer(req: &HttpRequest, state: &AppState) -> Result<VerifiedAccess, App
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or(AppError::Unauthenticated("missing bearer token"))?;
-    state
-        .tokens
+    tokens
         .verify(token.trim())
         .ok_or(AppError::Unauthenticated("invalid or expired token"))
 }
@@ -49,7 +54,10 @@ impl FromRequest for AuthUser {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?
                 .clone();
-            let access = bearer(&req, &state)?;
+            let tokens = req
+                .app_data::<web::Data<TokenKeys>>()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("TokenKeys missing")))?;
+            let access = bearer(&req, tokens)?;
             let (user, session) = (access.user_id, access.session_id);
             let live = db::run(&state.pool, move |conn| {
                 Ok(store::is_active(conn, user, session)?)
@@ -81,9 +89,9 @@ impl FromRequest for SessionToCheck {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => bearer(req, state),
-            None => Err(AppError::Internal(anyhow::anyhow!("AppState missing"))),
+        let verified = match req.app_data::<web::Data<TokenKeys>>() {
+            Some(tokens) => bearer(req, tokens),
+            None => Err(AppError::Internal(anyhow::anyhow!("TokenKeys missing"))),
         };
         ready(verified.map(|access| SessionToCheck {
             user_id: access.user_id,

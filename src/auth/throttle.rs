@@ -221,7 +221,7 @@ fn is_known(
         chrono::Duration::from_std(settings.login_known_ttl).unwrap_or(chrono::Duration::days(30));
     diesel::select(diesel::dsl::exists(
         login_known_addresses::table
-            .filter(login_known_addresses::user_id.eq(user.0))
+            .filter(login_known_addresses::user_id.eq(user))
             .filter(login_known_addresses::address_hash.eq(address_hash(settings, address)))
             .filter(login_known_addresses::last_success_at.gt(Utc::now() - ttl)),
     ))
@@ -255,7 +255,7 @@ pub fn succeeded(
     .execute(conn)?;
     diesel::insert_into(login_known_addresses::table)
         .values((
-            login_known_addresses::user_id.eq(user.0),
+            login_known_addresses::user_id.eq(user),
             login_known_addresses::address_hash.eq(address_hash(settings, &address)),
         ))
         .on_conflict((

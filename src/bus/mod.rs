@@ -5,6 +5,7 @@
 //! PostgreSQL LISTEN/NOTIFY is the default (nothing extra to run); Redis pub/sub is the
 //! alternative for deployments where the NOTIFY commit lock becomes the ceiling.
 
+pub mod fanout;
 mod postgres;
 mod redis;
 mod wire;
@@ -14,31 +15,47 @@ use std::sync::{
     Arc,
 };
 
+use diesel::{PgConnection, QueryResult};
 use tokio::sync::mpsc;
 
 use crate::{
     config::{BusKind, Settings},
     db::{self, Pool},
     events::{hub::Hub, Delivery, EventData, Payload},
-    messages::models,
     metrics::Metrics,
 };
 use courier_protocol::ids::{MessageId, SessionId, UserId};
 
+/// Loads a new message as each of the given readers receives it, in their order (`None` when it
+/// is gone). The messages feature provides it (`messages::models::payloads_for_readers`); the
+/// bus is below the features and knows nothing of their tables.
+pub type LoadMessage =
+    fn(&mut PgConnection, MessageId, &[UserId]) -> QueryResult<Option<Vec<Payload>>>;
+
 /// What instances tell each other.
 #[derive(Clone, Debug)]
 pub enum BusMessage {
-    /// New events in these users' logs; `payload` when it is the same small JSON for all,
-    /// `message` when they are all this new message (each reader's JSON differs by its key).
+    /// New events in these users' logs, and what comes with them.
     Deliveries {
         targets: Vec<(UserId, i64)>,
-        payload: Option<EventData>,
-        message: Option<MessageId>,
+        carried: Carried,
     },
     /// Typing or presence for these users' streams.
     Ephemeral { users: Vec<UserId>, data: EventData },
     /// These sessions were revoked: close their streams.
     Revoke { sessions: Vec<SessionId> },
+}
+
+/// What a [`BusMessage::Deliveries`] carries besides its targets: one of three, never two.
+#[derive(Clone, Debug)]
+pub enum Carried {
+    /// Nothing: each stream reads its own log.
+    Nothing,
+    /// The same small JSON for every target.
+    Event(EventData),
+    /// They are all this new message (each reader's JSON differs by its key): each instance
+    /// loads it once for all its local readers.
+    Message(MessageId),
 }
 
 pub struct Bus {
@@ -70,6 +87,7 @@ impl Bus {
 pub struct Local {
     pub hub: Arc<Hub>,
     pool: Pool,
+    load_message: LoadMessage,
 }
 
 impl Local {
@@ -78,13 +96,13 @@ impl Local {
         match message {
             BusMessage::Deliveries {
                 targets,
-                payload: None,
-                message: Some(id),
+                carried: Carried::Message(id),
             } => self.load_message(id, targets),
-            BusMessage::Deliveries {
-                targets, payload, ..
-            } => {
-                let payload = payload.map(Payload::Whole);
+            BusMessage::Deliveries { targets, carried } => {
+                let payload = match carried {
+                    Carried::Event(data) => Some(Payload::Whole(data)),
+                    Carried::Nothing | Carried::Message(_) => None,
+                };
                 let deliveries: Vec<_> = targets
                     .into_iter()
                     .map(|(user, seq)| Delivery {
@@ -108,44 +126,19 @@ impl Local {
         if targets.is_empty() {
             return;
         }
-        let (hub, pool) = (self.hub.clone(), self.pool.clone());
+        let (hub, pool, load) = (self.hub.clone(), self.pool.clone(), self.load_message);
         tokio::spawn(async move {
             let readers: Vec<UserId> = targets.iter().map(|(u, _)| *u).collect();
-            let loaded = db::run(&pool, move |conn| {
-                Ok(models::for_readers(conn, id, &readers)?)
-            })
-            .await;
-            let deliveries: Vec<_> = match loaded {
-                Ok(Some((row, keys))) => {
-                    let prefix = row.prefix();
-                    let live = row.ciphertext.is_some();
-                    let keys: std::collections::HashMap<UserId, Vec<u8>> =
-                        keys.into_iter().collect();
-                    targets
-                        .into_iter()
-                        .map(|(user, seq)| {
-                            let key = keys.get(&user).map(Vec::as_slice);
-                            Delivery {
-                                user,
-                                seq,
-                                payload: Some(models::MessageRow::for_reader(
-                                    prefix.clone(),
-                                    live,
-                                    key,
-                                )),
-                            }
-                        })
-                        .collect()
-                }
-                _ => targets
-                    .into_iter()
-                    .map(|(user, seq)| Delivery {
-                        user,
-                        seq,
-                        payload: None,
-                    })
-                    .collect(),
+            let loaded = db::run(&pool, move |conn| Ok(load(conn, id, &readers)?)).await;
+            let payloads: Vec<Option<Payload>> = match loaded {
+                Ok(Some(payloads)) => payloads.into_iter().map(Some).collect(),
+                _ => vec![None; targets.len()],
             };
+            let deliveries: Vec<_> = targets
+                .into_iter()
+                .zip(payloads)
+                .map(|((user, seq), payload)| Delivery { user, seq, payload })
+                .collect();
             hub.deliver(&deliveries);
         });
     }
@@ -157,8 +150,13 @@ pub fn start(
     hub: Arc<Hub>,
     pool: Pool,
     metrics: Arc<Metrics>,
+    load_message: LoadMessage,
 ) -> (Arc<Bus>, Vec<tokio::task::JoinHandle<()>>) {
-    let local = Arc::new(Local { hub, pool });
+    let local = Arc::new(Local {
+        hub,
+        pool,
+        load_message,
+    });
     let (tx, rx) = mpsc::unbounded_channel();
     let connected = Arc::new(AtomicBool::new(false));
     let bus = Arc::new(Bus {

@@ -2,11 +2,13 @@
 //! bytes). Each message names its origin so an instance ignores its own.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use super::BusMessage;
+use super::{BusMessage, Carried};
 use crate::events::EventData;
-use courier_protocol::ids::{MessageId, SessionId, UserId};
+use courier_protocol::{
+    events::EventKind,
+    ids::{MessageId, SessionId, UserId},
+};
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -15,14 +17,14 @@ struct Wire {
     /// Publish time, ms since epoch (for the bus-lag metric).
     t: i64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    d: Vec<(Uuid, i64)>,
+    d: Vec<(UserId, i64)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    e: Vec<Uuid>,
+    e: Vec<UserId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    r: Vec<Uuid>,
+    r: Vec<SessionId>,
     /// The new message that `d` are the events of (loaded once by each instance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    m: Option<Uuid>,
+    m: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     k: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,22 +42,22 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
         e: vec![],
         r: vec![],
         m: None,
-        k: k.map(|d| d.kind.to_owned()),
+        k: k.map(|d| d.kind.as_str().to_owned()),
         j: k.map(|d| d.json.to_string()),
     };
     let mut out = Vec::new();
     match message {
-        BusMessage::Deliveries {
-            targets,
-            payload,
-            message,
-        } => {
+        BusMessage::Deliveries { targets, carried } => {
             // Include the payload only while it keeps the chunk small; otherwise streams read the log.
-            let payload = payload.as_ref().filter(|p| p.json.len() < 2_000);
+            let (payload, message) = match carried {
+                Carried::Event(data) => (Some(data).filter(|p| p.json.len() < 2_000), None),
+                Carried::Message(id) => (None, Some(*id)),
+                Carried::Nothing => (None, None),
+            };
             for chunk in targets.chunks(100) {
                 let mut w = base(payload);
-                w.d = chunk.iter().map(|(u, s)| (u.0, *s)).collect();
-                w.m = message.map(|m| m.0);
+                w.d = chunk.to_vec();
+                w.m = message;
                 out.push(serde_json::to_string(&w).expect("wire encodes"));
             }
         }
@@ -63,7 +65,7 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
             if data.json.len() < 2_000 {
                 for chunk in users.chunks(100) {
                     let mut w = base(Some(data));
-                    w.e = chunk.iter().map(|u| u.0).collect();
+                    w.e = chunk.to_vec();
                     out.push(serde_json::to_string(&w).expect("wire encodes"));
                 }
             }
@@ -71,7 +73,7 @@ pub fn encode(origin: &str, message: &BusMessage) -> Vec<String> {
         BusMessage::Revoke { sessions } => {
             for chunk in sessions.chunks(100) {
                 let mut w = base(None);
-                w.r = chunk.iter().map(|s| s.0).collect();
+                w.r = chunk.to_vec();
                 out.push(serde_json::to_string(&w).expect("wire encodes"));
             }
         }
@@ -93,33 +95,34 @@ pub fn decode(origin: &str, text: &str) -> Option<(BusMessage, i64)> {
         _ => None,
     };
     let message = if !w.d.is_empty() {
+        let carried = match (w.m, data) {
+            (Some(id), _) => Carried::Message(id),
+            (None, Some(data)) => Carried::Event(data),
+            (None, None) => Carried::Nothing,
+        };
         BusMessage::Deliveries {
-            targets: w.d.into_iter().map(|(u, s)| (UserId(u), s)).collect(),
-            payload: data,
-            message: w.m.map(MessageId),
+            targets: w.d,
+            carried,
         }
     } else if !w.e.is_empty() {
         BusMessage::Ephemeral {
-            users: w.e.into_iter().map(UserId).collect(),
+            users: w.e,
             data: data?,
         }
     } else if !w.r.is_empty() {
-        BusMessage::Revoke {
-            sessions: w.r.into_iter().map(SessionId).collect(),
-        }
+        BusMessage::Revoke { sessions: w.r }
     } else {
         return None;
     };
     Some((message, w.t))
 }
 
-fn static_kind(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "message_deleted" => "message_deleted",
-        "receipt" => "receipt",
-        "conversation" => "conversation",
-        "typing" => "typing",
-        "presence" => "presence",
-        _ => return None,
-    })
+/// The kinds a bus message may carry whole: a logged event's JSON (the same for every reader)
+/// or an ephemeral one. A message event differs per reader and never travels whole; an unknown
+/// kind is garbage.
+fn static_kind(kind: &str) -> Option<EventKind> {
+    match EventKind::parse(kind) {
+        EventKind::Message | EventKind::Ready | EventKind::Unknown => None,
+        kind => Some(kind),
+    }
 }

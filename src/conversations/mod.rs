@@ -2,6 +2,7 @@
 //! Everything is scoped to members: for anyone else a conversation does not exist (404,
 //! exactly as for a missing one). Membership changes are events in every member's log.
 
+pub mod changes;
 pub mod models;
 pub mod routes;
 
@@ -25,7 +26,7 @@ pub fn leave_all(conn: &mut PgConnection, user: UserId) -> Result<Vec<Delivery>,
         .filter(
             conversations::id.eq_any(
                 members::table
-                    .filter(members::user_id.eq(user.0))
+                    .filter(members::user_id.eq(user))
                     .select(members::conversation_id),
             ),
         )
@@ -33,10 +34,10 @@ pub fn leave_all(conn: &mut PgConnection, user: UserId) -> Result<Vec<Delivery>,
         .for_update()
         .select(models::ConversationRow::as_select())
         .load(conn)?;
-    diesel::delete(members::table.filter(members::user_id.eq(user.0))).execute(conn)?;
+    diesel::delete(members::table.filter(members::user_id.eq(user))).execute(conn)?;
     let mut items = Vec::new();
     for row in &rows {
-        items.extend(routes::change_events(
+        items.extend(changes::change_events(
             conn,
             row,
             "member_removed",

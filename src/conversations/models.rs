@@ -3,9 +3,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::{
+    deserialize::{self, FromSql, FromSqlRow},
+    expression::AsExpression,
+    pg::{Pg, PgValue},
+    prelude::*,
+    serialize::{self, Output, ToSql},
+    sql_types::Text,
+};
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::{
     accounts::models::UserRef,
@@ -13,14 +19,47 @@ use crate::{
 };
 use courier_protocol::ids::{ConversationId, UserId};
 
+/// The two kinds of conversation (the `kind` column).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema, AsExpression, FromSqlRow,
+)]
+#[serde(rename_all = "lowercase")]
+#[diesel(sql_type = Text)]
+pub enum ConversationKind {
+    /// Two members, one conversation per pair.
+    Direct,
+    /// Up to `MAX_MEMBERS`, with a title.
+    Group,
+}
+
+impl ToSql<Text, Pg> for ConversationKind {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        let text = match self {
+            Self::Direct => "direct",
+            Self::Group => "group",
+        };
+        <str as ToSql<Text, Pg>>::to_sql(text, out)
+    }
+}
+
+impl FromSql<Text, Pg> for ConversationKind {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        match <String as FromSql<Text, Pg>>::from_sql(bytes)?.as_str() {
+            "direct" => Ok(Self::Direct),
+            "group" => Ok(Self::Group),
+            other => Err(format!("unknown conversation kind {other}").into()),
+        }
+    }
+}
+
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = conversations)]
 pub struct ConversationRow {
-    pub id: Uuid,
-    pub kind: String,
+    pub id: ConversationId,
+    pub kind: ConversationKind,
     pub title: Option<String>,
     pub direct_key: Option<String>,
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
     pub last_position: i64,
@@ -29,11 +68,11 @@ pub struct ConversationRow {
 #[derive(Insertable)]
 #[diesel(table_name = conversations)]
 pub struct NewConversation {
-    pub id: Uuid,
-    pub kind: String,
+    pub id: ConversationId,
+    pub kind: ConversationKind,
     pub title: Option<String>,
     pub direct_key: Option<String>,
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
 }
 
 /// A conversation as clients see it. The caller-specific fields are absent in events, which
@@ -42,12 +81,11 @@ pub struct NewConversation {
 pub struct ConversationView {
     #[schema(value_type = String, format = Uuid)]
     pub id: ConversationId,
-    /// `direct` or `group`.
-    pub kind: String,
+    pub kind: ConversationKind,
     pub title: Option<String>,
     pub members: Vec<UserRef>,
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
     /// Position of the newest message.
@@ -62,7 +100,7 @@ pub struct ConversationView {
 
 /// The direct-conversation key of a pair: the same whoever creates it.
 pub fn direct_key(a: UserId, b: UserId) -> String {
-    let (lo, hi) = if a.0 <= b.0 { (a.0, b.0) } else { (b.0, a.0) };
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     format!("{lo}:{hi}")
 }
 
@@ -76,11 +114,11 @@ pub fn find_for_member(
     lock: bool,
 ) -> QueryResult<Option<ConversationRow>> {
     let query = conversations::table
-        .filter(conversations::id.eq(conversation.0))
+        .filter(conversations::id.eq(conversation))
         .filter(diesel::dsl::exists(
             members::table
-                .filter(members::conversation_id.eq(conversation.0))
-                .filter(members::user_id.eq(user.0)),
+                .filter(members::conversation_id.eq(conversation))
+                .filter(members::user_id.eq(user)),
         ))
         .select(ConversationRow::as_select());
     if lock {
@@ -95,12 +133,11 @@ pub fn member_ids(
     conn: &mut PgConnection,
     conversation: ConversationId,
 ) -> QueryResult<Vec<UserId>> {
-    let ids: Vec<Uuid> = members::table
-        .filter(members::conversation_id.eq(conversation.0))
+    members::table
+        .filter(members::conversation_id.eq(conversation))
         .select(members::user_id)
         .order(members::user_id.asc())
-        .load(conn)?;
-    Ok(ids.into_iter().map(UserId).collect())
+        .load(conn)
 }
 
 /// Builds views of these conversations; with `caller`, including their read state.
@@ -109,8 +146,8 @@ pub fn views(
     rows: Vec<ConversationRow>,
     caller: Option<UserId>,
 ) -> QueryResult<Vec<ConversationView>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let member_rows: Vec<(Uuid, Uuid, String, i64, i64)> = members::table
+    let ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
+    let member_rows: Vec<(ConversationId, UserId, String, i64, i64)> = members::table
         .inner_join(users::table)
         .filter(members::conversation_id.eq_any(&ids))
         .order((members::conversation_id, users::username))
@@ -122,37 +159,37 @@ pub fn views(
             members::delivered_up_to,
         ))
         .load(conn)?;
-    let mut by_conv: HashMap<Uuid, Vec<UserRef>> = HashMap::new();
-    let mut own: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    let mut by_conv: HashMap<ConversationId, Vec<UserRef>> = HashMap::new();
+    let mut own: HashMap<ConversationId, (i64, i64)> = HashMap::new();
     for (conv, user, username, read, delivered) in member_rows {
-        if caller.is_some_and(|c| c.0 == user) {
+        if caller == Some(user) {
             own.insert(conv, (read, delivered));
         }
-        by_conv.entry(conv).or_default().push(UserRef {
-            id: UserId(user),
-            username,
-        });
+        by_conv
+            .entry(conv)
+            .or_default()
+            .push(UserRef { id: user, username });
     }
-    let unread: HashMap<Uuid, i64> = match caller {
+    let unread: HashMap<ConversationId, i64> = match caller {
         None => HashMap::new(),
         Some(me) => messages::table
             .inner_join(
                 members::table.on(members::conversation_id
                     .eq(messages::conversation_id)
-                    .and(members::user_id.eq(me.0))),
+                    .and(members::user_id.eq(me))),
             )
             .inner_join(
                 message_keys::table.on(message_keys::message_id
                     .eq(messages::id)
-                    .and(message_keys::user_id.eq(me.0))),
+                    .and(message_keys::user_id.eq(me))),
             )
             .filter(messages::conversation_id.eq_any(&ids))
             .filter(messages::position.gt(members::read_up_to))
-            .filter(messages::sender_id.ne(me.0))
+            .filter(messages::sender_id.ne(me))
             .filter(messages::deleted_at.is_null())
             .group_by(messages::conversation_id)
             .select((messages::conversation_id, diesel::dsl::count_star()))
-            .load::<(Uuid, i64)>(conn)?
+            .load::<(ConversationId, i64)>(conn)?
             .into_iter()
             .collect(),
     };
@@ -161,7 +198,7 @@ pub fn views(
         .map(|r| {
             let mine = own.get(&r.id).copied();
             ConversationView {
-                id: ConversationId(r.id),
+                id: r.id,
                 members: by_conv.remove(&r.id).unwrap_or_default(),
                 kind: r.kind,
                 title: r.title,
@@ -194,7 +231,7 @@ pub fn list_for_member(
 ) -> QueryResult<Vec<ConversationView>> {
     let rows: Vec<ConversationRow> = conversations::table
         .inner_join(members::table)
-        .filter(members::user_id.eq(user.0))
+        .filter(members::user_id.eq(user))
         .order(conversations::last_activity_at.desc())
         .select(ConversationRow::as_select())
         .load(conn)?;

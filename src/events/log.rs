@@ -9,14 +9,20 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use super::{payload::message_prefix, Delivery, EventData, Payload};
+use super::{
+    payload::{b64, message_prefix},
+    Delivery, EventData, Payload,
+};
 use crate::{db::schema::events, error::AppError};
-use courier_protocol::ids::UserId;
+use courier_protocol::{
+    events::EventKind,
+    ids::{ConversationId, MessageId, UserId},
+};
 
 #[derive(QueryableByName)]
 struct Allocated {
     #[diesel(sql_type = SqlUuid)]
-    user_id: Uuid,
+    user_id: UserId,
     #[diesel(sql_type = BigInt)]
     last_seq: i64,
 }
@@ -25,28 +31,24 @@ struct Allocated {
 /// (so concurrent writers cannot deadlock) and stay locked until commit: that is what makes a
 /// user's log gapless and visible only in order.
 pub fn allocate(conn: &mut PgConnection, users: &[UserId]) -> QueryResult<Vec<(UserId, i64)>> {
-    let ids: Vec<Uuid> = users.iter().map(|u| u.0).collect();
     let rows: Vec<Allocated> = diesel::sql_query(
         "UPDATE event_counters c SET last_seq = c.last_seq + 1 \
          FROM (SELECT user_id FROM event_counters WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE) l \
          WHERE c.user_id = l.user_id RETURNING c.user_id, c.last_seq",
     )
-    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<SqlUuid>, _>(users)
     .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (UserId(r.user_id), r.last_seq))
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.user_id, r.last_seq)).collect())
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = events)]
 struct NewEvent<'a> {
-    user_id: Uuid,
+    user_id: UserId,
     seq: i64,
     kind: &'a str,
-    conversation_id: Option<Uuid>,
-    message_id: Option<Uuid>,
+    conversation_id: Option<ConversationId>,
+    message_id: Option<MessageId>,
     payload: Option<&'a serde_json::Value>,
 }
 
@@ -54,8 +56,8 @@ struct NewEvent<'a> {
 pub fn append_json(
     conn: &mut PgConnection,
     users: &[UserId],
-    kind: &'static str,
-    conversation: Option<Uuid>,
+    kind: EventKind,
+    conversation: Option<ConversationId>,
     value: &serde_json::Value,
 ) -> Result<Vec<Delivery>, AppError> {
     let data = EventData {
@@ -76,7 +78,7 @@ pub fn append_json(
 /// transactions could each hold a counter the other waits for.
 pub fn append_each(
     conn: &mut PgConnection,
-    items: Vec<(UserId, EventData, Option<Uuid>)>,
+    items: Vec<(UserId, EventData, Option<ConversationId>)>,
 ) -> Result<Vec<Delivery>, AppError> {
     let users: Vec<UserId> = items.iter().map(|(u, _, _)| *u).collect();
     let seqs: std::collections::HashMap<UserId, i64> =
@@ -90,9 +92,9 @@ pub fn append_each(
     for ((user, data, conversation), value) in items.iter().zip(&values) {
         let Some(&seq) = seqs.get(user) else { continue }; // the user is gone (deleted meanwhile)
         rows.push(NewEvent {
-            user_id: user.0,
+            user_id: *user,
             seq,
-            kind: data.kind,
+            kind: data.kind.as_str(),
             conversation_id: *conversation,
             message_id: None,
             payload: Some(value),
@@ -158,7 +160,7 @@ pub fn replay(
          LEFT JOIN message_keys k ON e.kind = 'message' AND k.message_id = e.message_id AND k.user_id = e.user_id \
          WHERE e.user_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
     )
-    .bind::<SqlUuid, _>(user.0)
+    .bind::<SqlUuid, _>(user)
     .bind::<BigInt, _>(after)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
@@ -166,8 +168,16 @@ pub fn replay(
 }
 
 fn to_payload(r: ReplayRow) -> Payload {
-    if r.kind != "message" {
-        let kind = known_kind(&r.kind);
+    let kind = EventKind::parse(&r.kind);
+    if kind != EventKind::Message {
+        // An unknown kind in the table (a newer version wrote it) goes out as `unknown` rather
+        // than being dropped, so the reader's seqs stay gapless; a kind that is never logged
+        // cannot be in the table, and would go out the same way.
+        let kind = if kind.is_logged() {
+            kind
+        } else {
+            EventKind::Unknown
+        };
         let json: Arc<str> = r
             .payload
             .map(|p| p.to_string())
@@ -177,10 +187,11 @@ fn to_payload(r: ReplayRow) -> Payload {
     }
     let deleted = r.ciphertext.is_none();
     let prefix = message_prefix(
-        r.conversation_id.unwrap_or_default(),
-        r.message_id.unwrap_or_default(),
+        // A message row always has these (the join found the message).
+        ConversationId(r.conversation_id.unwrap_or_default()),
+        MessageId(r.message_id.unwrap_or_default()),
         r.position.unwrap_or_default(),
-        r.sender_id.unwrap_or_default(),
+        UserId(r.sender_id.unwrap_or_default()),
         r.server_ts
             .map(|t| t.timestamp_millis())
             .unwrap_or_default(),
@@ -191,10 +202,7 @@ fn to_payload(r: ReplayRow) -> Payload {
         r.signature.as_deref().unwrap_or_default(),
     );
     let wrapped_key = (!deleted)
-        .then(|| {
-            r.wrapped_key
-                .map(|k| crate::accounts::fields::b64(&k).into())
-        })
+        .then(|| r.wrapped_key.map(|k| b64(&k).into()))
         .flatten();
     Payload::Message {
         prefix,
@@ -202,23 +210,11 @@ fn to_payload(r: ReplayRow) -> Payload {
     }
 }
 
-/// Event kinds are a closed set; an unknown one in the table (a newer version wrote it) is
-/// passed on under a generic name rather than dropped, so the reader's seqs stay gapless.
-fn known_kind(kind: &str) -> &'static str {
-    match kind {
-        "message_deleted" => "message_deleted",
-        "receipt" => "receipt",
-        "conversation" => "conversation",
-        "key_change" => "key_change",
-        _ => "unknown",
-    }
-}
-
 /// The user's newest seq.
 pub fn last_seq(conn: &mut PgConnection, user: UserId) -> QueryResult<i64> {
     use crate::db::schema::event_counters;
     event_counters::table
-        .find(user.0)
+        .find(user)
         .select(event_counters::last_seq)
         .first(conn)
         .optional()

@@ -11,9 +11,14 @@ pub mod hub;
 pub mod log;
 pub mod outbox;
 pub mod payload;
-pub mod routes;
-pub mod stream;
+pub mod resume;
 pub mod sweep;
+
+/// The old path of [`resume::resume_point_from`], kept for the fuzz targets (`crates/fuzz`).
+#[doc(hidden)]
+pub mod routes {
+    pub use super::resume::resume_point_from;
+}
 
 pub use payload::{EventData, Payload};
 

@@ -21,7 +21,7 @@ use actix_web_lab::sse;
 use futures_util::Stream;
 use tokio::sync::Notify;
 
-use crate::http::conn::ConnSocket;
+use crate::request::conn::ConnSocket;
 
 /// Why an event could not be queued.
 #[derive(Debug, PartialEq, Eq)]

@@ -6,17 +6,26 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::accounts::fields::b64;
+use base64::{engine::general_purpose::STANDARD, Engine};
+use courier_protocol::{
+    events::EventKind,
+    ids::{ConversationId, MessageId, UserId},
+};
+
+/// Binary fields go out as standard padded base64 (docs/protocol.md).
+pub(crate) fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
 
 /// An event whose JSON is the same for every reader.
 #[derive(Clone, Debug)]
 pub struct EventData {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub json: Arc<str>,
 }
 
 impl EventData {
-    pub fn new(kind: &'static str, value: &impl Serialize) -> Self {
+    pub fn new(kind: EventKind, value: &impl Serialize) -> Self {
         EventData {
             kind,
             json: serde_json::to_string(value)
@@ -37,10 +46,10 @@ pub enum Payload {
 }
 
 impl Payload {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> EventKind {
         match self {
             Payload::Whole(d) => d.kind,
-            Payload::Message { .. } => "message",
+            Payload::Message { .. } => EventKind::Message,
         }
     }
 
@@ -74,10 +83,10 @@ impl Payload {
 /// The fields of a message every reader shares (history items and `message` events).
 #[derive(Serialize)]
 pub struct MessageShared<'a> {
-    pub conversation_id: uuid::Uuid,
-    pub message_id: uuid::Uuid,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
     pub position: i64,
-    pub sender_id: uuid::Uuid,
+    pub sender_id: UserId,
     pub server_ts: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<&'a str>,
@@ -97,10 +106,10 @@ pub struct MessageShared<'a> {
 /// A stored message as the shared prefix of its event JSON.
 #[allow(clippy::too_many_arguments)]
 pub fn message_prefix(
-    conversation_id: uuid::Uuid,
-    message_id: uuid::Uuid,
+    conversation_id: ConversationId,
+    message_id: MessageId,
     position: i64,
-    sender_id: uuid::Uuid,
+    sender_id: UserId,
     server_ts: i64,
     header: &str,
     commitment: Option<&[u8]>,

@@ -7,8 +7,6 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use crate::{accounts, auth, http::health, sessions};
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -16,36 +14,9 @@ use crate::{accounts, auth, http::health, sessions};
         description = "End-to-end-encrypted messaging. Every binary value is standard padded base64. \
             Errors are `{code, message}`. Access tokens go in `Authorization: Bearer`, never in a URL.",
     ),
-    paths(
-        health::healthz, health::readyz,
-        auth::routes::prelogin::prelogin, auth::routes::register::register, auth::routes::login::login,
-        auth::routes::refresh::refresh, auth::routes::logout::logout,
-        sessions::routes::list, sessions::routes::revoke,
-        accounts::routes::password::change_password, accounts::routes::recover::recover,
-        accounts::routes::delete::delete_account,
-        accounts::routes::lookup::by_username, accounts::routes::lookup::by_id,
-    ),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
-
-/// The messaging half of the contract.
-#[derive(OpenApi)]
-#[openapi(paths(
-    crate::events::routes::events,
-    crate::presence::routes::presence,
-    crate::conversations::routes::create::create,
-    crate::conversations::routes::read::list,
-    crate::conversations::routes::read::get,
-    crate::conversations::routes::members::add,
-    crate::conversations::routes::members::remove,
-    crate::messages::routes::post::post_message,
-    crate::messages::routes::history::history,
-    crate::messages::routes::delete::delete_message,
-    crate::messages::routes::receipts::receipt,
-    crate::messages::routes::typing::typing,
-))]
-pub struct MessagingDoc;
 
 struct BearerAuth;
 
@@ -64,11 +35,12 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document, merged from every feature's part.
+/// The whole document: the routes of every feature (`super::all_routes`, the same lists that
+/// register them), merged.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    for extra in crate::startup::extra_openapi() {
-        doc.merge(extra);
+    for routes in super::all_routes() {
+        doc.merge((routes.openapi)());
     }
     document_common_errors(&mut doc);
     doc
@@ -132,6 +104,14 @@ fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+}
+
+/// The document and its page; not in the document themselves.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(openapi_json)
+        .service(docs_page)
+        .service(docs_js)
+        .service(docs_css);
 }
 
 #[get("/api/openapi.json")]

@@ -34,3 +34,5 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     }
     Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "bus": "ok"})))
 }
+
+crate::routes![healthz, readyz];

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::{
     db::schema::{message_keys, messages},
@@ -14,10 +13,10 @@ use courier_protocol::ids::{ConversationId, MessageId, UserId};
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = messages)]
 pub struct MessageRow {
-    pub id: Uuid,
-    pub conversation_id: Uuid,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
     pub position: i64,
-    pub sender_id: Uuid,
+    pub sender_id: UserId,
     pub header: String,
     pub iv: Vec<u8>,
     pub ciphertext: Option<Vec<u8>>,
@@ -67,7 +66,7 @@ impl MessageRow {
 /// Any message with this id (ids are global: a reused id in another conversation is a conflict).
 pub fn find(conn: &mut PgConnection, id: MessageId) -> QueryResult<Option<MessageRow>> {
     messages::table
-        .find(id.0)
+        .find(id)
         .select(MessageRow::as_select())
         .first(conn)
         .optional()
@@ -84,10 +83,10 @@ pub fn find_visible(
         .inner_join(
             message_keys::table.on(message_keys::message_id
                 .eq(messages::id)
-                .and(message_keys::user_id.eq(reader.0))),
+                .and(message_keys::user_id.eq(reader))),
         )
-        .filter(messages::id.eq(id.0))
-        .filter(messages::conversation_id.eq(conversation.0))
+        .filter(messages::id.eq(id))
+        .filter(messages::conversation_id.eq(conversation))
         .select(MessageRow::as_select())
         .first(conn)
         .optional()
@@ -103,16 +102,37 @@ pub fn for_readers(
     let Some(row) = find(conn, id)? else {
         return Ok(None);
     };
-    let ids: Vec<Uuid> = readers.iter().map(|u| u.0).collect();
-    let keys: Vec<(Uuid, Vec<u8>)> = message_keys::table
-        .filter(message_keys::message_id.eq(id.0))
-        .filter(message_keys::user_id.eq_any(ids))
+    let keys: Vec<(UserId, Vec<u8>)> = message_keys::table
+        .filter(message_keys::message_id.eq(id))
+        .filter(message_keys::user_id.eq_any(readers))
         .select((message_keys::user_id, message_keys::wrapped_key))
         .load(conn)?;
-    Ok(Some((
-        row,
-        keys.into_iter().map(|(u, k)| (UserId(u), k)).collect(),
-    )))
+    Ok(Some((row, keys)))
+}
+
+/// A new message as each of `readers` receives it, in their order (`None` if it is gone): the
+/// loader the bus is started with ([`crate::bus::LoadMessage`]), so another instance renders a
+/// message once for all its local readers.
+pub fn payloads_for_readers(
+    conn: &mut PgConnection,
+    id: MessageId,
+    readers: &[UserId],
+) -> QueryResult<Option<Vec<Payload>>> {
+    let Some((row, keys)) = for_readers(conn, id, readers)? else {
+        return Ok(None);
+    };
+    let prefix = row.prefix();
+    let live = row.ciphertext.is_some();
+    let keys: std::collections::HashMap<UserId, Vec<u8>> = keys.into_iter().collect();
+    Ok(Some(
+        readers
+            .iter()
+            .map(|user| {
+                let key = keys.get(user).map(Vec::as_slice);
+                MessageRow::for_reader(prefix.clone(), live, key)
+            })
+            .collect(),
+    ))
 }
 
 /// Filters of a history page.
@@ -134,9 +154,9 @@ pub fn history(
         .inner_join(
             message_keys::table.on(message_keys::message_id
                 .eq(messages::id)
-                .and(message_keys::user_id.eq(reader.0))),
+                .and(message_keys::user_id.eq(reader))),
         )
-        .filter(messages::conversation_id.eq(conversation.0))
+        .filter(messages::conversation_id.eq(conversation))
         .into_boxed();
     if let Some(before) = page.before {
         query = query.filter(messages::position.lt(before));

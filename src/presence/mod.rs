@@ -1,6 +1,6 @@
 //! Presence and the stream caps (per user and per client address), kept in PostgreSQL so they
 //! hold across instances whatever the bus. Each instance heart-beats its row in `instances`; a user is online while
-//! some live instance holds a stream of theirs. An instance silent for 30 s is reaped by the
+//! some live instance holds a stream of theirs. An instance silent for `INSTANCE_TIMEOUT_SECS` (30 s) is reaped by the
 //! others and its users go offline. Presence is told only to users sharing a conversation.
 
 pub mod routes;
@@ -10,10 +10,9 @@ use std::time::Duration;
 use actix_web::web;
 use diesel::{
     prelude::*,
-    sql_types::{BigInt, Text, Uuid as SqlUuid},
+    sql_types::{BigInt, Double, Text, Uuid as SqlUuid},
 };
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::{
     db::{self, schema::instances},
@@ -21,10 +20,12 @@ use crate::{
     events::EventData,
     state::AppState,
 };
-use courier_protocol::ids::UserId;
+use courier_protocol::{events::EventKind, ids::UserId};
 
 /// An instance is dead after this long without a heartbeat.
 pub const INSTANCE_TIMEOUT_SECS: i64 = 30;
+/// [`INSTANCE_TIMEOUT_SECS`] as the SQL binds it (`make_interval(secs => …)` takes a double).
+const TIMEOUT: f64 = INSTANCE_TIMEOUT_SECS as f64;
 const HEARTBEAT: Duration = Duration::from_secs(5);
 
 #[derive(QueryableByName)]
@@ -36,16 +37,17 @@ struct Total {
 #[derive(QueryableByName)]
 struct UserRow {
     #[diesel(sql_type = SqlUuid)]
-    user_id: Uuid,
+    user_id: UserId,
 }
 
 /// Streams the user holds on live instances.
 fn live_streams(conn: &mut PgConnection, user: UserId) -> QueryResult<i64> {
     let t: Total = diesel::sql_query(
         "SELECT COALESCE(SUM(p.streams), 0)::bigint AS n FROM presence p JOIN instances i ON i.id = p.instance_id \
-         WHERE p.user_id = $1 AND i.heartbeat_at > now() - make_interval(secs => 30)",
+         WHERE p.user_id = $1 AND i.heartbeat_at > now() - make_interval(secs => $2)",
     )
-    .bind::<SqlUuid, _>(user.0)
+    .bind::<SqlUuid, _>(user)
+    .bind::<Double, _>(TIMEOUT)
     .get_result(conn)?;
     Ok(t.n)
 }
@@ -56,31 +58,33 @@ pub fn contacts(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<UserId
         "SELECT DISTINCT b.user_id FROM members a JOIN members b ON a.conversation_id = b.conversation_id \
          WHERE a.user_id = $1 AND b.user_id <> $1",
     )
-    .bind::<SqlUuid, _>(user.0)
+    .bind::<SqlUuid, _>(user)
     .load(conn)?;
-    Ok(rows.into_iter().map(|r| UserId(r.user_id)).collect())
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
 }
 
 /// Contacts of `user` that are online now.
 pub fn online_contacts(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<UserId>> {
     let rows: Vec<UserRow> = diesel::sql_query(
         "SELECT DISTINCT p.user_id FROM presence p JOIN instances i ON i.id = p.instance_id \
-         WHERE i.heartbeat_at > now() - make_interval(secs => 30) AND p.user_id IN ( \
+         WHERE i.heartbeat_at > now() - make_interval(secs => $2) AND p.user_id IN ( \
            SELECT b.user_id FROM members a JOIN members b ON a.conversation_id = b.conversation_id \
            WHERE a.user_id = $1 AND b.user_id <> $1)",
     )
-    .bind::<SqlUuid, _>(user.0)
+    .bind::<SqlUuid, _>(user)
+    .bind::<Double, _>(TIMEOUT)
     .load(conn)?;
-    Ok(rows.into_iter().map(|r| UserId(r.user_id)).collect())
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
 }
 
 /// Streams held from `address` on live instances.
 fn live_streams_from(conn: &mut PgConnection, address: &str) -> QueryResult<i64> {
     let t: Total = diesel::sql_query(
         "SELECT COALESCE(SUM(a.streams), 0)::bigint AS n FROM address_streams a JOIN instances i ON i.id = a.instance_id \
-         WHERE a.address = $1 AND i.heartbeat_at > now() - make_interval(secs => 30)",
+         WHERE a.address = $1 AND i.heartbeat_at > now() - make_interval(secs => $2)",
     )
     .bind::<Text, _>(address)
+    .bind::<Double, _>(TIMEOUT)
     .get_result(conn)?;
     Ok(t.n)
 }
@@ -101,7 +105,7 @@ pub async fn stream_opening(
         // The user's counter row doubles as a per-user lock, and an advisory lock keyed by the
         // address serialises opens from one address, so two opens cannot both pass a cap.
         diesel::sql_query("SELECT 1 FROM event_counters WHERE user_id = $1 FOR UPDATE")
-            .bind::<SqlUuid, _>(user.0)
+            .bind::<SqlUuid, _>(user)
             .execute(conn)?;
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('courier:streams'), hashtext($1))")
             .bind::<Text, _>(&address)
@@ -115,7 +119,7 @@ pub async fn stream_opening(
              ON CONFLICT (instance_id, user_id) DO UPDATE SET streams = presence.streams + 1",
         )
         .bind::<Text, _>(&instance)
-        .bind::<SqlUuid, _>(user.0)
+        .bind::<SqlUuid, _>(user)
         .execute(conn)?;
         diesel::sql_query(
             "INSERT INTO address_streams (instance_id, address, streams) VALUES ($1, $2, 1) \
@@ -144,17 +148,17 @@ pub async fn stream_closed(
     let (instance, address) = (state.settings.instance_id.clone(), address.to_owned());
     let went_offline = db::transaction(&state.pool, move |conn| {
         diesel::sql_query("SELECT 1 FROM event_counters WHERE user_id = $1 FOR UPDATE")
-            .bind::<SqlUuid, _>(user.0)
+            .bind::<SqlUuid, _>(user)
             .execute(conn)?;
         diesel::sql_query("UPDATE presence SET streams = streams - 1 WHERE instance_id = $1 AND user_id = $2 AND streams > 1")
             .bind::<Text, _>(&instance)
-            .bind::<SqlUuid, _>(user.0)
+            .bind::<SqlUuid, _>(user)
             .execute(conn)
             .and_then(|n| {
                 if n == 0 {
                     diesel::sql_query("DELETE FROM presence WHERE instance_id = $1 AND user_id = $2")
                         .bind::<Text, _>(&instance)
-                        .bind::<SqlUuid, _>(user.0)
+                        .bind::<SqlUuid, _>(user)
                         .execute(conn)
                 } else {
                     Ok(n)
@@ -188,8 +192,11 @@ async fn announce(state: &AppState, users: Vec<UserId>, online: bool) {
         if contacts.is_empty() {
             continue;
         }
-        let data = EventData::new("presence", &json!({"user_id": user, "online": online}));
-        state.ephemeral(contacts, data);
+        let data = EventData::new(
+            EventKind::Presence,
+            &json!({"user_id": user, "online": online}),
+        );
+        state.fanout.ephemeral(contacts, data);
     }
 }
 
@@ -207,13 +214,14 @@ pub async fn heartbeat_loop(state: web::Data<AppState>) {
                 .set(instances::heartbeat_at.eq(diesel::dsl::now))
                 .execute(conn)?;
             let gone: Vec<UserRow> = diesel::sql_query(
-                "WITH dead AS (DELETE FROM instances WHERE heartbeat_at < now() - make_interval(secs => 30) RETURNING id) \
+                "WITH dead AS (DELETE FROM instances WHERE heartbeat_at < now() - make_interval(secs => $1) RETURNING id) \
                  DELETE FROM presence WHERE instance_id IN (SELECT id FROM dead) RETURNING user_id",
             )
+            .bind::<Double, _>(TIMEOUT)
             .load(conn)?;
             let mut offline = Vec::new();
             for row in gone {
-                let user = UserId(row.user_id);
+                let user = row.user_id;
                 if !offline.contains(&user) && live_streams(conn, user)? == 0 {
                     offline.push(user);
                 }

@@ -9,7 +9,7 @@ use courier_protocol::ids::UserId;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PresenceList {
     /// Users sharing a conversation with the caller who have a stream open now.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub online: Vec<UserId>,
 }
 
@@ -25,3 +25,5 @@ pub async fn presence(
     .await?;
     Ok(HttpResponse::Ok().json(PresenceList { online }))
 }
+
+crate::routes![presence];

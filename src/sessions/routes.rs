@@ -10,7 +10,7 @@ use crate::{
     auth::AuthUser,
     db,
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     sessions::store,
     state::AppState,
 };
@@ -32,7 +32,7 @@ pub struct SessionList {
     pub sessions: Vec<SessionView>,
 }
 
-#[utoipa::path(tag = "sessions", security(("bearer" = [])), responses((status = 200, body = SessionList)))]
+#[utoipa::path(tag = "sessions", operation_id = "list_sessions", security(("bearer" = [])), responses((status = 200, body = SessionList)))]
 #[get("/api/sessions")]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
     let rows = db::run(&state.pool, move |conn| {
@@ -42,11 +42,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResp
     let sessions = rows
         .into_iter()
         .map(|r| SessionView {
-            id: SessionId(r.id),
+            id: r.id,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
             user_agent: r.user_agent,
-            current: r.id == user.session_id.0,
+            current: r.id == user.session_id,
         })
         .collect();
     Ok(HttpResponse::Ok().json(SessionList { sessions }))
@@ -77,6 +77,8 @@ pub async fn revoke(
         Ok(target)
     })
     .await?;
-    state.session_revoked(revoked);
+    state.fanout.session_revoked(revoked);
     Ok(HttpResponse::NoContent().finish())
 }
+
+crate::routes![list, revoke];

@@ -13,8 +13,8 @@ use courier_protocol::ids::{SessionId, UserId};
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
-    pub id: uuid::Uuid,
-    pub user_id: uuid::Uuid,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub user_agent: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
@@ -25,8 +25,8 @@ pub struct SessionRow {
 #[derive(Insertable)]
 #[diesel(table_name = sessions)]
 struct NewSession<'a> {
-    id: uuid::Uuid,
-    user_id: uuid::Uuid,
+    id: SessionId,
+    user_id: UserId,
     refresh_hash: &'a [u8],
     user_agent: Option<&'a str>,
     expires_at: DateTime<Utc>,
@@ -57,8 +57,8 @@ pub fn create(
     let hash = RefreshToken::hash(&token.0);
     diesel::insert_into(sessions::table)
         .values(NewSession {
-            id: id.0,
-            user_id: user.0,
+            id,
+            user_id: user,
             refresh_hash: &hash,
             user_agent,
             expires_at: Utc::now()
@@ -95,11 +95,11 @@ pub struct RotationPolicy<'a> {
 /// answer (a crash before the cookie was written) presents the retired token again within the
 /// grace window and gets the *same* successor, re-derived rather than stored, so the database
 /// still holds only hashes of refresh tokens. Without the server secret nobody can compute it.
-fn successor(secret: &[u8], session: uuid::Uuid, presented: &str) -> RefreshToken {
+fn successor(secret: &[u8], session: SessionId, presented: &str) -> RefreshToken {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(b"courier/v1/refresh-successor|");
-    mac.update(session.as_bytes());
+    mac.update(session.0.as_bytes());
     mac.update(b"|");
     mac.update(presented.as_bytes());
     RefreshToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
@@ -143,8 +143,8 @@ pub fn rotate(
             ))
             .execute(conn)?;
         return Ok(Rotation::Rotated {
-            user: UserId(s.user_id),
-            session: SessionId(s.id),
+            user: s.user_id,
+            session: s.id,
             token,
         });
     }
@@ -178,8 +178,8 @@ pub fn rotate(
             .set(sessions::last_used_at.eq(now))
             .execute(conn)?;
         return Ok(Rotation::Rotated {
-            user: UserId(s.user_id),
-            session: SessionId(s.id),
+            user: s.user_id,
+            session: s.id,
             token,
         });
     }
@@ -191,7 +191,7 @@ pub fn rotate(
     .set(sessions::revoked_at.eq(now))
     .execute(conn)?;
     Ok(Rotation::Reused {
-        user: UserId(s.user_id),
+        user: s.user_id,
         session: SessionId(session_id),
     })
 }
@@ -200,8 +200,8 @@ pub fn rotate(
 pub fn is_active(conn: &mut PgConnection, user: UserId, session: SessionId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         sessions::table
-            .filter(sessions::id.eq(session.0))
-            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::id.eq(session))
+            .filter(sessions::user_id.eq(user))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(Utc::now())),
     ))
@@ -210,7 +210,7 @@ pub fn is_active(conn: &mut PgConnection, user: UserId, session: SessionId) -> Q
 
 pub fn list_active(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<SessionRow>> {
     sessions::table
-        .filter(sessions::user_id.eq(user.0))
+        .filter(sessions::user_id.eq(user))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(Utc::now()))
         .order(sessions::created_at.desc())
@@ -222,8 +222,8 @@ pub fn list_active(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<Ses
 pub fn revoke(conn: &mut PgConnection, user: UserId, session: SessionId) -> QueryResult<bool> {
     let n = diesel::update(
         sessions::table
-            .filter(sessions::id.eq(session.0))
-            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::id.eq(session))
+            .filter(sessions::user_id.eq(user))
             .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(Utc::now()))
@@ -237,15 +237,15 @@ pub fn revoke_all_except(
     user: UserId,
     keep: Option<SessionId>,
 ) -> QueryResult<Vec<SessionId>> {
-    let keep = keep.map(|s| s.0).unwrap_or_else(uuid::Uuid::nil);
-    let ids: Vec<uuid::Uuid> = diesel::update(
+    // No session has the nil id, so `None` keeps none.
+    let keep = keep.unwrap_or(SessionId(uuid::Uuid::nil()));
+    diesel::update(
         sessions::table
-            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::user_id.eq(user))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::id.ne(keep)),
     )
     .set(sessions::revoked_at.eq(Utc::now()))
     .returning(sessions::id)
-    .get_results(conn)?;
-    Ok(ids.into_iter().map(SessionId).collect())
+    .get_results(conn)
 }

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use crate::{
     accounts::fields::AuthKey,
     audit::{self, AuditKind},
-    auth::{credentials, AuthUser},
+    auth::{credentials, password::BcryptGate, AuthUser},
     db::{self, schema::users},
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     sessions::store,
     state::AppState,
 };
@@ -27,16 +27,17 @@ pub struct DeleteAccountRequest {
 #[delete("/api/account")]
 pub async fn delete_account(
     state: web::Data<AppState>,
+    bcrypt: web::Data<BcryptGate>,
     user: AuthUser,
     meta: RequestMeta,
     body: web::Json<DeleteAccountRequest>,
 ) -> Result<HttpResponse, AppError> {
     let key = AuthKey::parse("auth_key", &body.auth_key)?;
-    credentials::verify_by_id(&state, user.user_id, key, &meta).await?;
+    credentials::verify_by_id(&state, &bcrypt, user.user_id, key, &meta).await?;
     let (sessions, deliveries) = db::transaction(&state.pool, move |conn| {
         let sessions = store::revoke_all_except(conn, user.user_id, None)?;
         let deliveries = crate::conversations::leave_all(conn, user.user_id)?;
-        diesel::delete(users::table.find(user.user_id.0)).execute(conn)?;
+        diesel::delete(users::table.find(user.user_id)).execute(conn)?;
         audit::record(
             conn,
             AuditKind::AccountDeleted,
@@ -48,7 +49,7 @@ pub async fn delete_account(
         Ok((sessions, deliveries))
     })
     .await?;
-    state.sessions_revoked(&sessions);
-    state.deliver(deliveries);
+    state.fanout.sessions_revoked(&sessions);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }

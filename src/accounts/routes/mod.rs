@@ -5,6 +5,14 @@ pub mod lookup;
 pub mod password;
 pub mod recover;
 
+crate::routes![
+    password::change_password,
+    recover::recover,
+    delete::delete_account,
+    lookup::by_username,
+    lookup::by_id,
+];
+
 use serde::Deserialize;
 
 use crate::{

@@ -9,10 +9,10 @@ use super::NewCredentials;
 use crate::{
     accounts::fields::AuthKey,
     audit::{self, AuditKind},
-    auth::{credentials, AuthUser},
+    auth::{credentials, password::BcryptGate, AuthUser},
     db::{self, schema::users},
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     sessions::store,
     state::AppState,
 };
@@ -30,17 +30,18 @@ pub struct ChangePasswordRequest {
 #[post("/api/account/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
+    bcrypt: web::Data<BcryptGate>,
     user: AuthUser,
     meta: RequestMeta,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
     let current = AuthKey::parse("auth_key", &body.auth_key)?;
     let new = body.new.parse()?;
-    credentials::verify_by_id(&state, user.user_id, current, &meta).await?;
-    let hash = state.bcrypt.hash(new.auth_key_secret()).await?;
+    credentials::verify_by_id(&state, &bcrypt, user.user_id, current, &meta).await?;
+    let hash = bcrypt.hash(new.auth_key_secret()).await?;
     let changes = new.changeset(hash);
     let revoked = db::transaction(&state.pool, move |conn| {
-        diesel::update(users::table.find(user.user_id.0))
+        diesel::update(users::table.find(user.user_id))
             .set(&changes)
             .execute(conn)?;
         let revoked = store::revoke_all_except(conn, user.user_id, Some(user.session_id))?;
@@ -55,6 +56,6 @@ pub async fn change_password(
         Ok(revoked)
     })
     .await?;
-    state.sessions_revoked(&revoked);
+    state.fanout.sessions_revoked(&revoked);
     Ok(HttpResponse::NoContent().finish())
 }

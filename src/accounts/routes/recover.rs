@@ -16,10 +16,13 @@ use crate::{
         username::Username,
     },
     audit::{self, AuditKind},
-    auth::credentials::{self, Proof},
+    auth::{
+        credentials::{self, Proof},
+        password::BcryptGate,
+    },
     db::{self, schema::users},
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     sessions::store,
     state::AppState,
 };
@@ -48,6 +51,7 @@ pub struct RecoverChallenge {
 #[post("/api/account/recover")]
 pub async fn recover(
     state: web::Data<AppState>,
+    bcrypt: web::Data<BcryptGate>,
     meta: RequestMeta,
     body: web::Json<RecoverRequest>,
 ) -> Result<HttpResponse, AppError> {
@@ -57,7 +61,8 @@ pub async fn recover(
     let key = AuthKey::parse("recovery_auth_key", &body.recovery_auth_key)?;
     let new = body.new.as_ref().map(NewCredentials::parse).transpose()?;
     let user =
-        credentials::verify_by_name(&state, username, key, Proof::RecoveryKey, &meta).await?;
+        credentials::verify_by_name(&state, &bcrypt, username, key, Proof::RecoveryKey, &meta)
+            .await?;
 
     let Some(new) = new else {
         let wrapped = user
@@ -68,11 +73,11 @@ pub async fn recover(
             wrapped_user_key: b64(wrapped),
         }));
     };
-    let hash = state.bcrypt.hash(new.auth_key_secret()).await?;
+    let hash = bcrypt.hash(new.auth_key_secret()).await?;
     let changes = new.changeset(hash);
     let user_id = UserId(user.id);
     let revoked = db::transaction(&state.pool, move |conn| {
-        diesel::update(users::table.find(user_id.0))
+        diesel::update(users::table.find(user_id))
             .set(&changes)
             .execute(conn)?;
         let revoked = store::revoke_all_except(conn, user_id, None)?;
@@ -87,6 +92,6 @@ pub async fn recover(
         Ok(revoked)
     })
     .await?;
-    state.sessions_revoked(&revoked);
+    state.fanout.sessions_revoked(&revoked);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,10 +15,12 @@ use crate::{
     auth::{
         credentials::{self, Proof},
         cross_site,
+        password::BcryptGate,
+        tokens::TokenKeys,
     },
     db,
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     sessions::store,
     state::AppState,
 };
@@ -52,6 +54,8 @@ pub struct LoginResponse {
 #[post("/api/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    tokens: web::Data<TokenKeys>,
+    bcrypt: web::Data<BcryptGate>,
     req: HttpRequest,
     meta: RequestMeta,
     body: web::Json<LoginRequest>,
@@ -65,7 +69,8 @@ pub async fn login(
     let username = Username::parse(&body.username)
         .map_err(|_| AppError::Unauthenticated(credentials::BAD_CREDENTIALS))?;
     let key = AuthKey::parse("auth_key", &body.auth_key)?;
-    let user = credentials::verify_by_name(&state, username, key, Proof::AuthKey, &meta).await?;
+    let user =
+        credentials::verify_by_name(&state, &bcrypt, username, key, Proof::AuthKey, &meta).await?;
 
     let user_id = UserId(user.id);
     let ttl = state.settings.refresh_token_ttl;
@@ -84,7 +89,7 @@ pub async fn login(
     })
     .await?;
 
-    let access_token = state.tokens.issue(user_id, session)?;
+    let access_token = tokens.issue(user_id, session)?;
     let mut response = HttpResponse::Ok();
     let refresh_token = if body.use_cookie {
         response.cookie(refresh_cookie(&refresh.0, ttl.as_secs() as i64));
@@ -95,7 +100,7 @@ pub async fn login(
     Ok(response.json(LoginResponse {
         tokens: TokenPair {
             access_token,
-            expires_in: state.tokens.ttl_secs(),
+            expires_in: tokens.ttl_secs(),
             refresh_token,
         },
         session_id: session,

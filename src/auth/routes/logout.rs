@@ -10,7 +10,7 @@ use crate::{
     auth::{cross_site, AuthUser},
     db,
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     sessions::store,
     state::AppState,
 };
@@ -40,7 +40,7 @@ pub async fn logout(
         Ok(())
     })
     .await?;
-    state.session_revoked(user.session_id);
+    state.fanout.session_revoked(user.session_id);
     Ok(HttpResponse::NoContent()
         .cookie(clear_refresh_cookie())
         .finish())

@@ -6,6 +6,14 @@ pub mod prelogin;
 pub mod refresh;
 pub mod register;
 
+crate::routes![
+    prelogin::prelogin,
+    register::register,
+    login::login,
+    refresh::refresh,
+    logout::logout,
+];
+
 use actix_web::{
     cookie::{time::Duration as CookieDuration, Cookie, SameSite},
     HttpRequest,

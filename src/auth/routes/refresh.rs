@@ -12,10 +12,10 @@ use serde::Deserialize;
 use super::{clear_refresh_cookie, cookie_token, refresh_cookie, TokenPair};
 use crate::{
     audit::{self, AuditKind},
-    auth::cross_site,
+    auth::{cross_site, tokens::TokenKeys},
     db,
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     sessions::store::{self, Rotation, RotationPolicy},
     state::AppState,
 };
@@ -34,6 +34,7 @@ pub struct RefreshRequest {
 #[post("/api/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
+    tokens: web::Data<TokenKeys>,
     req: HttpRequest,
     meta: RequestMeta,
     body: web::Bytes,
@@ -50,7 +51,7 @@ pub async fn refresh(
     let parsed: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefreshRequest::default()
     } else {
-        crate::http::body::parse(&body, crate::startup::JSON_LIMIT)?
+        crate::request::body::parse(&body, crate::request::body::JSON_LIMIT)?
     };
     let from_body = parsed.refresh_token.filter(|t| !t.is_empty());
     let (presented, via_cookie) = match from_body {
@@ -89,7 +90,7 @@ pub async fn refresh(
             session,
             token,
         } => {
-            let access_token = state.tokens.issue(user, session)?;
+            let access_token = tokens.issue(user, session)?;
             let mut response = HttpResponse::Ok();
             let refresh_token = if via_cookie {
                 response.cookie(refresh_cookie(
@@ -102,12 +103,12 @@ pub async fn refresh(
             };
             Ok(response.json(TokenPair {
                 access_token,
-                expires_in: state.tokens.ttl_secs(),
+                expires_in: tokens.ttl_secs(),
                 refresh_token,
             }))
         }
         Rotation::Reused { session, .. } => {
-            state.session_revoked(session);
+            state.fanout.session_revoked(session);
             Ok(unauthorized_clearing_cookie(
                 "refresh token reuse detected: session revoked",
             ))

@@ -17,12 +17,13 @@ use crate::{
         username::Username,
     },
     audit::{self, AuditKind},
+    auth::password::BcryptGate,
     db::{
         self,
         schema::{event_counters, users},
     },
     error::AppError,
-    http::meta::RequestMeta,
+    request::meta::RequestMeta,
     state::AppState,
 };
 use courier_protocol::crypto::KeyBundle;
@@ -140,6 +141,7 @@ fn unsupported_key(e: courier_protocol::crypto::KeyError) -> AppError {
 #[post("/api/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
+    bcrypt: web::Data<BcryptGate>,
     meta: RequestMeta,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
@@ -160,9 +162,9 @@ pub async fn register(
             "that username is taken",
         ));
     }
-    account.row.auth_hash = state.bcrypt.hash(account.auth_key.into_secret()).await?;
+    account.row.auth_hash = bcrypt.hash(account.auth_key.into_secret()).await?;
     if let Some(recovery) = account.recovery_key.take() {
-        account.row.recovery_hash = Some(state.bcrypt.hash(recovery.into_secret()).await?);
+        account.row.recovery_hash = Some(bcrypt.hash(recovery.into_secret()).await?);
     }
     let user_id = UserId(account.row.id);
     db::transaction(&state.pool, move |conn| {
@@ -178,7 +180,7 @@ pub async fn register(
             ));
         }
         diesel::insert_into(event_counters::table)
-            .values(event_counters::user_id.eq(user_id.0))
+            .values(event_counters::user_id.eq(user_id))
             .execute(conn)?;
         audit::record(
             conn,

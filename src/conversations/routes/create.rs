@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::announce_change;
+use crate::conversations::{changes::announce_change, models::ConversationKind};
 use crate::{
     auth::AuthUser,
     conversations::{
@@ -25,11 +25,12 @@ use courier_protocol::ids::{ConversationId, UserId};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateConversation {
     /// The other members (the caller is added).
-    #[schema(value_type = Vec<String>)]
     pub member_ids: Vec<Uuid>,
     /// Groups only, at most 100 characters.
     pub title: Option<String>,
     /// `direct` (the default with one other member) or `group`.
+    // A string read by hand, so an unknown kind is `invalid_kind`.
+    #[schema(value_type = Option<ConversationKind>)]
     pub kind: Option<String>,
 }
 
@@ -135,11 +136,15 @@ pub async fn create(
         let id = ConversationId::new();
         let inserted = diesel::insert_into(conversations::table)
             .values(NewConversation {
-                id: id.0,
-                kind: if plan.direct { "direct" } else { "group" }.into(),
+                id,
+                kind: if plan.direct {
+                    ConversationKind::Direct
+                } else {
+                    ConversationKind::Group
+                },
                 title: plan.title,
                 direct_key: key,
-                created_by: Some(me.0),
+                created_by: Some(me),
             })
             .on_conflict_do_nothing()
             .execute(conn)?;
@@ -152,7 +157,7 @@ pub async fn create(
         }
         let rows: Vec<_> = std::iter::once(me)
             .chain(plan.others)
-            .map(|u| (members::conversation_id.eq(id.0), members::user_id.eq(u.0)))
+            .map(|u| (members::conversation_id.eq(id), members::user_id.eq(u)))
             .collect();
         diesel::insert_into(members::table)
             .values(&rows)
@@ -162,7 +167,7 @@ pub async fn create(
         Ok((models::view(conn, row, Some(me))?, true, deliveries))
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(if created {
         HttpResponse::Created()
     } else {

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::announce_change;
+use crate::conversations::{changes::announce_change, models::ConversationKind};
 use crate::{
     auth::AuthUser,
     conversations::{models, MAX_MEMBERS},
@@ -42,14 +42,14 @@ pub async fn add(
     let me = user.user_id;
     let (view, deliveries) = db::transaction(&state.pool, move |conn| {
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
-        if row.kind != "group" {
+        if row.kind != ConversationKind::Group {
             return Err(AppError::bad(
                 "direct_fixed",
                 "a direct conversation keeps its two members",
             ));
         }
         let exists: bool =
-            diesel::select(diesel::dsl::exists(users::table.find(new.0))).get_result(conn)?;
+            diesel::select(diesel::dsl::exists(users::table.find(new))).get_result(conn)?;
         if !exists {
             return Err(AppError::bad("unknown_user", "user_id names no user"));
         }
@@ -67,16 +67,13 @@ pub async fn add(
             ));
         }
         diesel::insert_into(members::table)
-            .values((
-                members::conversation_id.eq(id.0),
-                members::user_id.eq(new.0),
-            ))
+            .values((members::conversation_id.eq(id), members::user_id.eq(new)))
             .execute(conn)?;
         let deliveries = announce_change(conn, &row, "member_added", Some(new), None)?;
         Ok((models::view(conn, row, Some(me))?, deliveries))
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -93,13 +90,13 @@ pub async fn remove(
     let me = user.user_id;
     let deliveries = db::transaction(&state.pool, move |conn| {
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
-        if row.kind != "group" {
+        if row.kind != ConversationKind::Group {
             return Err(AppError::bad(
                 "direct_fixed",
                 "a direct conversation keeps its two members",
             ));
         }
-        if target != me && row.created_by != Some(me.0) {
+        if target != me && row.created_by != Some(me) {
             return Err(AppError::Forbidden(
                 "only the group's creator removes others; anyone may leave",
             ));
@@ -107,7 +104,7 @@ pub async fn remove(
         remove_member(conn, &row, target)
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -118,7 +115,7 @@ pub fn remove_member(
     row: &models::ConversationRow,
     target: UserId,
 ) -> Result<Vec<Delivery>, AppError> {
-    let removed = diesel::delete(members::table.find((row.id, target.0))).execute(conn)?;
+    let removed = diesel::delete(members::table.find((row.id, target))).execute(conn)?;
     if removed == 0 {
         return Err(AppError::NotFound);
     }

@@ -4,54 +4,10 @@ pub mod create;
 pub mod members;
 pub mod read;
 
-use diesel::PgConnection;
-use serde_json::json;
-
-use super::models::{self, ConversationRow};
-use crate::{
-    error::AppError,
-    events::{log, Delivery, EventData},
-};
-use courier_protocol::ids::{ConversationId, UserId};
-
-/// Appends a `conversation` event (the shared view after the change) to every current member,
-/// and, when `removed` is given, one naming only the conversation to that former member.
-pub fn announce_change(
-    conn: &mut PgConnection,
-    row: &ConversationRow,
-    change: &str,
-    subject: Option<UserId>,
-    removed: Option<UserId>,
-) -> Result<Vec<Delivery>, AppError> {
-    let items = change_events(conn, row, change, subject, removed)?;
-    log::append_each(conn, items)
-}
-
-/// The events of a membership change, not yet appended (account deletion batches several).
-pub fn change_events(
-    conn: &mut PgConnection,
-    row: &ConversationRow,
-    change: &str,
-    subject: Option<UserId>,
-    removed: Option<UserId>,
-) -> Result<Vec<(UserId, EventData, Option<uuid::Uuid>)>, AppError> {
-    let id = ConversationId(row.id);
-    let members = models::member_ids(conn, id)?;
-    let view = models::view(conn, row.clone(), None)?;
-    let shared = EventData::new(
-        "conversation",
-        &json!({"change": change, "user_id": subject, "conversation": view}),
-    );
-    let mut items: Vec<_> = members
-        .into_iter()
-        .map(|u| (u, shared.clone(), Some(row.id)))
-        .collect();
-    if let Some(gone) = removed {
-        let only_id = EventData::new(
-            "conversation",
-            &json!({"change": change, "user_id": gone, "conversation": {"id": row.id}}),
-        );
-        items.push((gone, only_id, Some(row.id)));
-    }
-    Ok(items)
-}
+crate::routes![
+    create::create,
+    read::list,
+    read::get,
+    members::add,
+    members::remove,
+];

@@ -18,7 +18,7 @@ pub struct ConversationList {
     pub conversations: Vec<ConversationView>,
 }
 
-#[utoipa::path(tag = "conversations", security(("bearer" = [])), responses((status = 200, body = ConversationList)))]
+#[utoipa::path(tag = "conversations", operation_id = "list_conversations", security(("bearer" = [])), responses((status = 200, body = ConversationList)))]
 #[get("/api/conversations")]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
     let conversations = db::run(&state.pool, move |conn| {

@@ -18,7 +18,10 @@ use crate::{
     messages::models,
     state::AppState,
 };
-use courier_protocol::ids::{ConversationId, MessageId};
+use courier_protocol::{
+    events::EventKind,
+    ids::{ConversationId, MessageId},
+};
 
 #[utoipa::path(tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)), responses(
@@ -35,7 +38,7 @@ pub async fn delete_message(
         conversations::find_for_member(conn, conversation, me, true)?.ok_or(AppError::NotFound)?;
         let row =
             models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
-        if row.sender_id != me.0 {
+        if row.sender_id != me {
             return Err(AppError::Forbidden(
                 "only the sender deletes a message for everyone",
             ));
@@ -57,12 +60,12 @@ pub async fn delete_message(
         log::append_json(
             conn,
             &members,
-            "message_deleted",
-            Some(conversation.0),
+            EventKind::MessageDeleted,
+            Some(conversation),
             &json!({"conversation_id": conversation, "message_id": message}),
         )
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -35,8 +35,35 @@ pub struct HistoryQuery {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct History {
     /// Ascending by position; each as a `message` event's data.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<MessageItem>)]
     pub messages: Vec<serde_json::Value>,
+}
+
+/// A message as its reader gets it, in a history page and as a `message` event's data
+/// (docs/protocol.md §5.5). A message deleted by its sender has only the first five fields and
+/// `deleted`.
+// The server renders the object from `events::payload`; this type only describes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct MessageItem {
+    conversation_id: Uuid,
+    message_id: Uuid,
+    /// Per conversation, from 1; set by the server.
+    position: i64,
+    sender_id: Uuid,
+    /// When the server stored it, ms since the epoch.
+    server_ts: i64,
+    /// The canonical header JSON string the sender signed.
+    header: Option<String>,
+    /// v2 messages: the key commitment, base64 (absent or `null` on stored v1 messages).
+    commitment: Option<String>,
+    iv: Option<String>,
+    ciphertext: Option<String>,
+    signature: Option<String>,
+    /// The content key wrapped for this reader only, base64.
+    wrapped_key: Option<String>,
+    /// Present (and `true`) when the sender deleted it for everyone.
+    deleted: Option<bool>,
 }
 
 /// The times a filter may name: the Unix epoch (no message is older) to the end of year 9999.

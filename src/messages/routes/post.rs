@@ -8,6 +8,8 @@ use std::time::Instant;
 use actix_web::{post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::{
+    deserialize::{FromSql, FromSqlRow},
+    pg::{Pg, PgValue},
     prelude::*,
     sql_types::{Array, BigInt, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid},
 };
@@ -60,7 +62,7 @@ pub async fn post_message(
 ) -> Result<HttpResponse, AppError> {
     let started = Instant::now();
     let conversation = ConversationId(path.into_inner());
-    let request: PostMessage = crate::http::body::parse(&body, BODY_LIMIT)?;
+    let request: PostMessage = crate::request::body::parse(&body, BODY_LIMIT)?;
     drop(body);
     let envelope = Envelope::parse(request.envelope)?;
     if envelope.conversation_id != conversation {
@@ -80,7 +82,7 @@ pub async fn post_message(
     })
     .await?;
     let (posted, deliveries) = outcome(rows, envelope)?;
-    state.deliver_message(posted.message_id, deliveries);
+    state.fanout.deliver_message(posted.message_id, deliveries);
     state.metrics.messages_accepted.inc();
     state
         .metrics
@@ -89,29 +91,64 @@ pub async fn post_message(
     Ok(HttpResponse::Created().json(posted))
 }
 
+/// What `courier_post_message` did, from its `outcome` column; read here and nowhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromSqlRow)]
+enum PostOutcome {
+    /// Stored now; the rows name each member's new seq.
+    Stored,
+    /// The same message again: already stored, nothing new (the caller's row names its seq).
+    Repeat,
+    /// The caller's session is revoked.
+    Revoked,
+    /// No such conversation, or the caller is not a member.
+    NotFound,
+    /// The message id is used by another message.
+    Taken,
+    /// The recipients are not exactly the members.
+    Mismatch,
+}
+
+impl FromSql<Text, Pg> for PostOutcome {
+    fn from_sql(bytes: PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        Ok(
+            match <String as FromSql<Text, Pg>>::from_sql(bytes)?.as_str() {
+                "stored" => Self::Stored,
+                "repeat" => Self::Repeat,
+                "revoked" => Self::Revoked,
+                "not_found" => Self::NotFound,
+                "taken" => Self::Taken,
+                "mismatch" => Self::Mismatch,
+                other => {
+                    return Err(format!("courier_post_message: unknown outcome {other}").into())
+                }
+            },
+        )
+    }
+}
+
 /// One row of `courier_post_message`.
 #[derive(QueryableByName)]
 struct Stored {
     #[diesel(sql_type = Text)]
-    outcome: String,
+    outcome: PostOutcome,
     #[diesel(sql_type = Nullable<BigInt>)]
     msg_position: Option<i64>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     msg_server_ts: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    member: Option<Uuid>,
+    member: Option<UserId>,
     #[diesel(sql_type = Nullable<BigInt>)]
     member_seq: Option<i64>,
 }
 
 fn store(conn: &mut PgConnection, auth: SessionToCheck, e: &Envelope) -> QueryResult<Vec<Stored>> {
     diesel::sql_query("SELECT * FROM courier_post_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
-        .bind::<SqlUuid, _>(auth.user_id.0)
-        .bind::<SqlUuid, _>(auth.session_id.0)
-        .bind::<SqlUuid, _>(e.conversation_id.0)
-        .bind::<SqlUuid, _>(e.message_id.0)
-        .bind::<Array<SqlUuid>, _>(e.recipients.iter().map(|u| u.0).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(e.keys.iter().map(|(u, _)| u.0).collect::<Vec<_>>())
+        .bind::<SqlUuid, _>(auth.user_id)
+        .bind::<SqlUuid, _>(auth.session_id)
+        .bind::<SqlUuid, _>(e.conversation_id)
+        .bind::<SqlUuid, _>(e.message_id)
+        .bind::<Array<SqlUuid>, _>(&e.recipients)
+        .bind::<Array<SqlUuid>, _>(e.keys.iter().map(|(u, _)| *u).collect::<Vec<_>>())
         .bind::<Array<Bytea>, _>(e.keys.iter().map(|(_, k)| k.as_slice()).collect::<Vec<_>>())
         .bind::<Text, _>(&e.header)
         .bind::<Bytea, _>(&e.iv)
@@ -127,18 +164,17 @@ fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Deliver
     let first = rows.first().ok_or_else(|| {
         AppError::Internal(anyhow::anyhow!("courier_post_message returned no row"))
     })?;
-    let (position, server_ts) = match first.outcome.as_str() {
-        "revoked" => return Err(AppError::Unauthenticated("session revoked")),
-        "not_found" => return Err(AppError::NotFound),
-        "taken" => return Err(AppError::conflict("message_id_taken", "that message_id is already used")),
-        "mismatch" => {
+    let (position, server_ts) = match first.outcome {
+        PostOutcome::Revoked => return Err(AppError::Unauthenticated("session revoked")),
+        PostOutcome::NotFound => return Err(AppError::NotFound),
+        PostOutcome::Taken => return Err(AppError::conflict("message_id_taken", "that message_id is already used")),
+        PostOutcome::Mismatch => {
             return Err(AppError::conflict(
                 "recipients_mismatch",
                 "header.recipients must be exactly the current members: reload the conversation and encrypt again",
             ))
         }
-        "repeat" | "stored" => (first.msg_position.unwrap_or_default(), first.msg_server_ts.unwrap_or_default()),
-        other => return Err(AppError::Internal(anyhow::anyhow!("courier_post_message: unknown outcome {other}"))),
+        PostOutcome::Repeat | PostOutcome::Stored => (first.msg_position.unwrap_or_default(), first.msg_server_ts.unwrap_or_default()),
     };
     let sender = e.sender_id;
     let mut posted = PostedMessage {
@@ -147,16 +183,16 @@ fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Deliver
         position,
         server_ts: server_ts.timestamp_millis(),
     };
-    if first.outcome == "repeat" {
+    if first.outcome == PostOutcome::Repeat {
         // A retry of a post that already succeeded: answer the same, deliver nothing again.
         posted.seq = first.member_seq.unwrap_or_default();
         return Ok((posted, vec![]));
     }
     let row = MessageRow {
-        id: e.message_id.0,
-        conversation_id: e.conversation_id.0,
+        id: e.message_id,
+        conversation_id: e.conversation_id,
         position,
-        sender_id: sender.0,
+        sender_id: sender,
         header: e.header,
         iv: e.iv,
         ciphertext: Some(e.ciphertext),
@@ -167,7 +203,7 @@ fn outcome(rows: Vec<Stored>, e: Envelope) -> Result<(PostedMessage, Vec<Deliver
     let prefix = row.prefix();
     let deliveries = rows
         .iter()
-        .filter_map(|r| Some((UserId(r.member?), r.member_seq?)))
+        .filter_map(|r| Some((r.member?, r.member_seq?)))
         .map(|(user, seq)| {
             if user == sender {
                 posted.seq = seq;

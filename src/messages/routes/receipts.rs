@@ -17,11 +17,37 @@ use crate::{
     messages::models,
     state::AppState,
 };
-use courier_protocol::ids::{ConversationId, MessageId};
+use courier_protocol::{
+    events::EventKind,
+    ids::{ConversationId, MessageId},
+};
+
+/// How far a member got: `read` implies `delivered`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ReceiptStatus {
+    Delivered,
+    Read,
+}
+
+impl ReceiptStatus {
+    /// Read by hand rather than by serde, so an unknown status is `invalid_status`.
+    fn parse(status: &str) -> Result<Self, AppError> {
+        match status {
+            "delivered" => Ok(Self::Delivered),
+            "read" => Ok(Self::Read),
+            _ => Err(AppError::bad(
+                "invalid_status",
+                "status is `delivered` or `read`",
+            )),
+        }
+    }
+}
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReceiptRequest {
     /// `delivered` or `read` (read implies delivered).
+    #[schema(value_type = ReceiptStatus)]
     pub status: String,
     /// The newest message this receipt covers.
     #[schema(value_type = String, format = Uuid)]
@@ -38,23 +64,14 @@ pub async fn receipt(
     path: web::Path<Uuid>,
     body: web::Json<ReceiptRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let read = match body.status.as_str() {
-        "delivered" => false,
-        "read" => true,
-        _ => {
-            return Err(AppError::bad(
-                "invalid_status",
-                "status is `delivered` or `read`",
-            ))
-        }
-    };
+    let read = ReceiptStatus::parse(&body.status)? == ReceiptStatus::Read;
     let (conversation, message) = (ConversationId(path.into_inner()), MessageId(body.up_to));
     let me = user.user_id;
     let deliveries = db::transaction(&state.pool, move |conn| {
         conversations::find_for_member(conn, conversation, me, true)?.ok_or(AppError::NotFound)?;
         let row =
             models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
-        let target = members::table.find((conversation.0, me.0));
+        let target = members::table.find((conversation, me));
         let (delivered, was_read): (i64, i64) = target
             .select((members::delivered_up_to, members::read_up_to))
             .first(conn)?;
@@ -83,9 +100,15 @@ pub async fn receipt(
             "conversation_id": conversation, "user_id": me, "status": body.status,
             "up_to": message, "position": row.position,
         });
-        log::append_json(conn, &everyone, "receipt", Some(conversation.0), &value)
+        log::append_json(
+            conn,
+            &everyone,
+            EventKind::Receipt,
+            Some(conversation),
+            &value,
+        )
     })
     .await?;
-    state.deliver(deliveries);
+    state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }

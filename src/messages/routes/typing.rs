@@ -11,7 +11,7 @@ use crate::{
     auth::AuthUser, conversations::models as conversations, db, error::AppError, events::EventData,
     state::AppState,
 };
-use courier_protocol::ids::ConversationId;
+use courier_protocol::{events::EventKind, ids::ConversationId};
 
 #[utoipa::path(tag = "messages", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)), responses(
     (status = 204), (status = 404, body = crate::error::ErrorBody), (status = 429, description = "more than one a second", body = crate::error::ErrorBody)))]
@@ -30,8 +30,8 @@ pub async fn typing(
              ON CONFLICT (user_id, conversation_id) DO UPDATE SET last_at = now() \
              WHERE typing_limits.last_at <= now() - interval '1 second'",
         )
-        .bind::<SqlUuid, _>(me.0)
-        .bind::<SqlUuid, _>(conversation.0)
+        .bind::<SqlUuid, _>(me)
+        .bind::<SqlUuid, _>(conversation)
         .execute(conn)?;
         if admitted == 0 {
             return Err(AppError::TooMany {
@@ -44,10 +44,10 @@ pub async fn typing(
             .collect::<Vec<_>>())
     })
     .await?;
-    state.ephemeral(
+    state.fanout.ephemeral(
         others,
         EventData::new(
-            "typing",
+            EventKind::Typing,
             &json!({"conversation_id": conversation, "user_id": me}),
         ),
     );

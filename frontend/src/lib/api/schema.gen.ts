@@ -2287,6 +2287,11 @@ export interface components {
             /** @description The current auth key. */
             auth_key: string;
         };
+        /**
+         * @description The two kinds of conversation (the `kind` column).
+         * @enum {string}
+         */
+        ConversationKind: "direct" | "group";
         ConversationList: {
             conversations: components["schemas"]["ConversationView"][];
         };
@@ -2303,8 +2308,7 @@ export interface components {
             delivered_up_to?: number | null;
             /** Format: uuid */
             id: string;
-            /** @description `direct` or `group`. */
-            kind: string;
+            kind: components["schemas"]["ConversationKind"];
             /** Format: date-time */
             last_activity_at: string;
             /**
@@ -2320,8 +2324,7 @@ export interface components {
             unread_count?: number | null;
         };
         CreateConversation: {
-            /** @description `direct` (the default with one other member) or `group`. */
-            kind?: string | null;
+            kind?: null | components["schemas"]["ConversationKind"];
             /** @description The other members (the caller is added). */
             member_ids: string[];
             /** @description Groups only, at most 100 characters. */
@@ -2355,7 +2358,7 @@ export interface components {
         };
         History: {
             /** @description Ascending by position; each as a `message` event's data. */
-            messages: Record<string, unknown>[];
+            messages: components["schemas"]["MessageItem"][];
         };
         /** @description PBKDF2 parameters. The server refuses weak ones, and so do clients whatever it says. */
         Kdf: {
@@ -2378,6 +2381,40 @@ export interface components {
             /** Format: uuid */
             session_id: string;
             user: components["schemas"]["UserRef"];
+        };
+        /**
+         * @description A message as its reader gets it, in a history page and as a `message` event's data
+         *     (docs/protocol.md §5.5). A message deleted by its sender has only the first five fields and
+         *     `deleted`.
+         */
+        MessageItem: {
+            ciphertext?: string | null;
+            /** @description v2 messages: the key commitment, base64 (absent or `null` on stored v1 messages). */
+            commitment?: string | null;
+            /** Format: uuid */
+            conversation_id: string;
+            /** @description Present (and `true`) when the sender deleted it for everyone. */
+            deleted?: boolean | null;
+            /** @description The canonical header JSON string the sender signed. */
+            header?: string | null;
+            iv?: string | null;
+            /** Format: uuid */
+            message_id: string;
+            /**
+             * Format: int64
+             * @description Per conversation, from 1; set by the server.
+             */
+            position: number;
+            /** Format: uuid */
+            sender_id: string;
+            /**
+             * Format: int64
+             * @description When the server stored it, ms since the epoch.
+             */
+            server_ts: number;
+            signature?: string | null;
+            /** @description The content key wrapped for this reader only, base64. */
+            wrapped_key?: string | null;
         };
         /**
          * @description New credentials, as sent by password change and recovery: fresh salt, auth key and the user
@@ -2438,13 +2475,18 @@ export interface components {
         };
         ReceiptRequest: {
             /** @description `delivered` or `read` (read implies delivered). */
-            status: string;
+            status: components["schemas"]["ReceiptStatus"];
             /**
              * Format: uuid
              * @description The newest message this receipt covers.
              */
             up_to: string;
         };
+        /**
+         * @description How far a member got: `read` implies `delivered`.
+         * @enum {string}
+         */
+        ReceiptStatus: "delivered" | "read";
         RecoverChallenge: {
             /** @description The user key wrapped under the recovery wrap key (AAD `courier/v1/user-key-recovery|<username>`). */
             wrapped_user_key: string;

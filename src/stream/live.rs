@@ -9,13 +9,17 @@ use actix_web::web;
 use actix_web_lab::sse;
 use tokio::{sync::mpsc, time::Instant};
 
-use super::{
-    hub::{StreamHandle, Wake},
-    log,
-    outbox::{Outbox, Refused},
-    Payload,
+use crate::{
+    db,
+    events::{
+        hub::{StreamHandle, Wake},
+        log,
+        outbox::{Outbox, Refused},
+        Payload,
+    },
+    sessions::store,
+    state::AppState,
 };
-use crate::{db, sessions::store, state::AppState};
 
 /// A stream's place in this instance's hub and in the cluster-wide caps and presence. It is
 /// owned by the response body, so it is released when the connection is gone, not when the
@@ -105,7 +109,7 @@ impl Stream {
                 Some(Wake::Ephemeral(data)) => {
                     self.send(
                         sse::Data::new(data.json.to_string())
-                            .event(data.kind)
+                            .event(data.kind.as_str())
                             .into(),
                         data.json.len(),
                     )
@@ -164,7 +168,7 @@ impl Stream {
         let json = payload.render();
         let size = json.len();
         let data = sse::Data::new(json)
-            .event(payload.kind())
+            .event(payload.kind().as_str())
             .id(seq.to_string());
         self.send(data.into(), size).await?;
         self.last = seq;

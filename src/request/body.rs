@@ -6,6 +6,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{json_error, AppError};
 
+/// Request bodies bigger than this are refused with 413 (message posts have their own limit).
+pub const JSON_LIMIT: usize = 16 * 1024;
+
 pub fn parse<T: DeserializeOwned>(body: &Bytes, limit: usize) -> Result<T, AppError> {
     if body.len() > limit {
         return Err(AppError::PayloadTooLarge);

@@ -4,7 +4,7 @@ use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
-use crate::{error::AppError, state::AppState, telemetry::RequestId};
+use crate::{config::Settings, error::AppError, telemetry::RequestId};
 
 #[derive(Clone, Debug)]
 pub struct RequestMeta {
@@ -16,8 +16,8 @@ pub struct RequestMeta {
 impl RequestMeta {
     pub fn of(req: &HttpRequest) -> Self {
         let trust_proxy = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.trust_proxy_headers)
+            .app_data::<web::Data<Settings>>()
+            .map(|s| s.trust_proxy_headers)
             .unwrap_or(false);
         // Behind our nginx, X-Real-IP is set by nginx itself; without a trusted proxy those
         // headers are client-controlled and ignored.
