@@ -11,7 +11,7 @@ use courier_protocol::ids::UserId;
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: uuid::Uuid,
+    pub id: UserId,
     pub username: String,
     pub auth_hash: String,
     pub kdf_iterations: i32,
@@ -31,7 +31,7 @@ pub struct User {
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser {
-    pub id: uuid::Uuid,
+    pub id: UserId,
     pub username: String,
     pub auth_hash: String,
     pub kdf_iterations: i32,
@@ -103,12 +103,12 @@ pub struct PublicUser {
 impl From<&User> for PublicUser {
     fn from(u: &User) -> Self {
         PublicUser {
-            id: UserId(u.id),
+            id: u.id,
             username: u.username.clone(),
             enc_public: b64(&u.enc_public),
             sig_public: b64(&u.sig_public),
             key_signature: b64(&u.key_signature),
-            fingerprint: courier_protocol::crypto::fingerprint(u.id, &u.enc_public, &u.sig_public),
+            fingerprint: courier_protocol::crypto::fingerprint(u.id.0, &u.enc_public, &u.sig_public),
         }
     }
 }

@@ -82,8 +82,8 @@ async fn verify(
         };
         let claimant = match (&who, &user) {
             (_, None) => Claimant::Nobody,
-            (Who::Name(_), Some(u)) => Claimant::Account(UserId(u.id)),
-            (Who::Id(_), Some(u)) => Claimant::Session(UserId(u.id)),
+            (Who::Name(_), Some(u)) => Claimant::Account(u.id),
+            (Who::Id(_), Some(u)) => Claimant::Session(u.id),
         };
         let reservation = throttle::reserve(conn, &settings, &name, claimant, &ip)?;
         Ok((user, name, reservation))
@@ -116,7 +116,7 @@ async fn verify(
     let meta = meta.clone();
     match user {
         Some(user) if matched => {
-            let (settings, ip, id) = (state.settings.clone(), meta.ip.clone(), UserId(user.id));
+            let (settings, ip, id) = (state.settings.clone(), meta.ip.clone(), user.id);
             db::run(&state.pool, move |conn| {
                 Ok(throttle::succeeded(
                     conn,
@@ -141,7 +141,7 @@ async fn verify(
                 audit::record(
                     conn,
                     kind,
-                    user.map(|u| UserId(u.id)),
+                    user.map(|u| u.id),
                     None,
                     &meta,
                     serde_json::json!({}),

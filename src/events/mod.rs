@@ -14,12 +14,6 @@ pub mod payload;
 pub mod resume;
 pub mod sweep;
 
-/// The old path of [`resume::resume_point_from`], kept for the fuzz targets (`crates/fuzz`).
-#[doc(hidden)]
-pub mod routes {
-    pub use super::resume::resume_point_from;
-}
-
 pub use payload::{EventData, Payload};
 
 use courier_protocol::ids::UserId;

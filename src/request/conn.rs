@@ -6,7 +6,7 @@
 //! records its socket when it is accepted ([`on_connect`]), and a stalled HTTP/1.1 stream shuts
 //! that socket down ([`ConnSocket::shutdown`]): the connection's next poll fails and actix drops
 //! it with all its buffers. (An HTTP/2 connection may carry other requests too, and is left
-//! alone; see `events::routes`.)
+//! alone; see `stream::routes`.)
 //!
 //! Only the file descriptor number is kept, never a duplicate (which would cost a descriptor
 //! per stream). A number can be reused once its connection is gone, so `shutdown` acts only

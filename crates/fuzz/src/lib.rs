@@ -142,7 +142,7 @@ pub fn last_event_id(data: &[u8]) {
         None => (data, None),
     };
     let query = text(query);
-    if let Ok(seq) = courier::events::routes::resume_point_from(&query, header) {
+    if let Ok(seq) = courier::events::resume::resume_point_from(&query, header) {
         assert!(seq >= 0, "resume point {seq} is negative");
     }
 }

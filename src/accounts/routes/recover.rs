@@ -26,7 +26,6 @@ use crate::{
     sessions::store,
     state::AppState,
 };
-use courier_protocol::ids::UserId;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RecoverRequest {
@@ -75,7 +74,7 @@ pub async fn recover(
     };
     let hash = bcrypt.hash(new.auth_key_secret()).await?;
     let changes = new.changeset(hash);
-    let user_id = UserId(user.id);
+    let user_id = user.id;
     let revoked = db::transaction(&state.pool, move |conn| {
         diesel::update(users::table.find(user_id))
             .set(&changes)

@@ -25,7 +25,7 @@ use crate::{
     state::AppState,
 };
 use courier_protocol::crypto::KeyBundle;
-use courier_protocol::ids::{SessionId, UserId};
+use courier_protocol::ids::SessionId;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
@@ -72,7 +72,7 @@ pub async fn login(
     let user =
         credentials::verify_by_name(&state, &bcrypt, username, key, Proof::AuthKey, &meta).await?;
 
-    let user_id = UserId(user.id);
+    let user_id = user.id;
     let ttl = state.settings.refresh_token_ttl;
     let agent = meta.user_agent.clone();
     let (session, refresh) = db::transaction(&state.pool, move |conn| {

@@ -101,7 +101,7 @@ fn parse(req: RegisterRequest) -> Result<NewAccount, AppError> {
     };
     Ok(NewAccount {
         row: NewUser {
-            id: UserId::new().0,
+            id: UserId::new(),
             username: username.as_str().to_owned(),
             auth_hash: String::new(),
             kdf_iterations: req.kdf.iterations as i32,
@@ -166,7 +166,7 @@ pub async fn register(
     if let Some(recovery) = account.recovery_key.take() {
         account.row.recovery_hash = Some(bcrypt.hash(recovery.into_secret()).await?);
     }
-    let user_id = UserId(account.row.id);
+    let user_id = account.row.id;
     db::transaction(&state.pool, move |conn| {
         let inserted = diesel::insert_into(users::table)
             .values(&account.row)

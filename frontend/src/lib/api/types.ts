@@ -17,7 +17,7 @@ export type PreloginResponse = Schemas['PreloginResponse'];
 export type LoginResponse = Schemas['LoginResponse'];
 export type TokenPair = Schemas['TokenPair'];
 /** The `keys` object of a login answer (all wrapped or public). */
-export type WireKeys = Schemas['AccountKeys'];
+export type WireKeys = Schemas['KeyBundle'];
 export type RegisterRequest = Schemas['RegisterRequest'];
 export type RegisterResponse = Schemas['RegisterResponse'];
 export type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
