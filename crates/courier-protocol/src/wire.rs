@@ -1,5 +1,6 @@
-//! The server's JSON shapes as the client reads them (docs/api.md; where it and the server
-//! differ, the server's). Unknown fields are ignored so a newer server does not break us.
+//! The server's JSON shapes as clients read them (docs/protocol.md §8; the exact schemas are the
+//! served OpenAPI document, docs/openapi.json). Unknown fields are ignored so a newer server does
+//! not break a client.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

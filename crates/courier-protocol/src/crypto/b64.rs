@@ -1,4 +1,4 @@
-//! Base64 as the protocol uses it: the standard alphabet with padding (RFC 4648 §4), decoded
+//! Base64 as the protocol uses it (docs/protocol.md §1): the standard alphabet with padding (RFC 4648 §4), decoded
 //! strictly (canonical padding, no stray bits, no whitespace), so one value has one encoding
 //! and the TypeScript client (`btoa`/`atob`) agrees byte for byte.
 

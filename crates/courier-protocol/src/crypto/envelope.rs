@@ -1,4 +1,5 @@
-//! Sealing and opening message envelopes (v2, key-committing; legacy v1 opened only).
+//! Sealing and opening message envelopes (docs/protocol.md §5; v2, key-committing; legacy v1
+//! opened only).
 //!
 //! Policy: `h = SHA-256(header)` is bound into every layer: it is the AES-GCM AAD of the
 //! ciphertext, the OAEP label of every wrapped content key, and the first part of what the

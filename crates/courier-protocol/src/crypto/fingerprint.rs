@@ -1,5 +1,5 @@
 //! Fingerprints and safety numbers: what two people compare to know they hold each other's
-//! real keys.
+//! real keys (docs/protocol.md §4).
 //!
 //! Policy: `d = SHA-256(user_id ‖ 0x00 ‖ enc SPKI ‖ sig SPKI)`, the user id being the
 //! 36-character lowercase hyphenated UUID in UTF-8 (fixed length, so the 0x00 separator makes

@@ -1,5 +1,6 @@
-//! What a client sends to create an account or change its password, built in one place so the
-//! CLI, the integration tests and the benchmark all send exactly what the browser sends.
+//! What a client sends to create an account or change its password (docs/protocol.md §2.7),
+//! built in one place so the CLI, the integration tests and the benchmark all send exactly what
+//! the browser sends.
 //!
 //! Policy: the salt is fresh at registration and at every password change; the recovery key
 //! is generated here, handed back once for showing, and never stored by this module.

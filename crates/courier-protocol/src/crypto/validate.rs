@@ -1,5 +1,5 @@
 //! Checks on public keys that need no secret: what the server runs at registration and what a
-//! client runs on every key it fetches before pinning it.
+//! client runs on every key it fetches before pinning it: the key policy of docs/protocol.md §3.
 //!
 //! Policy (the one key policy: the browser client, this client and the server refuse exactly the
 //! same keys): the encryption key is an `rsaEncryption` SPKI (what WebCrypto exports for

@@ -1,4 +1,4 @@
-//! AES-256-GCM key wrapping: `wrap = iv (12) ‖ ciphertext ‖ tag (16)`.
+//! AES-256-GCM key wrapping (docs/protocol.md §2.5): `wrap = iv (12) ‖ ciphertext ‖ tag (16)`.
 //!
 //! Policy: every wrap uses a fresh random IV, and its AAD binds what is wrapped and whose it is
 //! (`courier/v1/<purpose>|<lowercase username>`), so the server cannot swap one wrapped blob
