@@ -79,3 +79,11 @@ typed_id!(
     /// Chosen by the sending client; doubles as the idempotency key.
     MessageId
 );
+
+/// A UUID in its one wire form (docs/protocol.md §1): lowercase and hyphenated; anything else
+/// (uppercase, braces, no hyphens) is `None`.
+pub fn parse_canonical_uuid(text: &str) -> Option<Uuid> {
+    Uuid::parse_str(text)
+        .ok()
+        .filter(|id| id.hyphenated().to_string() == text)
+}

@@ -16,9 +16,17 @@ mod support;
 #[path = "vectors/tampering.rs"]
 mod tampering;
 
-use courier_protocol::crypto::primitives::{aes_gcm_seal, ecdsa_verify, sha256, EcdsaPrivate, RsaPrivate};
-use courier_protocol::crypto::{b64, commitment, signature_input_v2, CryptoError, derive_auth_key, derive_master_key, derive_recovery_auth_key, derive_recovery_wrap_key, derive_stretch_key, fingerprint, fingerprint_digest, normalize_password, open, safety_number, signature_input, unwrap, validate_public_keys, wrap_with_iv, Header, KeyError, KeyBundle, OpenContext, ReceivedMessage, RecoveryKey, UnlockedAccount, WrapPurpose};
-use courier_protocol::limits::{COMMIT_LABEL};
+use courier_protocol::crypto::primitives::{
+    aes_gcm_seal, ecdsa_verify, sha256, EcdsaPrivate, RsaPrivate,
+};
+use courier_protocol::crypto::{
+    b64, commitment, derive_auth_key, derive_master_key, derive_recovery_auth_key,
+    derive_recovery_wrap_key, derive_stretch_key, fingerprint, fingerprint_digest,
+    normalize_password, open, safety_number, signature_input, signature_input_v2, unwrap,
+    validate_public_keys, wrap_with_iv, CryptoError, Header, KeyBundle, KeyError, OpenContext,
+    ReceivedMessage, RecoveryKey, UnlockedAccount, WrapPurpose,
+};
+use courier_protocol::limits::COMMIT_LABEL;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -226,10 +234,21 @@ fn vector_envelope_opens_after_a_password_login_with_the_vector_keys() {
     };
     let opened = open(&message, &context, &b(v, "/keys/sig_public_spki"), &account).unwrap();
     assert_eq!(opened.plaintext, s(e, "/plaintext_utf8").as_bytes());
-    assert!(opened.is_legacy(), "a v1 message opens but is marked legacy");
-    let with_commitment = ReceivedMessage { commitment: Some(vec![0; 32]), ..message };
+    assert!(
+        opened.is_legacy(),
+        "a v1 message opens but is marked legacy"
+    );
+    let with_commitment = ReceivedMessage {
+        commitment: Some(vec![0; 32]),
+        ..message
+    };
     assert_eq!(
-        open(&with_commitment, &context, &b(v, "/keys/sig_public_spki"), &account),
+        open(
+            &with_commitment,
+            &context,
+            &b(v, "/keys/sig_public_spki"),
+            &account
+        ),
         Err(CryptoError::CommitmentShape),
         "a v1 envelope carries no commitment"
     );
@@ -238,8 +257,14 @@ fn vector_envelope_opens_after_a_password_login_with_the_vector_keys() {
 /// Alice's account, unlocked from the v1 vector file's login keys.
 fn vector_alice() -> UnlockedAccount {
     let v = vectors();
-    UnlockedAccount::open(s(v, "/kdf/username"), s(v, "/kdf/password"), &b(v, "/kdf/salt"), 600_000, &vector_login_keys(v))
-        .unwrap()
+    UnlockedAccount::open(
+        s(v, "/kdf/username"),
+        s(v, "/kdf/password"),
+        &b(v, "/kdf/salt"),
+        600_000,
+        &vector_login_keys(v),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -258,8 +283,12 @@ fn vector_v2_envelope_is_reproduced_with_its_commitment() {
     let e = &v["envelope"];
     let f = &e["header_fields"];
     assert_eq!(f["v"], 2);
-    let recipients: Vec<Uuid> =
-        f["recipients"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().parse().unwrap()).collect();
+    let recipients: Vec<Uuid> = f["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().parse().unwrap())
+        .collect();
     let header = Header::new(
         uuid(f, "/conversation_id"),
         uuid(f, "/message_id"),
@@ -277,11 +306,21 @@ fn vector_v2_envelope_is_reproduced_with_its_commitment() {
     let ciphertext = aes_gcm_seal(&k, &iv, &h, s(e, "/plaintext_utf8").as_bytes()).unwrap();
     assert_eq!(ciphertext, b(e, "/ciphertext"));
     assert_eq!(s(e, "/commit_label"), COMMIT_LABEL);
-    assert_eq!([COMMIT_LABEL.as_bytes(), h.as_slice()].concat(), b(e, "/commitment_input"));
+    assert_eq!(
+        [COMMIT_LABEL.as_bytes(), h.as_slice()].concat(),
+        b(e, "/commitment_input")
+    );
     let c = commitment(&k, &h);
     assert_eq!(c.to_vec(), b(e, "/commitment"));
-    assert_eq!(signature_input_v2(&h, &c, &iv, &ciphertext), b(e, "/signature_input"));
-    assert!(ecdsa_verify(&b(v, "/keys/sig_public_spki"), &b(e, "/signature_input"), &b(e, "/signature")));
+    assert_eq!(
+        signature_input_v2(&h, &c, &iv, &ciphertext),
+        b(e, "/signature_input")
+    );
+    assert!(ecdsa_verify(
+        &b(v, "/keys/sig_public_spki"),
+        &b(e, "/signature_input"),
+        &b(e, "/signature")
+    ));
     let enc = RsaPrivate::from_pkcs8(&b(v, "/keys/enc_private_pkcs8")).unwrap();
     assert_eq!(enc.decrypt(&h, &b(e, "/wrapped_key")).unwrap(), k);
 }
@@ -309,19 +348,41 @@ fn v2_message(e: &Value) -> (ReceivedMessage, OpenContext) {
 fn vector_v2_envelope_opens_and_is_not_legacy() {
     let v = vectors_v2();
     let (message, context) = v2_message(&v["envelope"]);
-    let opened = open(&message, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()).unwrap();
-    assert_eq!(opened.plaintext, s(v, "/envelope/plaintext_utf8").as_bytes());
-    assert!(!opened.is_legacy());
-    let without = ReceivedMessage { commitment: None, ..message.clone() };
+    let opened = open(
+        &message,
+        &context,
+        &b(v, "/keys/sig_public_spki"),
+        &vector_alice(),
+    )
+    .unwrap();
     assert_eq!(
-        open(&without, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()),
+        opened.plaintext,
+        s(v, "/envelope/plaintext_utf8").as_bytes()
+    );
+    assert!(!opened.is_legacy());
+    let without = ReceivedMessage {
+        commitment: None,
+        ..message.clone()
+    };
+    assert_eq!(
+        open(
+            &without,
+            &context,
+            &b(v, "/keys/sig_public_spki"),
+            &vector_alice()
+        ),
         Err(CryptoError::CommitmentShape),
         "a v2 envelope without its commitment"
     );
     let mut other = message;
     other.commitment.as_mut().unwrap()[0] ^= 1;
     assert_eq!(
-        open(&other, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()),
+        open(
+            &other,
+            &context,
+            &b(v, "/keys/sig_public_spki"),
+            &vector_alice()
+        ),
         Err(CryptoError::BadSignature),
         "the commitment is signed"
     );
@@ -333,13 +394,33 @@ fn vector_multi_recipient_attack_is_refused_on_the_commitment() {
     let a = &v["multi_recipient_attack"];
     let (message, context) = v2_message(a);
     let h = sha256(s(a, "/header").as_bytes());
-    let sig_input = signature_input_v2(&h, &b(a, "/commitment"), &b(a, "/iv"), &b(a, "/ciphertext"));
-    assert!(ecdsa_verify(&b(v, "/keys/sig_public_spki"), &sig_input, &b(a, "/signature")), "the sender really signed it");
+    let sig_input =
+        signature_input_v2(&h, &b(a, "/commitment"), &b(a, "/iv"), &b(a, "/ciphertext"));
+    assert!(
+        ecdsa_verify(
+            &b(v, "/keys/sig_public_spki"),
+            &sig_input,
+            &b(a, "/signature")
+        ),
+        "the sender really signed it"
+    );
     let enc = RsaPrivate::from_pkcs8(&b(v, "/keys/enc_private_pkcs8")).unwrap();
-    assert_eq!(enc.decrypt(&h, &b(a, "/wrapped_key")).unwrap(), b(a, "/other_key"), "and wrapped another key");
-    assert_eq!(commitment(&b32(a, "/content_key"), &h).to_vec(), b(a, "/commitment"));
     assert_eq!(
-        open(&message, &context, &b(v, "/keys/sig_public_spki"), &vector_alice()),
+        enc.decrypt(&h, &b(a, "/wrapped_key")).unwrap(),
+        b(a, "/other_key"),
+        "and wrapped another key"
+    );
+    assert_eq!(
+        commitment(&b32(a, "/content_key"), &h).to_vec(),
+        b(a, "/commitment")
+    );
+    assert_eq!(
+        open(
+            &message,
+            &context,
+            &b(v, "/keys/sig_public_spki"),
+            &vector_alice()
+        ),
         Err(CryptoError::CommitmentMismatch)
     );
 }

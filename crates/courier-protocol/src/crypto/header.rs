@@ -21,6 +21,8 @@ use crate::limits::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::ids::parse_canonical_uuid;
+
 use super::error::{CryptoError, Result};
 use super::primitives::sha256;
 
@@ -72,12 +74,18 @@ impl RawHeader {
 
 /// A UUID in its one wire form: lowercase, hyphenated.
 fn canonical_uuid(text: &str, field: &str) -> Result<Uuid> {
-    match Uuid::parse_str(text) {
-        Ok(id) if id.hyphenated().to_string() == text => Ok(id),
-        _ => Err(CryptoError::HeaderMalformed(format!(
-            "{field} must be lowercase hyphenated UUIDs"
-        ))),
-    }
+    parse_canonical_uuid(text).ok_or_else(|| {
+        CryptoError::HeaderMalformed(format!("{field} must be lowercase hyphenated UUIDs"))
+    })
+}
+
+/// The writer rule for a content or media type (§5.1): 1–100 of `a-z 0-9 . / + - _`, so no
+/// escaping question can ever arise between implementations.
+pub fn is_writer_content_type(content_type: &str) -> bool {
+    (1..=MAX_WRITER_CONTENT_TYPE_LEN).contains(&content_type.len())
+        && content_type
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"./+-_".contains(&b))
 }
 
 impl Header {
@@ -120,7 +128,9 @@ impl Header {
     /// form of a valid v2 (or legacy v1) header under the reader rules.
     pub fn parse(text: &str) -> Result<Self> {
         if text.len() > MAX_HEADER_LEN {
-            return Err(CryptoError::HeaderMalformed(format!("longer than {MAX_HEADER_LEN} bytes")));
+            return Err(CryptoError::HeaderMalformed(format!(
+                "longer than {MAX_HEADER_LEN} bytes"
+            )));
         }
         let raw: RawHeader =
             serde_json::from_str(text).map_err(|e| CryptoError::HeaderMalformed(e.to_string()))?;
@@ -175,11 +185,7 @@ impl Header {
 
     /// The writer rules on top of the reader rules: what a client may emit.
     fn check_writer_rules(&self) -> Result<()> {
-        let ct = self.content_type.as_bytes();
-        let alphabet = ct
-            .iter()
-            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"./+-_".contains(&b));
-        if ct.len() > MAX_WRITER_CONTENT_TYPE_LEN || !alphabet {
+        if !is_writer_content_type(&self.content_type) {
             return Err(CryptoError::HeaderMalformed(
                 "content_type must be 1-100 characters of a-z 0-9 . / + - _".to_owned(),
             ));
@@ -307,7 +313,11 @@ mod tests {
         );
         let extra = text.replace(",\"v\":2}", ",\"v\":2,\"x\":0}");
         let upper = text.replace(&id(0xcc).to_string(), &id(0xcc).to_string().to_uppercase());
-        let no_recipients = Header { recipients: vec![], ..sample() }.canonical();
+        let no_recipients = Header {
+            recipients: vec![],
+            ..sample()
+        }
+        .canonical();
         let too_long = text.replace("text/plain", &"x".repeat(MAX_HEADER_LEN));
         for bad in [
             unsorted,
@@ -338,18 +348,29 @@ mod tests {
         assert!(Header::new(id(1), id(2), id(3), [], "text plain", 0).is_err());
         assert!(Header::new(id(1), id(2), id(3), [], "", 0).is_err());
         assert!(Header::new(id(1), id(2), id(3), [], "a", MAX_SAFE_INTEGER + 1).is_err());
-        let crowd: Vec<Uuid> = (0..=MAX_GROUP_SIZE as u16).map(|n| Uuid::from_u128(n.into())).collect();
+        let crowd: Vec<Uuid> = (0..=MAX_GROUP_SIZE as u16)
+            .map(|n| Uuid::from_u128(n.into()))
+            .collect();
         assert!(Header::new(id(1), id(2), crowd[0], crowd.clone(), "text/plain", 0).is_err());
     }
 
     #[test]
     fn readers_accept_any_printable_content_type_but_writers_only_the_strict_alphabet() {
-        let lenient = Header { content_type: "Text/Plain;charset=UTF-8".into(), ..sample() };
+        let lenient = Header {
+            content_type: "Text/Plain;charset=UTF-8".into(),
+            ..sample()
+        };
         let text = lenient.canonical();
         assert_eq!(Header::parse(&text).unwrap(), lenient);
-        assert!(matches!(Header::parse_posted(&text), Err(CryptoError::HeaderMalformed(_))));
+        assert!(matches!(
+            Header::parse_posted(&text),
+            Err(CryptoError::HeaderMalformed(_))
+        ));
         assert!(Header::new(id(1), id(2), id(3), [], "Text/Plain", 0).is_err());
-        let long = Header { content_type: "a".repeat(MAX_WRITER_CONTENT_TYPE_LEN + 1), ..sample() };
+        let long = Header {
+            content_type: "a".repeat(MAX_WRITER_CONTENT_TYPE_LEN + 1),
+            ..sample()
+        };
         assert!(Header::parse(&long.canonical()).is_ok());
         assert!(Header::parse_posted(&long.canonical()).is_err());
         assert!(Header::parse_posted(&sample().canonical()).is_ok());
@@ -359,6 +380,9 @@ mod tests {
     fn a_posted_header_must_be_v2() {
         let v1 = sample().into_legacy_v1().canonical();
         assert!(Header::parse(&v1).is_ok());
-        assert_eq!(Header::parse_posted(&v1), Err(CryptoError::UnsupportedVersion(1)));
+        assert_eq!(
+            Header::parse_posted(&v1),
+            Err(CryptoError::UnsupportedVersion(1))
+        );
     }
 }

@@ -12,9 +12,9 @@
 //! - Usernames are ASCII, 3–32 of `a-z 0-9 _ . -`, compared lowercase; the lowercase form is the
 //!   one bound into AADs.
 
-use crate::limits::{USERNAME_MAX_LEN, USERNAME_MIN_LEN, 
+use crate::limits::{
     INFO_AUTH, INFO_RECOVERY_AUTH, INFO_RECOVERY_WRAP, INFO_WRAP, KDF_NAME, KEY_LEN,
-    MAX_ITERATIONS, MIN_ITERATIONS, SALT_LEN,
+    MAX_ITERATIONS, MIN_ITERATIONS, SALT_LEN, USERNAME_MAX_LEN, USERNAME_MIN_LEN,
 };
 use std::fmt;
 use std::num::NonZeroU32;

@@ -355,7 +355,11 @@ fn content_vectors() -> Value {
         ("trailing newline", format!("{good}\n")),
         (
             "deeply nested",
-            format!("{{\"attachments\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000)),
+            format!(
+                "{{\"attachments\":{}{}}}",
+                "[".repeat(10_000),
+                "]".repeat(10_000)
+            ),
         ),
     ];
     json!({

@@ -11,9 +11,16 @@
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
-use courier_protocol::crypto::primitives::{aes_gcm_seal, rsa_oaep_encrypt, sha256, EcdsaPrivate, RsaPrivate};
-use courier_protocol::crypto::{b64, commitment, signature_input_v2, derive_auth_key, derive_master_key, derive_stretch_key, fingerprint, fingerprint_digest, normalize_password, safety_number, seal_with, signature_input, wrap_with_iv, AccountKeys, Header, RecoveryKey, UnlockedAccount, WrapPurpose};
-use courier_protocol::limits::{COMMIT_LABEL};
+use courier_protocol::crypto::primitives::{
+    aes_gcm_seal, rsa_oaep_encrypt, sha256, EcdsaPrivate, RsaPrivate,
+};
+use courier_protocol::crypto::{
+    b64, commitment, derive_auth_key, derive_master_key, derive_stretch_key, fingerprint,
+    fingerprint_digest, normalize_password, safety_number, seal_with, signature_input,
+    signature_input_v2, wrap_with_iv, AccountKeys, Header, RecoveryKey, UnlockedAccount,
+    WrapPurpose,
+};
+use courier_protocol::limits::COMMIT_LABEL;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -246,7 +253,10 @@ fn generate_vectors() {
     if std::env::var_os("COURIER_WRITE_VECTORS").is_some() {
         std::fs::write(vectors_path(), text).unwrap();
     } else {
-        eprintln!("set COURIER_WRITE_VECTORS=1 to write {}", vectors_path().display());
+        eprintln!(
+            "set COURIER_WRITE_VECTORS=1 to write {}",
+            vectors_path().display()
+        );
     }
 }
 
@@ -269,13 +279,28 @@ verifies, the wrapped key unwraps to other_key, and opening must fail on the com
 #[test]
 #[ignore = "writes tests/vectors/courier-v2.json; run it on purpose"]
 fn generate_v2_vectors() {
-    let v1: Value = serde_json::from_str(&std::fs::read_to_string(vectors_path()).unwrap()).unwrap();
+    let v1: Value =
+        serde_json::from_str(&std::fs::read_to_string(vectors_path()).unwrap()).unwrap();
     let key = |name: &str| b64::decode("v1", v1["keys"][name].as_str().unwrap()).unwrap();
     let user_key: [u8; 32] = key("user_key").try_into().unwrap();
-    let keys = AccountKeys::from_parts(user_key, &key("enc_private_pkcs8"), &key("sig_private_pkcs8")).unwrap();
+    let keys = AccountKeys::from_parts(
+        user_key,
+        &key("enc_private_pkcs8"),
+        &key("sig_private_pkcs8"),
+    )
+    .unwrap();
     let alice = UnlockedAccount::from_keys(USERNAME, keys.clone()).unwrap();
-    let bob_enc = b64::decode("v1", v1["safety_number"]["b"]["enc_public_spki"].as_str().unwrap()).unwrap();
-    let (alice_id, bob_id) = (Uuid::parse_str(ALICE_ID).unwrap(), Uuid::parse_str(BOB_ID).unwrap());
+    let bob_enc = b64::decode(
+        "v1",
+        v1["safety_number"]["b"]["enc_public_spki"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let (alice_id, bob_id) = (
+        Uuid::parse_str(ALICE_ID).unwrap(),
+        Uuid::parse_str(BOB_ID).unwrap(),
+    );
     let header = Header::new(
         Uuid::parse_str(CONVERSATION_ID).unwrap(),
         Uuid::parse_str(MESSAGE_ID).unwrap(),
@@ -289,12 +314,28 @@ fn generate_v2_vectors() {
     let h = header.hash();
     let content_key: [u8; 32] = fixed("v2/content-key");
     let iv: [u8; 12] = fixed("v2/envelope-iv");
-    let recipients = [(alice_id, keys.enc_public_spki().to_vec()), (bob_id, bob_enc)];
-    let envelope = seal_with(&header, PLAINTEXT.as_bytes(), &alice, &recipients, &content_key, &iv).unwrap();
+    let recipients = [
+        (alice_id, keys.enc_public_spki().to_vec()),
+        (bob_id, bob_enc),
+    ];
+    let envelope = seal_with(
+        &header,
+        PLAINTEXT.as_bytes(),
+        &alice,
+        &recipients,
+        &content_key,
+        &iv,
+    )
+    .unwrap();
     let commitment = commitment(&content_key, &h);
     assert_eq!(envelope.commitment.as_deref(), Some(commitment.as_slice()));
     let wrapped = |e: &courier_protocol::crypto::Envelope| {
-        e.keys.iter().find(|k| k.user_id == alice_id).unwrap().wrapped_key.clone()
+        e.keys
+            .iter()
+            .find(|k| k.user_id == alice_id)
+            .unwrap()
+            .wrapped_key
+            .clone()
     };
 
     // The attack: same header, another fixed key and iv, and alice's copy of the content key
@@ -302,7 +343,15 @@ fn generate_v2_vectors() {
     let attack_key: [u8; 32] = fixed("v2/attack-content-key");
     let other_key: [u8; 32] = fixed("v2/attack-other-key");
     let attack_iv: [u8; 12] = fixed("v2/attack-iv");
-    let attack = seal_with(&header, b"pay alice", &alice, &recipients, &attack_key, &attack_iv).unwrap();
+    let attack = seal_with(
+        &header,
+        b"pay alice",
+        &alice,
+        &recipients,
+        &attack_key,
+        &attack_iv,
+    )
+    .unwrap();
     let substituted = rsa_oaep_encrypt(keys.enc_public_spki(), &h, &other_key).unwrap();
 
     let vectors = json!({

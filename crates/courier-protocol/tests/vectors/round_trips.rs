@@ -1,8 +1,12 @@
 //! Whole flows through the public API: register → log in, recovery, password change, seal →
 //! open for every recipient, and the JSON shapes the server receives.
 
-use courier_protocol::crypto::{b64, open, recovery_auth_key_b64, seal, validate_public_keys, AccountKeys, CryptoError, Envelope, Header, KeyError, KeyBundle, OpenContext, PasswordChange, PasswordKeys, ReceivedMessage, RegistrationMaterial, UnlockedAccount, UserKey};
-use courier_protocol::limits::{TEXT_PLAIN};
+use courier_protocol::crypto::{
+    b64, open, recovery_auth_key_b64, seal, validate_public_keys, AccountKeys, CryptoError,
+    Envelope, Header, KeyBundle, KeyError, OpenContext, PasswordChange, PasswordKeys,
+    ReceivedMessage, RegistrationMaterial, UnlockedAccount, UserKey,
+};
+use courier_protocol::limits::TEXT_PLAIN;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -279,8 +283,23 @@ fn the_envelope_json_has_the_wire_shape_and_reads_back() {
         .map(String::as_str)
         .collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["ciphertext", "commitment", "header", "iv", "keys", "signature"]);
-    assert_eq!(b64::decode("c", wire["commitment"].as_str().unwrap()).unwrap().len(), 32);
+    assert_eq!(
+        fields,
+        [
+            "ciphertext",
+            "commitment",
+            "header",
+            "iv",
+            "keys",
+            "signature"
+        ]
+    );
+    assert_eq!(
+        b64::decode("c", wire["commitment"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        32
+    );
     assert_eq!(wire["header"], header.canonical());
     assert_eq!(wire["keys"][0].as_object().unwrap().len(), 2);
     assert_eq!(wire["keys"][0]["user_id"], json!(header.recipients()[0]));

@@ -26,7 +26,8 @@ pub fn vectors() -> &'static Value {
 pub fn vectors_v2() -> &'static Value {
     static V: OnceLock<Value> = OnceLock::new();
     V.get_or_init(|| {
-        let text = std::fs::read_to_string(vectors_path().with_file_name("courier-v2.json")).expect("read courier-v2.json");
+        let text = std::fs::read_to_string(vectors_path().with_file_name("courier-v2.json"))
+            .expect("read courier-v2.json");
         serde_json::from_str(&text).expect("courier-v2.json is JSON")
     })
 }

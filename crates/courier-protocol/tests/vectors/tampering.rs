@@ -2,12 +2,15 @@
 //! registration relies on: each must be refused with an error, never accepted or a panic.
 
 use courier_protocol::crypto::primitives::{rsa_oaep_encrypt, EcdsaPrivate};
-use courier_protocol::crypto::{open, seal, seal_with, validate_public_keys, CryptoError, Envelope, Header, KeyError, OpenContext, ReceivedMessage, UnlockedAccount};
-use courier_protocol::limits::{TEXT_PLAIN};
+use courier_protocol::crypto::{
+    open, seal, seal_with, validate_public_keys, CryptoError, Envelope, Header, KeyError,
+    OpenContext, ReceivedMessage, UnlockedAccount,
+};
+use courier_protocol::limits::TEXT_PLAIN;
 use uuid::Uuid;
 
-use courier_test_support::spki::rsa_spki_with_exponent;
 use super::support::{alice, b, bob, carol, mallory, vectors, Person};
+use courier_test_support::spki::rsa_spki_with_exponent;
 
 struct Sent {
     header: Header,
@@ -91,7 +94,11 @@ fn a_flipped_bit_in_the_commitment_is_refused_because_it_is_signed() {
     for i in [0, 15, 31] {
         let mut m = sent.for_bob();
         flip(m.commitment.as_mut().unwrap(), i);
-        assert_eq!(bob_opens(&m, &sent.context()), Err(CryptoError::BadSignature), "byte {i}");
+        assert_eq!(
+            bob_opens(&m, &sent.context()),
+            Err(CryptoError::BadSignature),
+            "byte {i}"
+        );
     }
 }
 
@@ -100,14 +107,23 @@ fn a_v2_message_stripped_of_its_commitment_or_downgraded_to_v1_is_refused() {
     let sent = alice_to_bob();
     let mut stripped = sent.for_bob();
     stripped.commitment = None;
-    assert_eq!(bob_opens(&stripped, &sent.context()), Err(CryptoError::CommitmentShape));
+    assert_eq!(
+        bob_opens(&stripped, &sent.context()),
+        Err(CryptoError::CommitmentShape)
+    );
     let mut short = sent.for_bob();
     short.commitment.as_mut().unwrap().pop();
-    assert_eq!(bob_opens(&short, &sent.context()), Err(CryptoError::CommitmentShape));
+    assert_eq!(
+        bob_opens(&short, &sent.context()),
+        Err(CryptoError::CommitmentShape)
+    );
     // A server rewriting the header to v1 (and dropping the commitment) changes h.
     let mut downgraded = stripped;
     downgraded.header = downgraded.header.replace("\"v\":2", "\"v\":1");
-    assert_eq!(bob_opens(&downgraded, &sent.context()), Err(CryptoError::BadSignature));
+    assert_eq!(
+        bob_opens(&downgraded, &sent.context()),
+        Err(CryptoError::BadSignature)
+    );
 }
 
 #[test]
@@ -115,20 +131,42 @@ fn seal_writes_only_v2_and_refuses_a_legacy_header() {
     let (a, b) = (alice(), bob());
     let header = Header::new(Uuid::new_v4(), Uuid::new_v4(), a.id, [b.id], TEXT_PLAIN, 1).unwrap();
     assert_eq!(header.version(), 2);
-    let keys = [(a.id, a.account.enc_public_spki()), (b.id, b.account.enc_public_spki())];
+    let keys = [
+        (a.id, a.account.enc_public_spki()),
+        (b.id, b.account.enc_public_spki()),
+    ];
     assert_eq!(
         seal(&header.clone().into_legacy_v1(), b"x", &a.account, &keys),
         Err(CryptoError::UnsupportedVersion(1))
     );
-    assert_eq!(seal(&header, b"x", &a.account, &keys).unwrap().commitment.map(|c| c.len()), Some(32));
+    assert_eq!(
+        seal(&header, b"x", &a.account, &keys)
+            .unwrap()
+            .commitment
+            .map(|c| c.len()),
+        Some(32)
+    );
 }
 
 #[test]
 fn a_legacy_v1_message_still_opens_and_is_marked_legacy() {
     let (a, b) = (alice(), bob());
-    let header = Header::new(Uuid::new_v4(), Uuid::new_v4(), a.id, [b.id], TEXT_PLAIN, 1).unwrap().into_legacy_v1();
-    let keys = [(a.id, a.account.enc_public_spki()), (b.id, b.account.enc_public_spki())];
-    let old = seal_with(&header, b"from before v2", &a.account, &keys, &[7; 32], &[9; 12]).unwrap();
+    let header = Header::new(Uuid::new_v4(), Uuid::new_v4(), a.id, [b.id], TEXT_PLAIN, 1)
+        .unwrap()
+        .into_legacy_v1();
+    let keys = [
+        (a.id, a.account.enc_public_spki()),
+        (b.id, b.account.enc_public_spki()),
+    ];
+    let old = seal_with(
+        &header,
+        b"from before v2",
+        &a.account,
+        &keys,
+        &[7; 32],
+        &[9; 12],
+    )
+    .unwrap();
     assert!(old.commitment.is_none());
     let ctx = OpenContext {
         conversation_id: header.conversation_id(),
@@ -136,7 +174,13 @@ fn a_legacy_v1_message_still_opens_and_is_marked_legacy() {
         recipient_id: b.id,
         message_id: Some(header.message_id()),
     };
-    let opened = open(&old.for_recipient(b.id).unwrap(), &ctx, a.account.sig_public_spki(), &b.account).unwrap();
+    let opened = open(
+        &old.for_recipient(b.id).unwrap(),
+        &ctx,
+        a.account.sig_public_spki(),
+        &b.account,
+    )
+    .unwrap();
     assert_eq!(opened.plaintext, b"from before v2");
     assert!(opened.is_legacy());
 }
@@ -146,25 +190,56 @@ fn a_legacy_v1_message_still_opens_and_is_marked_legacy() {
 #[test]
 fn one_signed_message_with_another_content_key_for_one_recipient_is_refused_by_that_recipient() {
     let (a, b, c) = (alice(), bob(), carol());
-    let header = Header::new(Uuid::new_v4(), Uuid::new_v4(), a.id, [b.id, c.id], TEXT_PLAIN, 1).unwrap();
+    let header = Header::new(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        a.id,
+        [b.id, c.id],
+        TEXT_PLAIN,
+        1,
+    )
+    .unwrap();
     let keys = [
         (a.id, a.account.enc_public_spki()),
         (b.id, b.account.enc_public_spki()),
         (c.id, c.account.enc_public_spki()),
     ];
-    let mut envelope = seal_with(&header, b"meet at noon", &a.account, &keys, &[1; 32], &[2; 12]).unwrap();
+    let mut envelope = seal_with(
+        &header,
+        b"meet at noon",
+        &a.account,
+        &keys,
+        &[1; 32],
+        &[2; 12],
+    )
+    .unwrap();
     // Bob's copy now wraps another key (the signature does not cover the wrapped keys).
-    let bob_key = envelope.keys.iter_mut().find(|k| k.user_id == b.id).unwrap();
-    bob_key.wrapped_key = rsa_oaep_encrypt(b.account.enc_public_spki(), &header.hash(), &[3; 32]).unwrap();
+    let bob_key = envelope
+        .keys
+        .iter_mut()
+        .find(|k| k.user_id == b.id)
+        .unwrap();
+    bob_key.wrapped_key =
+        rsa_oaep_encrypt(b.account.enc_public_spki(), &header.hash(), &[3; 32]).unwrap();
     let ctx = |reader: Uuid| OpenContext {
         conversation_id: header.conversation_id(),
         sender_id: a.id,
         recipient_id: reader,
         message_id: Some(header.message_id()),
     };
-    let carol_reads = open(&envelope.for_recipient(c.id).unwrap(), &ctx(c.id), a.account.sig_public_spki(), &c.account);
+    let carol_reads = open(
+        &envelope.for_recipient(c.id).unwrap(),
+        &ctx(c.id),
+        a.account.sig_public_spki(),
+        &c.account,
+    );
     assert_eq!(carol_reads.unwrap().plaintext, b"meet at noon");
-    let bob_reads = open(&envelope.for_recipient(b.id).unwrap(), &ctx(b.id), a.account.sig_public_spki(), &b.account);
+    let bob_reads = open(
+        &envelope.for_recipient(b.id).unwrap(),
+        &ctx(b.id),
+        a.account.sig_public_spki(),
+        &b.account,
+    );
     assert_eq!(bob_reads, Err(CryptoError::CommitmentMismatch));
 }
 
@@ -378,7 +453,10 @@ fn validate_public_keys_rejects_a_4096_bit_rsa_key_as_no_client_accepts_it() {
     let spki = big.public_key().as_der().unwrap().as_ref().to_vec();
     let signer = EcdsaPrivate::generate().unwrap();
     let ks = signer.sign(&spki).unwrap();
-    assert_eq!(validate_public_keys(&spki, signer.spki(), &ks), Err(KeyError::RsaTooLarge { bits: 4096 }));
+    assert_eq!(
+        validate_public_keys(&spki, signer.spki(), &ks),
+        Err(KeyError::RsaTooLarge { bits: 4096 })
+    );
 }
 
 #[test]
@@ -386,9 +464,15 @@ fn validate_public_keys_rejects_an_exponent_other_than_65537() {
     let (enc, sig, ks) = keys_of(alice());
     // The same modulus with e = 3, re-encoded as a canonical SPKI.
     let e3 = rsa_spki_with_exponent(enc, &[3]);
-    assert_eq!(validate_public_keys(&e3, sig, ks), Err(KeyError::RsaExponent));
+    assert_eq!(
+        validate_public_keys(&e3, sig, ks),
+        Err(KeyError::RsaExponent)
+    );
     let e17 = rsa_spki_with_exponent(enc, &[0x01, 0x00, 0x00, 0x01]);
-    assert_eq!(validate_public_keys(&e17, sig, ks), Err(KeyError::RsaExponent));
+    assert_eq!(
+        validate_public_keys(&e17, sig, ks),
+        Err(KeyError::RsaExponent)
+    );
 }
 
 #[test]
