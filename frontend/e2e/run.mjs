@@ -152,7 +152,7 @@ try {
     await A.page.getByRole('button', { name: 'Review safety number' }).click();
     await A.page.getByRole('button', { name: 'Accept the new key' }).waitFor();
     await shot(A.page, '07-key-change.png');
-    await A.page.getByRole('button', { name: 'Not now' }).click();
+    await A.page.getByRole('button', { name: 'Keep sending paused' }).click();
   });
 
   await step('the database holds no plaintext of any message sent', async () => {
