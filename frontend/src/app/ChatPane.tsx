@@ -21,6 +21,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const receipts = useMessengerSelector((s) => s.receipts[conversationId]);
   const presence = useMessengerSelector((s) => s.presence);
   const contacts = useMessengerSelector((s) => s.contacts);
+  const draftsReady = useMessengerSelector((s) => s.drafts !== null);
   const [safetyFor, setSafetyFor] = useState<string | null>(null);
   const [groupInfo, setGroupInfo] = useState(false);
   const names = useMemo(() => Object.fromEntries((conv?.members ?? []).map((m) => [m.id, m.username])), [conv?.members]);
@@ -91,6 +92,8 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         onTyping={() => actions.typing(conv.id)}
         onDelete={(id) => actions.remove(conv.id, id)}
         onRetry={(id) => void actions.retry(conv.id, id)}
+        draft={draftsReady ? messenger.drafts.get(conv.id) : null}
+        onDraftChange={(text) => messenger.drafts.set(conv.id, text)}
       />
       {safetyFor && (
         <SafetyNumberDialog

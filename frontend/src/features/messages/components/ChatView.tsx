@@ -29,6 +29,9 @@ export interface ChatViewProps {
   onTyping: () => void;
   onDelete: (id: string) => Promise<void>;
   onRetry: (id: string) => void;
+  /** The stored draft for this conversation; null while drafts are being opened. */
+  draft: string | null;
+  onDraftChange: (text: string) => void;
 }
 
 function typingText(names: string[]): string {
@@ -82,7 +85,10 @@ export function ChatView(p: ChatViewProps) {
           {typingText(p.typingNames)}
         </div>
       )}
-      {p.blocker ?? <Composer key={p.conversationId} onSend={p.onSend} onTyping={p.onTyping} placeholder={`Message ${p.title}`} />}
+      {p.blocker ??
+        (p.draft !== null && (
+          <Composer key={p.conversationId} initialText={p.draft} onTextChange={p.onDraftChange} onSend={p.onSend} onTyping={p.onTyping} placeholder={`Message ${p.title}`} />
+        ))}
       {confirmDelete && (
         <Dialog title="Delete for everyone?" onClose={() => setConfirmDelete(null)}>
           <p className="text-sm text-slate-600">The message will be removed for everyone in this conversation.</p>

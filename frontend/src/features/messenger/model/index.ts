@@ -2,11 +2,12 @@
 //! crypto, no timers here: effects (../effects) do those and report back as events.
 import type { UserRef } from '@/lib/api/types';
 import { applyConversations } from './conversations';
+import { applyDrafts } from './drafts';
 import type { MessengerEvent } from './events';
 import { applyPresence } from './presence';
 import { applyReceipts } from './receipts';
 import { applyTimelines } from './timeline';
-import { applyTyping } from './typing';
+import { applySpoke, applyTyping } from './typing';
 import type { MessengerState, ReceiptsState } from './types';
 
 export function initialState(me: UserRef, activeId: string | null, receipts: ReceiptsState): MessengerState {
@@ -15,9 +16,11 @@ export function initialState(me: UserRef, activeId: string | null, receipts: Rec
     conversations: { byId: {}, listLoaded: false, activeId },
     timelines: {},
     typing: {},
+    spoke: {},
     presence: {},
     receipts,
     contacts: {},
+    drafts: null,
     connection: 'connecting',
     notice: null,
   };
@@ -29,9 +32,11 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
     conversations: applyConversations(s.conversations, e, s),
     timelines: applyTimelines(s.timelines, e, s),
     typing: applyTyping(s.typing, e, s),
+    spoke: applySpoke(s.spoke, e, s),
     presence: applyPresence(s.presence, e),
     receipts: applyReceipts(s.receipts, e),
     contacts: e.type === 'contact/recorded' ? { ...s.contacts, [e.contact.userId]: e.contact } : s.contacts,
+    drafts: applyDrafts(s.drafts, e),
     connection: e.type === 'connection' ? e.status : s.connection,
     notice: e.type === 'notice' ? e.notice : s.notice,
   };
@@ -42,4 +47,4 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
 export type { MessengerEvent, Opened, StreamModelEvent } from './events';
 export * from './types';
 export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
-export { TYPING_MS } from './typing';
+export { TYPING_MS, TYPING_QUIET_MS } from './typing';

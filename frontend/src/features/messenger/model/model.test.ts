@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '@/lib/api/types';
 import type { MessageObject } from '@/lib/events/decode';
-import { applyEvent, initialState, TYPING_MS, type MessengerEvent, type MessengerState } from '.';
+import { applyEvent, initialState, TYPING_MS, TYPING_QUIET_MS, type MessengerEvent, type MessengerState } from '.';
 
 const me = { id: 'me', username: 'me' };
 const conv = (id: string, extra: Partial<Conversation> = {}): Conversation => ({
@@ -114,5 +114,28 @@ describe('applyEvent', () => {
     expect(s.conversations.byId.c).toMatchObject({ read_up_to: 5, unread_count: 0 });
     s = run([{ type: 'conversation/read-reverted', conversationId: 'c', readUpTo: 1 }], s);
     expect(s.conversations.byId.c.read_up_to).toBe(1);
+  });
+
+  it('ignores a typing event that arrives just after the message it announced', () => {
+    const typing = (now: number): MessengerEvent => ({ type: 'stream', event: { type: 'typing', conversationId: 'c', userId: 'bob' }, now });
+    const msg: MessengerEvent = { type: 'stream', event: { type: 'message', message: wire(1) }, now: 10_000 };
+    let s = run([listed, typing(9_000), msg]);
+    expect(s.typing.c).toEqual({});
+    s = run([typing(10_000 + TYPING_QUIET_MS - 1)], s);
+    expect(s.typing.c).toEqual({}); // late delivery of the notification posted before the message
+    s = run([{ type: 'typing/expired', now: 10_000 + TYPING_QUIET_MS + 1 }], s);
+    expect(s.spoke).toEqual({});
+    s = run([typing(10_000 + TYPING_QUIET_MS + 1)], s);
+    expect(s.typing.c).toEqual({ bob: 10_000 + TYPING_QUIET_MS + 1 + TYPING_MS }); // typing the next one
+  });
+
+  it('keeps drafts as stored, without a key for an empty one, and drops those of a removed conversation', () => {
+    let s = run([listed]);
+    expect(s.drafts).toBeNull();
+    s = run([{ type: 'drafts/loaded', drafts: { c: 'hello', d: 'other' } }, { type: 'draft/saved', conversationId: 'c', text: 'hello there' }], s);
+    expect(s.drafts).toEqual({ c: 'hello there', d: 'other' });
+    s = run([{ type: 'draft/saved', conversationId: 'c', text: '' }, { type: 'conversation/removed', conversationId: 'd' }], s);
+    expect(s.drafts).toEqual({});
+    expect(applyEvent(s, { type: 'draft/saved', conversationId: 'c', text: '' })).toBe(s);
   });
 });

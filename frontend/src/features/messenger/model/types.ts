@@ -73,10 +73,14 @@ export interface MessengerState {
   timelines: Record<string, Timeline>;
   /** conversation id → user id → typing until (ms). */
   typing: Record<string, Record<string, number>>;
+  /** "conversation/user" → when a live message from them last arrived (ms); see typing.ts. */
+  spoke: Record<string, number>;
   /** user id → online. */
   presence: Record<string, boolean>;
   receipts: ReceiptsState;
   contacts: Record<string, ContactView>;
+  /** conversation id → unsent text stored on this device; null until opened (see drafts.ts). */
+  drafts: Record<string, string> | null;
   connection: StreamStatus;
   notice: Notice | null;
 }
