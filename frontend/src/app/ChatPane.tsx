@@ -6,7 +6,7 @@ import { useMemo, useState } from 'react';
 import { IconButton } from '@/components/ui/Button';
 import { ShieldIcon, UsersIcon } from '@/components/ui/icons';
 import { ChatView, type MessageItem } from '@/features/messages';
-import { conversationTitle, deliveryOf, otherMembers, useMessenger, useMessengerSelector } from '@/features/messenger';
+import { conversationTitle, deliveryOf, membershipNotice, otherMembers, useMessenger, useMessengerSelector } from '@/features/messenger';
 import { KeyChangeBanner, SafetyNumberDialog, type KeyProblem } from '@/features/users';
 import { GroupInfoDialog } from './GroupInfoDialog';
 
@@ -93,6 +93,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         onDelete={(id) => actions.remove(conv.id, id)}
         onRetry={(id) => void actions.retry(conv.id, id)}
         draft={draftsReady ? messenger.drafts.get(conv.id) : null}
+        historyNotice={membershipNotice(conv, timeline, me, (id) => names[id] ?? contacts[id]?.username)}
         onDraftChange={(text) => messenger.drafts.set(conv.id, text)}
       />
       {safetyFor && (

@@ -5,5 +5,5 @@ export { MessengerActions } from './effects/send';
 export { clearUserData } from './effects/persist';
 export { MessengerContext, useMessenger, useMessengerSelector, shallowEqual, type MessengerContextValue } from './hooks';
 export {
-  applyEvent, conversationTitle, deliveryOf, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Timeline,
+  applyEvent, conversationTitle, deliveryOf, membershipNotice, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Timeline,
 } from './model';

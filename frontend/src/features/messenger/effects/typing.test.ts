@@ -54,8 +54,17 @@ describe('typing effects', () => {
     typing.typing('c');
     expect(posts).toHaveLength(1); // within the server's one a second: it would be refused
     await vi.advanceTimersByTimeAsync(TYPING_MIN_GAP_MS);
+    expect(posts).toHaveLength(2); // deferred to when it is allowed, without another keystroke
+    expect(posts[1] - posts[0]).toBeGreaterThanOrEqual(TYPING_MIN_GAP_MS);
+  });
+
+  it('drops a deferred notification when the next message is sent first', async () => {
     typing.typing('c');
-    expect(posts).toHaveLength(2);
+    typing.sent('c');
+    typing.typing('c');
+    typing.sent('c');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(posts).toHaveLength(1);
   });
 
   it('lets a send wait for a notification in flight', async () => {

@@ -5,9 +5,11 @@
 //! second and answers 429 when we are early; then we try once more a moment later, unless a
 //! message was sent meanwhile. A typing notification must never reach the server after the
 //! message it announced (receivers would show "typing" for seconds after the message), so:
-//! sending cancels a pending retry, the message is posted only once a typing POST in flight has
-//! been answered (`settled`), and after a send the next keystroke may notify again (receivers
-//! cleared the indicator on the message) but no sooner than the server's one a second.
+//! sending cancels a pending retry or deferred notification, and the message is posted only once
+//! a typing POST in flight has been answered (`settled`). After a send, the next keystroke
+//! notifies again (receivers cleared the indicator on the message), but no sooner than the
+//! server's one a second: a keystroke before that defers the notification to then, unless the
+//! next message is sent first.
 import { ApiError } from '@/lib/api/errors';
 import { postTyping } from '@/features/messages';
 import type { MessengerStore } from '../store';
@@ -23,6 +25,7 @@ export class TypingEffects {
   private lastPost = new Map<string, number>();
   /** Conversations where a message was sent since the last typing POST. */
   private sentSince = new Set<string>();
+  /** A 429 retry or a deferred notification; a send cancels it. */
   private retry = new Map<string, ReturnType<typeof setTimeout>>();
   private inflight = new Map<string, Promise<void>>();
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -65,10 +68,21 @@ export class TypingEffects {
 
   /** A keystroke in the composer. */
   typing(convId: string): void {
-    const last = this.lastPost.get(convId);
-    const gap = this.sentSince.has(convId) ? TYPING_MIN_GAP_MS : TYPING_INTERVAL_MS;
-    if (last !== undefined && this.now() - last < gap) return;
     if (this.retry.has(convId)) return;
+    const last = this.lastPost.get(convId);
+    const afterSend = this.sentSince.has(convId);
+    const wait = last === undefined ? 0 : (afterSend ? TYPING_MIN_GAP_MS : TYPING_INTERVAL_MS) - (this.now() - last);
+    if (wait > 0) {
+      // Still shown at the receivers (no send since): nothing to do. After a send: notify as soon as allowed.
+      if (afterSend) {
+        this.retry.set(convId, setTimeout(() => {
+          this.retry.delete(convId);
+          this.sentSince.delete(convId);
+          this.post(convId, true);
+        }, wait));
+      }
+      return;
+    }
     this.sentSince.delete(convId);
     this.post(convId, true);
   }

@@ -7,7 +7,7 @@ import type { MessengerEvent } from './events';
 import { applyPresence } from './presence';
 import { applyReceipts } from './receipts';
 import { applyTimelines } from './timeline';
-import { applySpoke, applyTyping } from './typing';
+import { applyTyping } from './typing';
 import type { MessengerState, ReceiptsState } from './types';
 
 export function initialState(me: UserRef, activeId: string | null, receipts: ReceiptsState): MessengerState {
@@ -16,7 +16,6 @@ export function initialState(me: UserRef, activeId: string | null, receipts: Rec
     conversations: { byId: {}, listLoaded: false, activeId },
     timelines: {},
     typing: {},
-    spoke: {},
     presence: {},
     receipts,
     contacts: {},
@@ -32,7 +31,6 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
     conversations: applyConversations(s.conversations, e, s),
     timelines: applyTimelines(s.timelines, e, s),
     typing: applyTyping(s.typing, e, s),
-    spoke: applySpoke(s.spoke, e, s),
     presence: applyPresence(s.presence, e),
     receipts: applyReceipts(s.receipts, e),
     contacts: e.type === 'contact/recorded' ? { ...s.contacts, [e.contact.userId]: e.contact } : s.contacts,
@@ -47,4 +45,5 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
 export type { MessengerEvent, Opened, StreamModelEvent } from './events';
 export * from './types';
 export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
-export { TYPING_MS, TYPING_QUIET_MS } from './typing';
+export { TYPING_MS } from './typing';
+export { membershipNotice } from './membership';

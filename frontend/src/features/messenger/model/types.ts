@@ -73,8 +73,6 @@ export interface MessengerState {
   timelines: Record<string, Timeline>;
   /** conversation id → user id → typing until (ms). */
   typing: Record<string, Record<string, number>>;
-  /** "conversation/user" → when a live message from them last arrived (ms); see typing.ts. */
-  spoke: Record<string, number>;
   /** user id → online. */
   presence: Record<string, boolean>;
   receipts: ReceiptsState;
