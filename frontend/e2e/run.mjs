@@ -256,9 +256,19 @@ try {
     assert((await A.page.getByLabel('Message', { exact: true }).count()) === 0, 'no composer while the key change is not accepted');
     assert((await A.page.getByTestId('verified-mark').count()) === 0, 'the verified mark is gone');
     await A.page.getByRole('button', { name: 'Review safety number' }).click();
-    await A.page.getByRole('button', { name: 'Accept the new key' }).waitFor();
+    const accept = A.page.getByRole('button', { name: 'Accept the new key' });
+    await accept.waitFor();
+    const why = await A.page.getByTestId('key-change-explanation').textContent();
+    assert(/This is unexpected/.test(why) && !/normal if/.test(why), `a key change is called unexpected (${why})`);
+    assert(await accept.isDisabled(), 'accepting needs the safety number compared first');
+    const keep = A.page.getByRole('button', { name: 'Keep sending paused' });
+    assert((await keep.getAttribute('data-variant')) === 'primary' && (await accept.getAttribute('data-variant')) === 'secondary', 'the safe choice is the prominent one');
+    await A.page.getByLabel(/I compared this safety number/).check();
+    assert(await accept.isEnabled(), 'accept is possible once compared');
     await shot(A.page, '07-key-change.png');
-    await A.page.getByRole('button', { name: 'Keep sending paused' }).click();
+    await keep.click();
+    await A.page.getByRole('dialog').waitFor({ state: 'detached' });
+    assert((await A.page.getByTestId('key-change-warning').count()) === 1, 'still paused after "Keep sending paused"');
   });
 
   await step('the database holds no plaintext of any message sent', async () => {
