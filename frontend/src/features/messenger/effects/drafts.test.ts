@@ -74,4 +74,16 @@ describe('drafts', () => {
     expect(other.get('c1')).toBe('');
     expect(draftKeys(storage, me.id)).toEqual([]);
   });
+
+  it('still lets the composer show when the storage fails', async () => {
+    const broken = new MemoryStorage();
+    broken.key = () => {
+      throw new Error('SecurityError');
+    };
+    Object.defineProperty(broken, 'length', { get: () => 1 });
+    const store = newStore();
+    const drafts = new DraftEffects(store, me.id, await importAesKey(randomBytes(32)), broken);
+    await drafts.loaded;
+    expect(store.get().drafts).toEqual({});
+  });
 });

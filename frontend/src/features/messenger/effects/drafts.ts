@@ -34,16 +34,21 @@ export class DraftEffects {
     this.loaded = this.load();
   }
 
+  /** Always ends with `drafts/loaded` (the composer waits for it), whatever the storage does. */
   private async load(): Promise<void> {
     const found: Record<string, string> = {};
-    for (const key of draftKeys(this.storage, this.userId)) {
-      const convId = key.slice(prefix(this.userId).length);
-      try {
-        const text = new TextDecoder().decode(await aesUnwrap(this.userKey, fromBase64(this.storage.getItem(key) ?? ''), aadFor(this.userId, convId)));
-        if (text && !this.texts.has(convId)) found[convId] = text;
-      } catch {
-        this.storage.removeItem(key); // not ours any more (another key), or damaged
+    try {
+      for (const key of draftKeys(this.storage, this.userId)) {
+        const convId = key.slice(prefix(this.userId).length);
+        try {
+          const text = new TextDecoder().decode(await aesUnwrap(this.userKey, fromBase64(this.storage.getItem(key) ?? ''), aadFor(this.userId, convId)));
+          if (text && !this.texts.has(convId)) found[convId] = text;
+        } catch {
+          this.storage.removeItem(key); // not ours any more (another key), or damaged
+        }
       }
+    } catch {
+      /* storage unavailable: no stored drafts */
     }
     for (const [convId, text] of Object.entries(found)) this.texts.set(convId, text);
     this.store.dispatch({ type: 'drafts/loaded', drafts: found });
