@@ -1,8 +1,8 @@
 // Page helpers: what a person does in the Courier UI, through labels and roles.
 import { ARTIFACTS, waitUntil } from './harness.mjs';
 
-export async function newUserPage(browser, baseUrl, name, problems, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
+export async function newUserPage(browser, baseUrl, name, problems, viewport = { width: 1280, height: 800 }, options = {}) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, ...options });
   const page = await context.newPage();
   page.on('console', (msg) => {
     const text = msg.text();
@@ -41,6 +41,13 @@ export async function unlock(page, password) {
   await page.getByTestId('me').waitFor({ timeout: 60_000 });
 }
 
+export async function signIn(page, username, password) {
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 export async function startChat(page, username) {
   await page.getByRole('button', { name: 'New chat' }).first().click();
   await page.getByRole('dialog').getByLabel('Username').fill(username);
@@ -72,6 +79,20 @@ export async function expectMessage(page, text, timeout = 20_000) {
 
 export async function countMessages(page, text) {
   return message(page, text).count();
+}
+
+/** The ⋯ button beside a message (by its id). */
+export function menuButton(page, messageId) {
+  return page.locator(`[data-message-id="${messageId}"]`).locator('xpath=..').getByRole('button', { name: 'Message actions' });
+}
+
+/** A long press with a finger on a message: its menu opens while the finger rests. */
+export async function longPress(page, bubble) {
+  const box = await bubble.boundingBox();
+  const at = { pointerType: 'touch', isPrimary: true, pointerId: 7, clientX: box.x + 12, clientY: box.y + 12 };
+  await bubble.dispatchEvent('pointerdown', at);
+  await page.getByRole('menu', { name: 'Message actions' }).waitFor({ timeout: 5_000 });
+  await bubble.dispatchEvent('pointerup', at);
 }
 
 export async function deliveryOf(page, text) {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { assert, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
-import { countMessages, deliveryOf, expectMessage, message, newUserPage, openConversation, register, send, shot, startChat, unlock } from './app.mjs';
+import { countMessages, deliveryOf, expectMessage, longPress, menuButton, message, newUserPage, openConversation, register, send, shot, signIn, startChat, unlock } from './app.mjs';
 import { dumpDatabase, plaintextFindings, substituteKeyInDb } from './db.mjs';
 import { substituteKeys } from './keys.mjs';
 import { accountSteps } from './account-steps.mjs';
@@ -121,10 +121,33 @@ try {
     const bubble = message(A.page, sent.at(-1)).first();
     const id = await bubble.getAttribute('data-message-id');
     await bubble.hover();
-    await A.page.locator(`[data-message-id="${id}"]`).locator('xpath=..').getByRole('button', { name: 'Delete for everyone' }).click();
+    await menuButton(A.page, id).click();
+    await A.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
     await A.page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await waitUntil(async () => (await B.page.locator(`[data-message-id="${id}"]`).getAttribute('data-kind')) === 'deleted', { message: 'deleted at bob' });
     assert((await countMessages(B.page, sent.at(-1))) === 0, 'deleted text is gone');
+  });
+
+  await step('a text over 8 000 characters is never cut: a counter, and sending is refused with the reason', async () => {
+    const box = A.page.getByLabel('Message', { exact: true });
+    const long = `too long ${nonce} ${'x'.repeat(8_100)}`;
+    await box.fill(long);
+    assert((await box.inputValue()) === long, 'the whole text stays in the box');
+    const counter = await A.page.getByTestId('composer-counter').textContent();
+    assert(/^8\u202f1\d\d \/ 8\u202f000$/.test(counter), `a counter (${JSON.stringify(counter)})`);
+    const why = await A.page.getByTestId('composer-too-long').textContent();
+    assert(/Too long to send/.test(why), `the reason (${why})`);
+    assert(await A.page.getByRole('button', { name: 'Send' }).isDisabled(), 'Send is disabled');
+    const before = await A.page.getByTestId('message').count();
+    await box.press('Enter');
+    assert((await A.page.getByTestId('message').count()) === before && (await box.inputValue()) === long, 'Enter sends nothing and keeps the text');
+    const exact = `limit ${nonce} `.padEnd(8_000, 'y');
+    await box.fill(exact);
+    await A.page.getByTestId('composer-too-long').waitFor({ state: 'detached' });
+    await box.press('Enter');
+    sent.push(exact);
+    await message(B.page, `limit ${nonce}`).first().waitFor({ timeout: 30_000 });
+    assert((await message(B.page, `limit ${nonce}`).first().textContent()).includes(exact), 'exactly 8 000 characters arrive whole');
   });
 
   await step('the chat works on a narrow screen', async () => {
@@ -137,7 +160,90 @@ try {
     await B.page.setViewportSize({ width: 1100, height: 800 });
   });
 
+  await step('on a touch screen: quick messages leave no typing behind; a long press opens the message menu: copy, and delete for everyone', async () => {
+    const P = await newUserPage(browser, BASE, 'bob-phone', problems, { width: 390, height: 844 }, { hasTouch: true, isMobile: true });
+    try {
+      await P.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+      await signIn(P.page, bob.username, bob.password);
+      await P.page.getByTestId('me').waitFor({ timeout: 60_000 });
+      await openConversation(P.page, alice.username);
+
+      // Two quick messages from this fresh page. Before the fix, the second one's typing notification
+      // was refused (429, one a second) and retried after the message: alice saw "typing" for 6 s.
+      const box = P.page.getByLabel('Message', { exact: true });
+      const quick = [text('quick one'), text('quick two')];
+      for (const q of quick) {
+        await box.fill(q);
+        await box.press('Enter');
+        sent.push(q);
+      }
+      await expectMessage(A.page, quick.at(-1));
+      const end = Date.now() + 2_500; // longer than the old retry (1.1 s): an observation window, not a wait
+      while (Date.now() < end) {
+        const status = await A.page.getByTestId('chat-status').textContent();
+        assert(!/is typing/.test(status), `no typing indicator after the messages (${status})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+
+      const theirs = message(P.page, sent[0]).first();
+      await theirs.waitFor({ timeout: 30_000 });
+      const id = await theirs.getAttribute('data-message-id');
+      const opacity = await menuButton(P.page, id).evaluate((el) => el.ownerDocument.defaultView.getComputedStyle(el).opacity);
+      assert(opacity === '1', `the ⋯ button shows without hover on a touch screen (opacity ${opacity})`);
+      await longPress(P.page, theirs);
+      assert((await P.page.getByRole('menuitem', { name: 'Delete for everyone' }).count()) === 0, "no delete for someone else's message");
+      await P.page.getByRole('menuitem', { name: 'Copy text' }).click();
+      await P.page.getByTestId('toast').filter({ hasText: 'Copied' }).waitFor();
+      const copied = await P.page.evaluate(() => globalThis.navigator.clipboard.readText());
+      assert(copied === sent[0], `the text was copied (${copied})`);
+
+      const mine = text('From the phone, then taken back');
+      await send(P.page, mine);
+      await expectMessage(A.page, mine);
+      const bubble = message(P.page, mine).first();
+      await waitUntil(async () => (await bubble.getByTestId('ticks').getAttribute('data-delivery')) !== 'sending', { message: 'stored' });
+      const mineId = await bubble.getAttribute('data-message-id');
+      await longPress(P.page, bubble);
+      await P.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+      await P.page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await waitUntil(async () => (await A.page.locator(`[data-message-id="${mineId}"]`).getAttribute('data-kind')) === 'deleted', { message: 'deleted at alice' });
+      await shot(P.page, '11-message-menu.png');
+    } finally {
+      await P.context.close();
+    }
+  });
+
   await accountSteps({ browser, base: BASE, run, problems, alice, bob, A, B, sent, text });
+
+  await step('a draft is kept per conversation across switching chats and a reload', async () => {
+    const box = () => B.page.getByLabel('Message', { exact: true });
+    const row = B.page.locator(`[data-testid="conversation"][data-title="${alice.username}"]`);
+    const draft = text('A draft for alice, sent later');
+    await openConversation(B.page, alice.username);
+    await box().fill(draft);
+    await openConversation(B.page, `Weekend ${run}`);
+    assert((await box().inputValue()) === '', 'the group has its own, empty, draft');
+    await row.getByTestId('draft-preview').filter({ hasText: draft }).waitFor({ timeout: 10_000 });
+    await openConversation(B.page, alice.username);
+    assert((await box().inputValue()) === draft, 'the draft is back after switching');
+    await openConversation(B.page, `Weekend ${run}`);
+    await row.getByTestId('draft-preview').filter({ hasText: draft }).waitFor({ timeout: 10_000 }); // stored
+    await B.page.reload();
+    await unlock(B.page, bob.password);
+    await row.getByTestId('draft-preview').filter({ hasText: draft }).waitFor({ timeout: 30_000 });
+    await openConversation(B.page, alice.username);
+    await waitUntil(async () => (await box().inputValue()) === draft, { message: 'the draft after a reload' });
+    await box().press('Enter');
+    sent.push(draft);
+    await openConversation(A.page, bob.username);
+    await expectMessage(A.page, draft);
+    await openConversation(B.page, `Weekend ${run}`);
+    await B.page.reload();
+    await unlock(B.page, bob.password);
+    await row.waitFor({ timeout: 30_000 });
+    await openConversation(B.page, alice.username);
+    assert((await box().inputValue()) === '' && (await row.getByTestId('draft-preview').count()) === 0, 'a sent draft is gone');
+  });
 
   await step("a substituted key for bob raises a blocking warning at alice's", async () => {
     const keys = await substituteKeys();
@@ -150,9 +256,19 @@ try {
     assert((await A.page.getByLabel('Message', { exact: true }).count()) === 0, 'no composer while the key change is not accepted');
     assert((await A.page.getByTestId('verified-mark').count()) === 0, 'the verified mark is gone');
     await A.page.getByRole('button', { name: 'Review safety number' }).click();
-    await A.page.getByRole('button', { name: 'Accept the new key' }).waitFor();
+    const accept = A.page.getByRole('button', { name: 'Accept the new key' });
+    await accept.waitFor();
+    const why = await A.page.getByTestId('key-change-explanation').textContent();
+    assert(/This is unexpected/.test(why) && !/normal if/.test(why), `a key change is called unexpected (${why})`);
+    assert(await accept.isDisabled(), 'accepting needs the safety number compared first');
+    const keep = A.page.getByRole('button', { name: 'Keep sending paused' });
+    assert((await keep.getAttribute('data-variant')) === 'primary' && (await accept.getAttribute('data-variant')) === 'secondary', 'the safe choice is the prominent one');
+    await A.page.getByLabel(/I compared this safety number/).check();
+    assert(await accept.isEnabled(), 'accept is possible once compared');
     await shot(A.page, '07-key-change.png');
-    await A.page.getByRole('button', { name: 'Not now' }).click();
+    await keep.click();
+    await A.page.getByRole('dialog').waitFor({ state: 'detached' });
+    assert((await A.page.getByTestId('key-change-warning').count()) === 1, 'still paused after "Keep sending paused"');
   });
 
   await step('the database holds no plaintext of any message sent', async () => {

@@ -6,7 +6,7 @@ import { useMemo, useState } from 'react';
 import { IconButton } from '@/components/ui/Button';
 import { ShieldIcon, UsersIcon } from '@/components/ui/icons';
 import { ChatView, type MessageItem } from '@/features/messages';
-import { conversationTitle, deliveryOf, otherMembers, useMessenger, useMessengerSelector } from '@/features/messenger';
+import { conversationTitle, deliveryOf, membershipNotice, otherMembers, useMessenger, useMessengerSelector } from '@/features/messenger';
 import { KeyChangeBanner, SafetyNumberDialog, type KeyProblem } from '@/features/users';
 import { GroupInfoDialog } from './GroupInfoDialog';
 
@@ -21,6 +21,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const receipts = useMessengerSelector((s) => s.receipts[conversationId]);
   const presence = useMessengerSelector((s) => s.presence);
   const contacts = useMessengerSelector((s) => s.contacts);
+  const draftsReady = useMessengerSelector((s) => s.drafts !== null);
   const [safetyFor, setSafetyFor] = useState<string | null>(null);
   const [groupInfo, setGroupInfo] = useState(false);
   const names = useMemo(() => Object.fromEntries((conv?.members ?? []).map((m) => [m.id, m.username])), [conv?.members]);
@@ -91,6 +92,9 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         onTyping={() => actions.typing(conv.id)}
         onDelete={(id) => actions.remove(conv.id, id)}
         onRetry={(id) => void actions.retry(conv.id, id)}
+        draft={draftsReady ? messenger.drafts.get(conv.id) : null}
+        historyNotice={membershipNotice(conv, timeline, me, (id) => names[id] ?? contacts[id]?.username)}
+        onDraftChange={(text) => messenger.drafts.set(conv.id, text)}
       />
       {safetyFor && (
         <SafetyNumberDialog

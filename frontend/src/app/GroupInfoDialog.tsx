@@ -16,8 +16,23 @@ export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { con
   const [username, setUsername] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [confirmLeave, setConfirmLeave] = useState(false);
+  const [leaving, setLeaving] = useState(false);
 
   if (!conv) return null;
+  const name = conv.title || 'this group';
+
+  async function leave() {
+    setLeaving(true);
+    setError(null);
+    try {
+      await actions.leave(conversationId);
+      onClose();
+    } catch (err) {
+      setError(describeError(err));
+      setLeaving(false);
+    }
+  }
 
   async function add(e: FormEvent) {
     e.preventDefault();
@@ -65,9 +80,29 @@ export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { con
       </form>
       {error && <Alert className="mt-3">{error}</Alert>}
       <div className="mt-5 border-t border-slate-100 pt-4">
-        <Button variant="danger" onClick={() => void actions.leave(conv.id).then(onClose, (e) => setError(describeError(e)))}>
-          Leave group
-        </Button>
+        {confirmLeave ? (
+          <div role="group" aria-labelledby="leave-heading" data-testid="leave-confirmation" className="rounded-lg bg-rose-50 p-3 ring-1 ring-rose-200">
+            <h3 id="leave-heading" className="text-sm font-semibold text-rose-900">
+              Leave “{name}”?
+            </h3>
+            <p className="mt-1 text-sm text-rose-900">
+              You will stop receiving its messages, and the chat and its history disappear from this device. Only a member can add you back, and you will
+              not be able to read what was sent while you were away.
+            </p>
+            <div className="mt-3 flex justify-end gap-2">
+              <Button variant="secondary" onClick={() => setConfirmLeave(false)} disabled={leaving}>
+                Stay in the group
+              </Button>
+              <Button variant="danger" busy={leaving} onClick={() => void leave()}>
+                Leave
+              </Button>
+            </div>
+          </div>
+        ) : (
+          <Button variant="danger" onClick={() => setConfirmLeave(true)}>
+            Leave group…
+          </Button>
+        )}
       </div>
     </Dialog>
   );

@@ -57,6 +57,7 @@ function listItems(s: MessengerState): ConversationItem[] {
       unread: conv.unread_count ?? 0,
       typing: typingId ? (conv.members.find((m) => m.id === typingId)?.username ?? 'Someone') : null,
       keyWarning: others.some((m) => ['changed', 'invalid'].includes(s.contacts[m.id]?.status?.kind ?? '')),
+      draft: id !== s.conversations.activeId && s.drafts?.[id] ? s.drafts[id].replace(/\s+/g, ' ') : null,
     };
   });
 }

@@ -22,6 +22,7 @@ export function Button({ variant = 'primary', busy, size = 'md', className = '',
   return (
     <button
       type="button"
+      data-variant={variant}
       {...rest}
       disabled={disabled || busy}
       aria-busy={busy || undefined}

@@ -7,3 +7,4 @@ export { sendMessage } from './api/send-message';
 export { ChatView } from './components/ChatView';
 export type { MessageBody, MessageItem } from './components/MessageBubble';
 export type { Delivery } from './components/Ticks';
+export { checkLength, MAX_MESSAGE_CHARS, messageLength, type LengthCheck } from './model/length';

@@ -1,9 +1,9 @@
 //! Public API of the messenger feature: the model (pure reducers over conversations, messages,
 //! presence, typing, receipts, contacts), its effects runner and actions, and the React hooks.
 export { Messenger } from './messenger';
-export { MessengerActions, MAX_MESSAGE_CHARS } from './effects/send';
+export { MessengerActions } from './effects/send';
 export { clearUserData } from './effects/persist';
 export { MessengerContext, useMessenger, useMessengerSelector, shallowEqual, type MessengerContextValue } from './hooks';
 export {
-  applyEvent, conversationTitle, deliveryOf, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Timeline,
+  applyEvent, conversationTitle, deliveryOf, membershipNotice, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Timeline,
 } from './model';

@@ -13,6 +13,7 @@ import { listMessages } from '@/features/messages';
 import { getPresence } from '@/features/presence';
 import { acknowledgeable, initialState, type Opened } from './model';
 import { ContactBook } from './effects/contacts';
+import { DraftEffects } from './effects/drafts';
 import { decryptWire } from './effects/ingest';
 import { loadActiveConversation, loadLastEventId, loadReceipts, saveActiveConversation, saveLastEventId, saveReceipts } from './effects/persist';
 import { ReceiptEffects } from './effects/receipts';
@@ -26,6 +27,7 @@ export class Messenger {
   readonly contacts: ContactBook;
   readonly receipts: ReceiptEffects;
   readonly typing: TypingEffects;
+  readonly drafts: DraftEffects;
   private stream: EventStream;
   private tombstones = new Set<string>();
   private stopped = false;
@@ -41,6 +43,7 @@ export class Messenger {
     this.contacts = new ContactBook(new PinStore(localStorage, me.id), this.store, me, keys);
     this.receipts = new ReceiptEffects(this.store, me.id);
     this.typing = new TypingEffects(this.store);
+    this.drafts = new DraftEffects(this.store, me.id, keys.userKey);
     this.stream = new EventStream({
       getToken: () => tokens.getAccessToken(),
       refresh: () => tokens.refresh(),

@@ -20,8 +20,17 @@ export interface SettingsDialogProps {
   onClose: () => void;
 }
 
+/** The dialog keeps the password context it was opened with up to date: after a password change
+ *  the salt, KDF and wrapped user key are the new ones, so a second change or an account deletion
+ *  in the same dialog derives from the new password. */
 export function SettingsDialog(props: SettingsDialogProps) {
   const [tab, setTab] = useState<Tab>('account');
+  const [passwordContext, setPasswordContext] = useState(props.passwordContext);
+  const onPasswordChanged = (next: { kdf: KdfParams; salt: string; wrappedUserKey: string }) => {
+    setPasswordContext((ctx) => ({ ...ctx, kdf: next.kdf, salt: next.salt, wrappedUserKey: next.wrappedUserKey }));
+    props.onPasswordChanged(next);
+  };
+  const tabProps = { ...props, passwordContext, onPasswordChanged };
   const tabs: [Tab, string][] = [['account', 'Account'], ['sessions', 'Sessions'], ['danger', 'Delete account']];
   return (
     <Dialog title="Settings" onClose={props.onClose} wide>
@@ -40,9 +49,9 @@ export function SettingsDialog(props: SettingsDialogProps) {
         ))}
       </div>
       <div role="tabpanel">
-        {tab === 'account' && <AccountTab {...props} />}
+        {tab === 'account' && <AccountTab {...tabProps} />}
         {tab === 'sessions' && <SessionsList />}
-        {tab === 'danger' && <DeleteTab {...props} />}
+        {tab === 'danger' && <DeleteTab {...tabProps} />}
       </div>
     </Dialog>
   );
@@ -122,7 +131,14 @@ function DeleteTab({ passwordContext, onDeleted }: SettingsDialogProps) {
   }
   return (
     <form onSubmit={submit} className="space-y-3">
-      <Alert tone="warning">Deleting your account removes your keys and your messages from the server. This cannot be undone.</Alert>
+      <Alert tone="warning">
+        <p>Deleting your account cannot be undone. It removes from the server your account, your public keys, your sessions and your place in every conversation.</p>
+        <p className="mt-2" data-testid="delete-account-messages">
+          Messages you already sent are <strong>not</strong> removed: the people who received them keep them. To take a message back, delete it for everyone
+          before you delete your account.
+        </p>
+        <p className="mt-2">Your username becomes free: someone else could register it later.</p>
+      </Alert>
       <TextField label="Password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
       {error && <Alert>{error}</Alert>}
       <Button type="submit" variant="danger" busy={busy} disabled={!password}>

@@ -16,6 +16,8 @@ export interface ConversationItem {
   unread: number;
   typing: string | null;
   keyWarning: boolean;
+  /** Unsent text kept for this conversation (not shown for the open one). */
+  draft: string | null;
 }
 
 export interface ConversationListProps {
@@ -87,7 +89,16 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                     <span className="mt-0.5 flex items-center justify-between gap-2">
                       <span className={`truncate text-sm ${c.typing ? 'text-indigo-600 italic' : c.unread ? 'text-slate-700' : 'text-slate-500'}`}>
                         {c.keyWarning && <AlertIcon className="mr-1 inline h-3.5 w-3.5 text-amber-500" aria-label="Security key changed" />}
-                        {c.typing ? `${c.typing} is typing…` : `${c.previewMine && c.preview ? 'You: ' : ''}${c.preview}`}
+                        {c.typing ? (
+                          `${c.typing} is typing…`
+                        ) : c.draft ? (
+                          <span data-testid="draft-preview">
+                            <span className="font-semibold text-rose-700">Draft: </span>
+                            {c.draft}
+                          </span>
+                        ) : (
+                          `${c.previewMine && c.preview ? 'You: ' : ''}${c.preview}`
+                        )}
                       </span>
                       {c.unread > 0 && (
                         <span data-testid="unread-badge" className="inline-flex min-w-5 shrink-0 items-center justify-center rounded-full bg-indigo-600 px-1.5 py-0.5 text-xs font-bold text-white">

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Avatar } from '@/components/ui/Avatar';
 import { Button, IconButton } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
@@ -29,6 +29,11 @@ export interface ChatViewProps {
   onTyping: () => void;
   onDelete: (id: string) => Promise<void>;
   onRetry: (id: string) => void;
+  /** The stored draft for this conversation; null while drafts are being opened. */
+  draft: string | null;
+  onDraftChange: (text: string) => void;
+  /** At the start of the history: e.g. "You were added … earlier messages are not available". */
+  historyNotice?: string | null;
 }
 
 function typingText(names: string[]): string {
@@ -39,6 +44,18 @@ function typingText(names: string[]): string {
 
 export function ChatView(p: ChatViewProps) {
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
+  const [toast, setToast] = useState<string | null>(null);
+  useEffect(() => {
+    if (!toast) return;
+    const t = setTimeout(() => setToast(null), 2_500);
+    return () => clearTimeout(t);
+  }, [toast]);
+  const copy = (text: string) => {
+    navigator.clipboard.writeText(text).then(
+      () => setToast('Copied to the clipboard'),
+      () => setToast('Could not copy: the browser did not allow it'),
+    );
+  };
   const typing = p.typingNames.length > 0;
   return (
     <section className="flex min-h-0 min-w-0 flex-1 flex-col bg-slate-50" aria-label={`Conversation with ${p.title}`}>
@@ -73,7 +90,16 @@ export function ChatView(p: ChatViewProps) {
         onLoadOlder={p.onLoadOlder}
         onDelete={setConfirmDelete}
         onRetry={p.onRetry}
+        onCopy={copy}
+        notice={p.historyNotice}
       />
+      <div role="status" aria-live="polite" className="pointer-events-none relative">
+        {toast && (
+          <span data-testid="toast" className="absolute bottom-2 left-1/2 -translate-x-1/2 rounded-full bg-slate-900/90 px-3 py-1.5 text-xs font-medium text-white shadow">
+            {toast}
+          </span>
+        )}
+      </div>
       {typing && (
         <div className="flex items-center gap-2 bg-slate-50 px-5 pb-1 text-xs text-slate-500" data-testid="typing-indicator">
           <span className="typing-dots inline-flex gap-0.5" aria-hidden="true">
@@ -82,7 +108,10 @@ export function ChatView(p: ChatViewProps) {
           {typingText(p.typingNames)}
         </div>
       )}
-      {p.blocker ?? <Composer key={p.conversationId} onSend={p.onSend} onTyping={p.onTyping} placeholder={`Message ${p.title}`} />}
+      {p.blocker ??
+        (p.draft !== null && (
+          <Composer key={p.conversationId} initialText={p.draft} onTextChange={p.onDraftChange} onSend={p.onSend} onTyping={p.onTyping} placeholder={`Message ${p.title}`} />
+        ))}
       {confirmDelete && (
         <Dialog title="Delete for everyone?" onClose={() => setConfirmDelete(null)}>
           <p className="text-sm text-slate-600">The message will be removed for everyone in this conversation.</p>

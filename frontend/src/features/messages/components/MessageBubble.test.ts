@@ -12,6 +12,7 @@ const render = (body: MessageBody) =>
       firstOfRun: true,
       onDelete: () => {},
       onRetry: () => {},
+      onCopy: () => {},
     }),
   );
 

@@ -1,6 +1,11 @@
-import { AlertIcon, TrashIcon } from '@/components/ui/icons';
+import { useCallback, useRef, useState, type PointerEvent } from 'react';
+import { AlertIcon, MoreIcon } from '@/components/ui/icons';
 import { formatTime } from '@/lib/format';
+import { MessageMenu, type MenuItem } from './MessageMenu';
 import { Ticks, type Delivery } from './Ticks';
+
+/** How long a touch must rest on a message to open its menu. */
+const LONG_PRESS_MS = 500;
 
 /** What a message shows. */
 export type MessageBody =
@@ -28,12 +33,59 @@ export interface BubbleProps {
   firstOfRun: boolean;
   onDelete: (id: string) => void;
   onRetry: (id: string) => void;
+  onCopy: (text: string) => void;
 }
 
-/** Decrypted text is rendered as a React text node only: never as HTML. */
-export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry }: BubbleProps) {
+/** Decrypted text is rendered as a React text node only: never as HTML. Each message's actions
+ *  (copy, delete for everyone) are in a menu: the ⋯ button (shown on hover or focus with a mouse,
+ *  always on a touch screen), a long press, or a right click. */
+export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, onCopy }: BubbleProps) {
   const { body, mine } = msg;
   const deletable = mine && body.kind !== 'deleted' && msg.delivery !== 'sending';
+  const [menuOpen, setMenuOpen] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
+  const press = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number } | null>(null);
+  const items: MenuItem[] = [];
+  if (body.kind === 'text') items.push({ label: 'Copy text', onSelect: () => onCopy(body.text) });
+  if (deletable) items.push({ label: 'Delete for everyone', danger: true, onSelect: () => onDelete(msg.id) });
+  const hasMenu = items.length > 0;
+  const closeMenu = useCallback((refocus: boolean) => {
+    setMenuOpen(false);
+    if (refocus) opener.current?.focus();
+  }, []);
+  const endPress = () => {
+    if (press.current) clearTimeout(press.current.timer);
+    press.current = null;
+  };
+  const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
+    if (!hasMenu || e.pointerType === 'mouse') return;
+    endPress();
+    const timer = setTimeout(() => {
+      press.current = null;
+      setMenuOpen(true);
+    }, LONG_PRESS_MS);
+    press.current = { x: e.clientX, y: e.clientY, timer };
+  };
+  const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
+    const p = press.current;
+    if (p && Math.hypot(e.clientX - p.x, e.clientY - p.y) > 10) endPress();
+  };
+  const menuButton = hasMenu && (
+    <button
+      ref={opener}
+      type="button"
+      onClick={() => setMenuOpen((o) => !o)}
+      aria-label="Message actions"
+      aria-haspopup="menu"
+      aria-expanded={menuOpen}
+      title="Message actions"
+      className={`mx-1 self-center rounded-full p-1.5 text-slate-500 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100 hover:bg-slate-200 hover:text-slate-900 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-indigo-600 pointer-coarse:opacity-100 ${
+        menuOpen ? 'opacity-100' : 'opacity-0'
+      }`}
+    >
+      <MoreIcon className="h-4 w-4" />
+    </button>
+  );
   const shape = mine ? `bg-indigo-600 text-white ${firstOfRun ? 'rounded-2xl rounded-tr-md' : 'rounded-2xl'}` : `bg-white text-slate-900 ring-1 ring-slate-200 ${firstOfRun ? 'rounded-2xl rounded-tl-md' : 'rounded-2xl'}`;
   const special =
     body.kind === 'unverified' || body.kind === 'empty'
@@ -43,24 +95,25 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry }
         : '';
   const legacy = (body.kind === 'text' || body.kind === 'empty') && body.legacy;
   return (
-    <div className={`group flex ${mine ? 'justify-end' : 'justify-start'} ${firstOfRun ? 'mt-3' : 'mt-0.5'}`}>
-      {deletable && (
-        <button
-          type="button"
-          onClick={() => onDelete(msg.id)}
-          aria-label="Delete for everyone"
-          title="Delete for everyone"
-          className="mr-1 self-center rounded-full p-1.5 text-slate-400 opacity-0 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100 hover:bg-slate-200 hover:text-rose-600 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
-        >
-          <TrashIcon className="h-4 w-4" />
-        </button>
-      )}
+    <div className={`group relative flex ${mine ? 'justify-end' : 'justify-start'} ${firstOfRun ? 'mt-3' : 'mt-0.5'}`} data-testid="message-row">
+      {mine && menuButton}
       <div
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={endPress}
+        onPointerCancel={endPress}
+        onPointerLeave={endPress}
+        onContextMenu={(e) => {
+          if (!hasMenu) return;
+          e.preventDefault();
+          endPress();
+          setMenuOpen(true);
+        }}
         data-testid="message"
         data-mine={mine ? 'true' : 'false'}
         data-kind={body.kind}
         data-message-id={msg.id}
-        className={`max-w-[85%] px-3.5 py-2 shadow-sm sm:max-w-[70%] ${special || shape}`}
+        className={`max-w-[85%] px-3.5 py-2 shadow-sm [-webkit-touch-callout:none] pointer-coarse:select-none sm:max-w-[70%] ${special || shape}`}
       >
         {showSender && !mine && <p className="mb-0.5 text-xs font-semibold text-indigo-600">{msg.senderName}</p>}
         {body.kind === 'text' && <p className="text-[15px] leading-snug break-words whitespace-pre-wrap">{body.text}</p>}
@@ -100,6 +153,8 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry }
           </button>
         )}
       </div>
+      {!mine && menuButton}
+      {menuOpen && hasMenu && <MessageMenu items={items} align={mine ? 'right' : 'left'} onClose={closeMenu} />}
     </div>
   );
 }

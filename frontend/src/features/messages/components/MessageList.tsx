@@ -1,5 +1,5 @@
 import { Fragment, useLayoutEffect, useRef } from 'react';
-import { LockIcon } from '@/components/ui/icons';
+import { InfoIcon, LockIcon } from '@/components/ui/icons';
 import { Spinner } from '@/components/ui/Spinner';
 import { dayKey, formatDay } from '@/lib/format';
 import { MessageBubble, type MessageItem } from './MessageBubble';
@@ -14,13 +14,16 @@ export interface MessageListProps {
   onLoadOlder: () => void;
   onDelete: (id: string) => void;
   onRetry: (id: string) => void;
+  onCopy: (text: string) => void;
+  /** Shown at the start of the history (e.g. why earlier messages are missing). */
+  notice?: string | null;
 }
 
 /**
  * Keeps the view pinned to the newest message while the reader is at the bottom, and keeps the
  * visible messages in place when an older page is prepended.
  */
-export function MessageList({ conversationId, messages, isGroup, loaded, hasOlder, loadingOlder, onLoadOlder, onDelete, onRetry }: MessageListProps) {
+export function MessageList({ conversationId, messages, isGroup, loaded, hasOlder, loadingOlder, onLoadOlder, onDelete, onRetry, onCopy, notice }: MessageListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const prev = useRef({ first: '', last: '', height: 0, conv: '' });
@@ -64,6 +67,12 @@ export function MessageList({ conversationId, messages, isGroup, loaded, hasOlde
             <LockIcon className="h-3.5 w-3.5 shrink-0" /> Messages are end-to-end encrypted. Only the people in this chat can read them.
           </p>
         )}
+        {!hasOlder && loaded && notice && (
+          <p data-testid="membership-notice" className="mx-auto mb-3 flex max-w-md items-start gap-2 rounded-lg bg-white/95 px-3 py-2 text-center text-xs text-slate-700 shadow-sm ring-1 ring-slate-200">
+            <InfoIcon className="mt-0.5 h-3.5 w-3.5 shrink-0 text-sky-700" />
+            <span>{notice}</span>
+          </p>
+        )}
         {!loaded && (
           <div className="flex justify-center py-8 text-indigo-600">
             <Spinner label="Loading messages" />
@@ -80,7 +89,7 @@ export function MessageList({ conversationId, messages, isGroup, loaded, hasOlde
                   <span className="rounded-full bg-white/90 px-3 py-1 text-xs font-medium text-slate-500 shadow-sm ring-1 ring-slate-200">{formatDay(m.time)}</span>
                 </div>
               )}
-              <MessageBubble msg={m} showSender={isGroup && firstOfRun} firstOfRun={firstOfRun} onDelete={onDelete} onRetry={onRetry} />
+              <MessageBubble msg={m} showSender={isGroup && firstOfRun} firstOfRun={firstOfRun} onDelete={onDelete} onRetry={onRetry} onCopy={onCopy} />
             </Fragment>
           );
         })}

@@ -1,7 +1,8 @@
-//! Small per-user persistence: the last event id (so a reload resumes the stream where it
+//! Small per-user persistence (drafts: effects/drafts.ts): the last event id (so a reload resumes the stream where it
 //! stopped; several tabs share it, so only ever move it forward), the open conversation, and
 //! members' receipt positions (the conversation object does not carry them).
 import type { ReceiptsState } from '../model';
+import { draftKeys } from './drafts';
 
 const lastKey = (userId: string) => `courier:last-event:${userId}`;
 const receiptsKey = (userId: string) => `courier:receipts:${userId}`;
@@ -55,6 +56,6 @@ export function saveReceipts(userId: string, receipts: ReceiptsState): void {
 }
 
 export function clearUserData(userId: string): void {
-  for (const k of [lastKey(userId), receiptsKey(userId)]) localStorage.removeItem(k);
+  for (const k of [lastKey(userId), receiptsKey(userId), ...draftKeys(localStorage, userId)]) localStorage.removeItem(k);
   sessionStorage.removeItem(`courier:active:${userId}`);
 }

@@ -6,13 +6,10 @@ import { sealMessage } from '@/lib/crypto';
 import { ApiError, describeError } from '@/lib/api/errors';
 import type { Conversation } from '@/lib/api/types';
 import { addMember, createConversation, removeMember } from '@/features/conversations';
-import { deleteMessage, sendMessage } from '@/features/messages';
-import type { ChatMessage } from '../model';
+import { deleteMessage, MAX_MESSAGE_CHARS, messageLength, sendMessage } from '@/features/messages';
+import { conversationTitle, type ChatMessage } from '../model';
 import type { Messenger } from '../messenger';
 import { SendBlockedError } from './contacts';
-
-/** A UI limit (not a protocol one): the protocol allows 65 536 bytes of plaintext. */
-export const MAX_MESSAGE_CHARS = 8_000;
 
 export class MessengerActions {
   constructor(private readonly m: Messenger) {}
@@ -30,7 +27,7 @@ export class MessengerActions {
   async send(convId: string, text: string): Promise<void> {
     const body = text.trim();
     if (!body) return;
-    if (body.length > MAX_MESSAGE_CHARS) throw new Error(`Messages are limited to ${MAX_MESSAGE_CHARS} characters.`);
+    if (messageLength(body) > MAX_MESSAGE_CHARS) throw new Error(`Messages are limited to ${MAX_MESSAGE_CHARS} characters.`);
     const message: ChatMessage = {
       id: crypto.randomUUID(),
       conversationId: convId,
@@ -42,6 +39,7 @@ export class MessengerActions {
     };
     this.m.store.dispatch({ type: 'message/local', message });
     this.m.typing.sent(convId);
+    this.m.drafts.clear(convId);
     await this.deliver(message);
   }
 
@@ -79,6 +77,8 @@ export class MessengerActions {
         });
         patch({ envelope });
       }
+      // A typing notification in flight must reach the server before the message (effects/typing.ts).
+      await this.m.typing.settled(convId);
       const res = await sendMessage(convId, envelope);
       patch({ local: 'stored', position: res.position, envelope: undefined });
     } catch (e) {
@@ -136,9 +136,12 @@ export class MessengerActions {
   }
 
   async leave(convId: string): Promise<void> {
+    const conv = this.m.store.get().conversations.byId[convId];
     await removeMember(convId, this.m.me.id);
     await this.m.open(null);
     this.m.store.dispatch({ type: 'conversation/removed', conversationId: convId });
+    this.m.drafts.clear(convId);
+    this.m.notify('info', `You left “${conv ? conversationTitle(conv, this.m.me.id) : 'the group'}”.`);
   }
 
   acceptKeyChange(userId: string): void {

@@ -41,4 +41,8 @@ export type MessengerEvent =
   | { type: 'message/deleted'; conversationId: string; messageId: string }
   | { type: 'typing/expired'; now: number }
   | { type: 'presence/loaded'; online: string[] }
-  | { type: 'contact/recorded'; contact: ContactView };
+  | { type: 'contact/recorded'; contact: ContactView }
+  /** The drafts stored on this device, opened. */
+  | { type: 'drafts/loaded'; drafts: Record<string, string> }
+  /** A draft was stored ('' = removed). */
+  | { type: 'draft/saved'; conversationId: string; text: string };

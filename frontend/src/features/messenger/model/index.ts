@@ -2,6 +2,7 @@
 //! crypto, no timers here: effects (../effects) do those and report back as events.
 import type { UserRef } from '@/lib/api/types';
 import { applyConversations } from './conversations';
+import { applyDrafts } from './drafts';
 import type { MessengerEvent } from './events';
 import { applyPresence } from './presence';
 import { applyReceipts } from './receipts';
@@ -18,6 +19,7 @@ export function initialState(me: UserRef, activeId: string | null, receipts: Rec
     presence: {},
     receipts,
     contacts: {},
+    drafts: null,
     connection: 'connecting',
     notice: null,
   };
@@ -32,6 +34,7 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
     presence: applyPresence(s.presence, e),
     receipts: applyReceipts(s.receipts, e),
     contacts: e.type === 'contact/recorded' ? { ...s.contacts, [e.contact.userId]: e.contact } : s.contacts,
+    drafts: applyDrafts(s.drafts, e),
     connection: e.type === 'connection' ? e.status : s.connection,
     notice: e.type === 'notice' ? e.notice : s.notice,
   };
@@ -43,3 +46,4 @@ export type { MessengerEvent, Opened, StreamModelEvent } from './events';
 export * from './types';
 export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
 export { TYPING_MS } from './typing';
+export { membershipNotice } from './membership';

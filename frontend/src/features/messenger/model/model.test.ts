@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '@/lib/api/types';
 import type { MessageObject } from '@/lib/events/decode';
-import { applyEvent, initialState, TYPING_MS, type MessengerEvent, type MessengerState } from '.';
+import { applyEvent, initialState, membershipNotice, TYPING_MS, type MessengerEvent, type MessengerState } from '.';
 
 const me = { id: 'me', username: 'me' };
 const conv = (id: string, extra: Partial<Conversation> = {}): Conversation => ({
@@ -114,5 +114,33 @@ describe('applyEvent', () => {
     expect(s.conversations.byId.c).toMatchObject({ read_up_to: 5, unread_count: 0 });
     s = run([{ type: 'conversation/read-reverted', conversationId: 'c', readUpTo: 1 }], s);
     expect(s.conversations.byId.c.read_up_to).toBe(1);
+  });
+
+  it('keeps drafts as stored, without a key for an empty one, and drops those of a removed conversation', () => {
+    let s = run([listed]);
+    expect(s.drafts).toBeNull();
+    s = run([{ type: 'drafts/loaded', drafts: { c: 'hello', d: 'other' } }, { type: 'draft/saved', conversationId: 'c', text: 'hello there' }], s);
+    expect(s.drafts).toEqual({ c: 'hello there', d: 'other' });
+    s = run([{ type: 'draft/saved', conversationId: 'c', text: '' }, { type: 'conversation/removed', conversationId: 'd' }], s);
+    expect(s.drafts).toEqual({});
+    expect(applyEvent(s, { type: 'draft/saved', conversationId: 'c', text: '' })).toBe(s);
+  });
+
+  it('tells a member added later why earlier messages are missing, naming the creator, never a guessed adder', () => {
+    const group = conv('g', { kind: 'group', title: 'G', created_by: 'carol', last_position: 7, members: [me, { id: 'carol', username: 'carol' }] });
+    const names = (id: string) => ({ carol: 'carol' })[id];
+    const loaded = (wires: MessageObject[], hasOlder = false) =>
+      run([{ type: 'conversations/listed', list: [group] }, { type: 'history/loaded', conversationId: 'g', hasOlder }, { type: 'messages/arrived', conversationId: 'g', wires: wires.map((w) => ({ ...w, conversation_id: 'g' })), source: 'history' }]).timelines.g;
+    const later = membershipNotice(group, loaded([wire(6, 'carol'), wire(7, 'carol')]), 'me', names);
+    expect(later).toContain('You were added to carol’s group after it started. Earlier messages are not available to you');
+    expect(membershipNotice(group, loaded([]), 'me', names)).toContain('Earlier messages are not available'); // nothing readable at all
+    expect(membershipNotice({ ...group, last_position: 2 }, loaded([wire(1, 'carol'), wire(2, 'me')]), 'me', names)).toBe('You were added to carol’s group.');
+    expect(membershipNotice(group, loaded([wire(1, 'carol'), wire(2, 'me'), wire(7, 'carol')]), 'me', names)).toContain(
+      'Messages sent while you were not a member are not available to you',
+    ); // left and added back: 3 to 6 were not for us
+    expect(membershipNotice(group, loaded([wire(1, 'carol'), wire(2, 'me')]), 'me', names)).toContain('while you were not a member'); // 3 to 7
+    expect(membershipNotice(group, loaded([wire(6, 'carol')], true), 'me', names)).toBeNull(); // older pages not loaded yet
+    expect(membershipNotice({ ...group, created_by: 'me' }, loaded([wire(6, 'carol')]), 'me', names)).toBeNull();
+    expect(membershipNotice(conv('c'), loaded([wire(6, 'carol')]), 'me', names)).toBeNull();
   });
 });

@@ -77,6 +77,8 @@ export interface MessengerState {
   presence: Record<string, boolean>;
   receipts: ReceiptsState;
   contacts: Record<string, ContactView>;
+  /** conversation id → unsent text stored on this device; null until opened (see drafts.ts). */
+  drafts: Record<string, string> | null;
   connection: StreamStatus;
   notice: Notice | null;
 }

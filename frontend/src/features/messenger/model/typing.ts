@@ -1,5 +1,6 @@
 //! Slice `typing`: who is typing where, until when. A typing event shows for TYPING_MS; a message
-//! from that person ends it at once. Time comes in with the event. Pure.
+//! from that person ends it at once (senders never post a typing notification after the message
+//! it announced: effects/typing.ts). Time comes in with the event. Pure.
 import type { MessengerEvent } from './events';
 import type { MessengerState } from './types';
 

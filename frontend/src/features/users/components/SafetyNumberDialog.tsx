@@ -1,3 +1,4 @@
+import { useId, useState } from 'react';
 import { Alert } from '@/components/ui/Alert';
 import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
@@ -19,6 +20,8 @@ export interface SafetyNumberDialogProps {
 }
 
 export function SafetyNumberDialog({ username, safetyNumber, verified, changed, invalidReason, onVerify, onAccept, onClose }: SafetyNumberDialogProps) {
+  const [compared, setCompared] = useState(false);
+  const comparedId = useId();
   return (
     <Dialog title={changed ? `${username}’s security key changed` : `Safety number with ${username}`} onClose={onClose}>
       {invalidReason ? (
@@ -30,8 +33,11 @@ export function SafetyNumberDialog({ username, safetyNumber, verified, changed, 
         <>
           {changed ? (
             <Alert tone="warning" className="mb-4">
-              {username} has a new security key. This is normal if they reinstalled or reset their account, but it can also mean someone is trying to intercept
-              your messages. Compare the new safety number with {username} in person or over a call before you accept it.
+              <span data-testid="key-change-explanation">
+                {username} has a new security key. <strong>This is unexpected:</strong> Courier keys do not change when someone changes their password, recovers
+                their account or signs in on another device. It can mean that someone, for instance the server, is trying to intercept your messages. Compare
+                the new safety number with {username} in person or over a call you trust before you accept it.
+              </span>
             </Alert>
           ) : (
             <p className="mb-4 text-sm text-slate-600">
@@ -43,11 +49,21 @@ export function SafetyNumberDialog({ username, safetyNumber, verified, changed, 
           <div className="mt-5 flex flex-wrap items-center gap-3">
             {changed ? (
               <>
-                <Button variant="warning" onClick={onAccept}>
+                <label htmlFor={comparedId} className="flex w-full items-start gap-2 text-sm text-slate-800">
+                  <input
+                    id={comparedId}
+                    type="checkbox"
+                    className="mt-0.5 h-4 w-4 rounded border-slate-300 text-indigo-600 focus:ring-indigo-600"
+                    checked={compared}
+                    disabled={!safetyNumber}
+                    onChange={(e) => setCompared(e.target.checked)}
+                  />
+                  <span>I compared this safety number with {username} and it matches.</span>
+                </label>
+                {/* The safe choice is the prominent one; accepting needs the comparison first. */}
+                <Button onClick={onClose}>Keep sending paused</Button>
+                <Button variant="secondary" disabled={!compared || !safetyNumber} onClick={onAccept}>
                   Accept the new key
-                </Button>
-                <Button variant="secondary" onClick={onClose}>
-                  Not now
                 </Button>
               </>
             ) : verified ? (

@@ -1,0 +1,29 @@
+//! What a member who did not create a group is told at the top of its history. Someone added to a
+//! group cannot read what was sent before they joined, or while they were away (each message is
+//! encrypted for the members of the moment, docs/protocol.md §5), so an empty or partial chat is
+//! explained instead of looking broken. Positions are gapless from 1 per conversation and the
+//! history keeps deleted messages, so once the whole history is loaded, a position up to the
+//! conversation's last one that we do not have is a message not encrypted for us. Pure.
+//!
+//! The server does not record who added a member, so the notice names the group's creator, never
+//! a guessed adder.
+import type { Conversation } from '@/lib/api/types';
+import type { Timeline } from './types';
+
+export function membershipNotice(conv: Conversation, t: Timeline, meId: string, nameOf: (userId: string) => string | undefined): string | null {
+  if (conv.kind !== 'group' || !t.loaded || t.hasOlder) return null;
+  if (!conv.created_by || conv.created_by === meId) return null;
+  const positions = new Set(t.messages.flatMap((m) => (m.position === null ? [] : [m.position])));
+  const last = Math.max(conv.last_position ?? 0, ...positions);
+  const first = positions.size ? Math.min(...positions) : null;
+  const group = creator(conv.created_by, nameOf);
+  const why = 'they were encrypted only for the members at the time.';
+  if (first === null ? last > 0 : first > 1) return `You were added to ${group} after it started. Earlier messages are not available to you: ${why}`;
+  if (positions.size < last) return `You were added to ${group}. Messages sent while you were not a member are not available to you: ${why}`;
+  return `You were added to ${group}.`;
+}
+
+function creator(id: string, nameOf: (userId: string) => string | undefined): string {
+  const name = nameOf(id);
+  return name ? `${name}’s group` : 'this group';
+}
