@@ -32,8 +32,10 @@ export function utf8(text: string): Bytes {
   return new TextEncoder().encode(text) as Bytes;
 }
 
+/** Strict UTF-8, byte for byte: a leading U+FEFF is kept (TextDecoder drops it by default), so
+ *  the browser reads exactly the text the Rust client reads. */
 export function fromUtf8(bytes: Uint8Array): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
 }
 
 export function concat(...parts: Uint8Array[]): Bytes {

@@ -2,6 +2,7 @@
 //! usernames (§2.1), recovery-key entry (§2.3), strict base64 (§1) and own keys at unlock (§3).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aad, aesWrap, fromBase64, importAesKey, parseHeader, parseRecoveryKey, readableContentType, sealMessage, signKeySignature, toBase64, unlockAccountKeys, writableContentType, type HeaderFields, generateAccountKeys } from '@/lib/crypto';
+import { fromUtf8 } from '@/lib/crypto/encoding';
 import { canonicalJson } from '@/lib/crypto/canonical';
 import { isValidUsername, normalizeUsername } from '@/lib/protocol/username';
 import { makeUser, type TestUser } from '@/testing/crypto-fixtures';
@@ -163,5 +164,12 @@ describe('own keys at unlock (§3)', () => {
     const spki = fromBase64(gen.wire.sig_public);
     const wire = { ...gen.wire, sig_public: toBase64(new Uint8Array([...spki, 0])), wrapped_user_key: '' };
     await expect(unlockAccountKeys(gen.userKeyRaw, wire, 'gina')).rejects.toThrow(/key policy/);
+  });
+});
+
+describe('message text decoding', () => {
+  it('keeps a leading byte-order mark, as the Rust client does', () => {
+    expect(fromUtf8(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0x69]))).toBe('\ufeffhi');
+    expect(() => fromUtf8(new Uint8Array([0xff]))).toThrow();
   });
 });
