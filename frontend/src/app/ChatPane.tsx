@@ -102,24 +102,24 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         onSeen={onSeen}
         headerActions={
           <>
-          <IconButton
-            label="Mute this conversation"
-            onClick={() => messenger.mute(conv.id, !muted)}
-            aria-pressed={muted}
-            data-testid="mute-toggle"
-            className={muted ? 'text-slate-900' : ''}
-          >
-            {muted ? <BellOffIcon className="h-5 w-5" /> : <BellIcon className="h-5 w-5" />}
-          </IconButton>
-          {isGroup ? (
-            <IconButton label="Group members and safety numbers" onClick={() => setGroupInfo(true)}>
-              <UsersIcon className="h-5 w-5" />
+            <IconButton
+              label="Mute this conversation"
+              onClick={() => messenger.mute(conv.id, !muted)}
+              aria-pressed={muted}
+              data-testid="mute-toggle"
+              className={muted ? 'text-slate-900' : ''}
+            >
+              {muted ? <BellOffIcon className="h-5 w-5" /> : <BellIcon className="h-5 w-5" />}
             </IconButton>
-          ) : direct ? (
-            <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-600' : ''}>
-              <ShieldIcon className="h-5 w-5" />
-            </IconButton>
-          ) : null}
+            {isGroup ? (
+              <IconButton label="Group members and safety numbers" onClick={() => setGroupInfo(true)}>
+                <UsersIcon className="h-5 w-5" />
+              </IconButton>
+            ) : direct ? (
+              <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-600' : ''}>
+                <ShieldIcon className="h-5 w-5" />
+              </IconButton>
+            ) : null}
           </>
         }
         onBack={() => void messenger.open(null)}

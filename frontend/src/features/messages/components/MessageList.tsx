@@ -137,67 +137,67 @@ export function MessageList({ conversationId, messages, isGroup, loaded, hasOlde
 
   return (
     <div className="relative flex min-h-0 flex-1 flex-col">
-    <div ref={scroller} onScroll={onScroll} className="chat-backdrop min-h-0 flex-1 overflow-y-auto px-3 py-4 sm:px-6" role="log" aria-live="polite" aria-label="Messages" tabIndex={0}>
-      <div className="mx-auto flex max-w-3xl flex-col">
-        {hasOlder && loaded && (
-          <div className="mb-2 flex justify-center">
-            <button type="button" onClick={onLoadOlder} disabled={loadingOlder} className="inline-flex items-center gap-2 rounded-full bg-white px-3 py-1 text-xs font-medium text-slate-600 shadow-sm ring-1 ring-slate-200 hover:bg-slate-50">
-              {loadingOlder && <Spinner className="h-3 w-3" />} Load older messages
-            </button>
-          </div>
-        )}
-        {!hasOlder && loaded && (
-          <p className="mx-auto mb-3 flex max-w-sm items-center gap-2 rounded-lg bg-amber-50/90 px-3 py-2 text-center text-xs text-amber-800 ring-1 ring-amber-200">
-            <LockIcon className="h-3.5 w-3.5 shrink-0" /> Messages are end-to-end encrypted. Only the people in this chat can read them.
-          </p>
-        )}
-        {!hasOlder && loaded && notice && (
-          <p data-testid="membership-notice" className="mx-auto mb-3 flex max-w-md items-start gap-2 rounded-lg bg-white/95 px-3 py-2 text-center text-xs text-slate-700 shadow-sm ring-1 ring-slate-200">
-            <InfoIcon className="mt-0.5 h-3.5 w-3.5 shrink-0 text-sky-700" />
-            <span>{notice}</span>
-          </p>
-        )}
-        {!loaded && (
-          <div className="flex justify-center py-8 text-indigo-600">
-            <Spinner label="Loading messages" />
-          </div>
-        )}
-        {messages.map((m, i) => {
-          const before = messages[i - 1];
-          const newDay = !before || dayKey(before.time) !== dayKey(m.time);
-          const firstOfRun = newDay || !before || before.mine !== m.mine || before.senderName !== m.senderName;
-          return (
-            <Fragment key={m.id}>
-              {divider?.beforeId === m.id && (
-                <div ref={dividerRef} className="my-3 flex items-center gap-3" role="separator" aria-label={`${divider.count} unread ${divider.count === 1 ? 'message' : 'messages'}`} data-testid="unread-divider">
-                  <span className="h-px flex-1 bg-indigo-300" />
-                  <span className="rounded-full bg-indigo-50 px-3 py-1 text-xs font-semibold text-indigo-800 ring-1 ring-indigo-200">
-                    {divider.count} unread {divider.count === 1 ? 'message' : 'messages'}
-                  </span>
-                  <span className="h-px flex-1 bg-indigo-300" />
-                </div>
-              )}
-              {newDay && (
-                <div className="my-3 flex justify-center" role="separator">
-                  <span className="rounded-full bg-white/90 px-3 py-1 text-xs font-medium text-slate-500 shadow-sm ring-1 ring-slate-200">{formatDay(m.time)}</span>
-                </div>
-              )}
-              <MessageBubble msg={m} showSender={isGroup && firstOfRun} firstOfRun={firstOfRun} onDelete={onDelete} onRetry={onRetry} onCopy={onCopy} />
-            </Fragment>
-          );
-        })}
+      <div ref={scroller} onScroll={onScroll} className="chat-backdrop min-h-0 flex-1 overflow-y-auto px-3 py-4 sm:px-6" role="log" aria-live="polite" aria-label="Messages" tabIndex={0}>
+        <div className="mx-auto flex max-w-3xl flex-col">
+          {hasOlder && loaded && (
+            <div className="mb-2 flex justify-center">
+              <button type="button" onClick={onLoadOlder} disabled={loadingOlder} className="inline-flex items-center gap-2 rounded-full bg-white px-3 py-1 text-xs font-medium text-slate-600 shadow-sm ring-1 ring-slate-200 hover:bg-slate-50">
+                {loadingOlder && <Spinner className="h-3 w-3" />} Load older messages
+              </button>
+            </div>
+          )}
+          {!hasOlder && loaded && (
+            <p className="mx-auto mb-3 flex max-w-sm items-center gap-2 rounded-lg bg-amber-50/90 px-3 py-2 text-center text-xs text-amber-800 ring-1 ring-amber-200">
+              <LockIcon className="h-3.5 w-3.5 shrink-0" /> Messages are end-to-end encrypted. Only the people in this chat can read them.
+            </p>
+          )}
+          {!hasOlder && loaded && notice && (
+            <p data-testid="membership-notice" className="mx-auto mb-3 flex max-w-md items-start gap-2 rounded-lg bg-white/95 px-3 py-2 text-center text-xs text-slate-700 shadow-sm ring-1 ring-slate-200">
+              <InfoIcon className="mt-0.5 h-3.5 w-3.5 shrink-0 text-sky-700" />
+              <span>{notice}</span>
+            </p>
+          )}
+          {!loaded && (
+            <div className="flex justify-center py-8 text-indigo-600">
+              <Spinner label="Loading messages" />
+            </div>
+          )}
+          {messages.map((m, i) => {
+            const before = messages[i - 1];
+            const newDay = !before || dayKey(before.time) !== dayKey(m.time);
+            const firstOfRun = newDay || !before || before.mine !== m.mine || before.senderName !== m.senderName;
+            return (
+              <Fragment key={m.id}>
+                {divider?.beforeId === m.id && (
+                  <div ref={dividerRef} className="my-3 flex items-center gap-3" role="separator" aria-label={`${divider.count} unread ${divider.count === 1 ? 'message' : 'messages'}`} data-testid="unread-divider">
+                    <span className="h-px flex-1 bg-indigo-300" />
+                    <span className="rounded-full bg-indigo-50 px-3 py-1 text-xs font-semibold text-indigo-800 ring-1 ring-indigo-200">
+                      {divider.count} unread {divider.count === 1 ? 'message' : 'messages'}
+                    </span>
+                    <span className="h-px flex-1 bg-indigo-300" />
+                  </div>
+                )}
+                {newDay && (
+                  <div className="my-3 flex justify-center" role="separator">
+                    <span className="rounded-full bg-white/90 px-3 py-1 text-xs font-medium text-slate-500 shadow-sm ring-1 ring-slate-200">{formatDay(m.time)}</span>
+                  </div>
+                )}
+                <MessageBubble msg={m} showSender={isGroup && firstOfRun} firstOfRun={firstOfRun} onDelete={onDelete} onRetry={onRetry} onCopy={onCopy} />
+              </Fragment>
+            );
+          })}
+        </div>
       </div>
-    </div>
-    {pill && (
-      <button
-        type="button"
-        onClick={toBottom}
-        data-testid="new-messages-pill"
-        className="absolute bottom-3 left-1/2 -translate-x-1/2 rounded-full bg-indigo-700 px-4 py-1.5 text-sm font-semibold text-white shadow-lg hover:bg-indigo-600 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-700"
-      >
-        New messages <span aria-hidden="true">↓</span>
-      </button>
-    )}
+      {pill && (
+        <button
+          type="button"
+          onClick={toBottom}
+          data-testid="new-messages-pill"
+          className="absolute bottom-3 left-1/2 -translate-x-1/2 rounded-full bg-indigo-700 px-4 py-1.5 text-sm font-semibold text-white shadow-lg hover:bg-indigo-600 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-700"
+        >
+          New messages <span aria-hidden="true">↓</span>
+        </button>
+      )}
     </div>
   );
 }
