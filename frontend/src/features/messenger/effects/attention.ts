@@ -1,4 +1,4 @@
-//! Effects: the unread total in the tab title, and desktop notifications (docs: model/attention.ts
+//! Effects: the unread total in the tab title, and desktop notifications (model/attention.ts
 //! decides; this file only touches `document.title` and the Notification API). The browser
 //! permission is asked only from a user gesture (`enableNotifications`, called from a click),
 //! never on load.
@@ -59,6 +59,7 @@ export class AttentionEffects {
     for (const m of messages) {
       if (this.notified.has(m.id)) continue;
       this.notified.add(m.id);
+      if (this.notified.size > 2_000) this.notified.delete(this.notified.values().next().value ?? ''); // oldest first
       const content = notificationFor(this.store.get(), m, ctx);
       if (!content || !N) continue;
       try {
