@@ -8,6 +8,7 @@ import { countMessages, deliveryOf, expectMessage, longPress, menuButton, messag
 import { dumpDatabase, plaintextFindings, substituteKeyInDb } from './db.mjs';
 import { substituteKeys } from './keys.mjs';
 import { accountSteps } from './account-steps.mjs';
+import { attentionSteps } from './attention-steps.mjs';
 
 const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
 const DB = process.env.DATABASE_URL;
@@ -244,6 +245,8 @@ try {
     await openConversation(B.page, alice.username);
     assert((await box().inputValue()) === '' && (await row.getByTestId('draft-preview').count()) === 0, 'a sent draft is gone');
   });
+
+  await attentionSteps({ base: BASE, alice, bob, A, B, sent, text });
 
   await step("a substituted key for bob raises a blocking warning at alice's", async () => {
     const keys = await substituteKeys();

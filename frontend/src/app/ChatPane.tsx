@@ -2,16 +2,18 @@
 //! adds the key-trust parts from the users feature (safety number, verified mark, key-change
 //! block). Selects only this conversation's slices.
 
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { IconButton } from '@/components/ui/Button';
-import { ShieldIcon, UsersIcon } from '@/components/ui/icons';
+import { BellIcon, BellOffIcon, ShieldIcon, UsersIcon } from '@/components/ui/icons';
 import { ChatView, type MessageItem } from '@/features/messages';
-import { conversationTitle, deliveryOf, membershipNotice, otherMembers, useMessenger, useMessengerSelector } from '@/features/messenger';
+import { conversationTitle, deliveryOf, membershipNotice, otherMembers, unreadDivider, useMessenger, useMessengerSelector } from '@/features/messenger';
 import { KeyChangeBanner, SafetyNumberDialog, type KeyProblem } from '@/features/users';
 import { GroupInfoDialog } from './GroupInfoDialog';
 
 const NO_TYPING: Record<string, number> = {};
 
+/** Mounted once per open conversation (keyed by it): what was read when it opened stays fixed,
+ *  so the "N unread messages" divider does not move while the reader reads. */
 export function ChatPane({ conversationId }: { conversationId: string }) {
   const { messenger, actions } = useMessenger();
   const me = useMessengerSelector((s) => s.me.id);
@@ -22,6 +24,27 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const presence = useMessengerSelector((s) => s.presence);
   const contacts = useMessengerSelector((s) => s.contacts);
   const draftsReady = useMessengerSelector((s) => s.drafts !== null);
+  const muted = useMessengerSelector((s) => !!s.prefs.muted[conversationId]);
+  const [atOpen] = useState(() => {
+    const c = messenger.store.get().conversations.byId[conversationId];
+    return { readUpTo: c?.read_up_to ?? 0, lastPosition: c?.last_position ?? 0 };
+  });
+  const divider = useMemo(() => {
+    if (!timeline) return null;
+    // Only what was unread when the chat opened: later arrivals are read as they come.
+    const upToOpen = { ...timeline, messages: timeline.messages.filter((m) => m.position !== null && m.position <= atOpen.lastPosition) };
+    return unreadDivider(upToOpen, atOpen.readUpTo, me);
+  }, [timeline, atOpen, me]);
+  const timelineRef = useRef(timeline);
+  timelineRef.current = timeline;
+  const onSeen = useCallback(
+    (id: string) => {
+      const position = timelineRef.current?.messages.find((m) => m.id === id)?.position;
+      if (position) messenger.receipts.seen(conversationId, position);
+      messenger.attention.seen(conversationId);
+    },
+    [messenger, conversationId],
+  );
   const [safetyFor, setSafetyFor] = useState<string | null>(null);
   const [groupInfo, setGroupInfo] = useState(false);
   const names = useMemo(() => Object.fromEntries((conv?.members ?? []).map((m) => [m.id, m.username])), [conv?.members]);
@@ -75,16 +98,29 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         hasOlder={timeline.hasOlder}
         loadingOlder={timeline.loadingOlder}
         blocker={problems.length ? <KeyChangeBanner problems={problems} onReview={setSafetyFor} /> : undefined}
+        unreadDivider={divider}
+        onSeen={onSeen}
         headerActions={
-          isGroup ? (
-            <IconButton label="Group members and safety numbers" onClick={() => setGroupInfo(true)}>
-              <UsersIcon className="h-5 w-5" />
+          <>
+            <IconButton
+              label="Mute this conversation"
+              onClick={() => messenger.mute(conv.id, !muted)}
+              aria-pressed={muted}
+              data-testid="mute-toggle"
+              className={muted ? 'text-slate-900' : ''}
+            >
+              {muted ? <BellOffIcon className="h-5 w-5" /> : <BellIcon className="h-5 w-5" />}
             </IconButton>
-          ) : direct ? (
-            <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-600' : ''}>
-              <ShieldIcon className="h-5 w-5" />
-            </IconButton>
-          ) : null
+            {isGroup ? (
+              <IconButton label="Group members and safety numbers" onClick={() => setGroupInfo(true)}>
+                <UsersIcon className="h-5 w-5" />
+              </IconButton>
+            ) : direct ? (
+              <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-600' : ''}>
+                <ShieldIcon className="h-5 w-5" />
+              </IconButton>
+            ) : null}
+          </>
         }
         onBack={() => void messenger.open(null)}
         onLoadOlder={() => void messenger.loadOlder(conv.id)}

@@ -14,6 +14,7 @@ import { conversationTitle, otherMembers, shallowEqual, useMessenger, useMesseng
 import { describeError } from '@/lib/api/errors';
 import type { KdfParams } from '@/lib/crypto';
 import { ChatPane } from './ChatPane';
+import { NotificationSettings } from './NotificationSettings';
 
 function previewText(m: ChatMessage | null): string {
   if (!m) return '';
@@ -57,6 +58,7 @@ function listItems(s: MessengerState): ConversationItem[] {
       unread: conv.unread_count ?? 0,
       typing: typingId ? (conv.members.find((m) => m.id === typingId)?.username ?? 'Someone') : null,
       keyWarning: others.some((m) => ['changed', 'invalid'].includes(s.contacts[m.id]?.status?.kind ?? '')),
+      muted: !!s.prefs.muted[id],
       draft: id !== s.conversations.activeId && s.drafts?.[id] ? s.drafts[id].replace(/\s+/g, ' ') : null,
     };
   });
@@ -136,7 +138,7 @@ export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChang
         </aside>
         <main className={`min-h-0 min-w-0 flex-1 flex-col ${activeId ? 'flex' : 'hidden md:flex'}`}>
           {activeId ? (
-            <ChatPane conversationId={activeId} />
+            <ChatPane key={activeId} conversationId={activeId} />
           ) : (
             <div className="chat-backdrop flex flex-1 flex-col items-center justify-center px-6 text-center">
               <span className="rounded-full bg-white p-5 text-indigo-600 shadow-sm ring-1 ring-slate-200">
@@ -177,6 +179,7 @@ export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChang
           onLogout={onSignOut}
           onDeleted={onDeleted}
           onClose={() => setDialog(null)}
+          notifications={<NotificationSettings />}
         />
       )}
     </div>

@@ -33,3 +33,5 @@ export function Logo({ className = 'h-9 w-9' }: { className?: string }) {
     </svg>
   );
 }
+export const BellIcon = (p: P) => <svg {...base(p)}><path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" /><path d="M10.3 21a1.9 1.9 0 0 0 3.4 0" /></svg>;
+export const BellOffIcon = (p: P) => <svg {...base(p)}><path d="M8.7 3.8A6 6 0 0 1 18 8c0 3.3.7 5.5 1.5 6.9M17 17H3s3-2 3-9c0-.6.1-1.2.3-1.8" /><path d="M10.3 21a1.9 1.9 0 0 0 3.4 0" /><path d="m2 2 20 20" /></svg>;

@@ -3,7 +3,8 @@
 export { Messenger } from './messenger';
 export { MessengerActions } from './effects/send';
 export { clearUserData } from './effects/persist';
+export { notificationPermission, type Permission } from './effects/attention';
 export { MessengerContext, useMessenger, useMessengerSelector, shallowEqual, type MessengerContextValue } from './hooks';
 export {
-  applyEvent, conversationTitle, deliveryOf, membershipNotice, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Timeline,
+  applyEvent, conversationTitle, deliveryOf, unreadDivider, membershipNotice, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Prefs, type Timeline,
 } from './model';

@@ -12,10 +12,12 @@ import { getConversation, listConversations } from '@/features/conversations';
 import { listMessages } from '@/features/messages';
 import { getPresence } from '@/features/presence';
 import { acknowledgeable, initialState, type Opened } from './model';
+import { AttentionEffects } from './effects/attention';
 import { ContactBook } from './effects/contacts';
 import { DraftEffects } from './effects/drafts';
 import { decryptWire } from './effects/ingest';
 import { loadActiveConversation, loadLastEventId, loadReceipts, saveActiveConversation, saveLastEventId, saveReceipts } from './effects/persist';
+import { loadPrefs, savePrefs } from './effects/prefs';
 import { ReceiptEffects } from './effects/receipts';
 import { TypingEffects } from './effects/typing';
 import { MessengerStore } from './store';
@@ -28,6 +30,7 @@ export class Messenger {
   readonly receipts: ReceiptEffects;
   readonly typing: TypingEffects;
   readonly drafts: DraftEffects;
+  readonly attention: AttentionEffects;
   private stream: EventStream;
   private tombstones = new Set<string>();
   private stopped = false;
@@ -39,11 +42,12 @@ export class Messenger {
     readonly myFingerprint: string,
     tokens: TokenManager,
   ) {
-    this.store = new MessengerStore(initialState(me, loadActiveConversation(me.id), loadReceipts(me.id)));
+    this.store = new MessengerStore(initialState(me, loadActiveConversation(me.id), loadReceipts(me.id), loadPrefs(me.id)));
     this.contacts = new ContactBook(new PinStore(localStorage, me.id), this.store, me, keys);
     this.receipts = new ReceiptEffects(this.store, me.id);
     this.typing = new TypingEffects(this.store);
     this.drafts = new DraftEffects(this.store, me.id, keys.userKey);
+    this.attention = new AttentionEffects(this.store, (id) => void this.open(id));
     this.stream = new EventStream({
       getToken: () => tokens.getAccessToken(),
       refresh: () => tokens.refresh(),
@@ -61,11 +65,13 @@ export class Messenger {
   }
 
   start(): void {
-    let receipts = this.store.get().receipts;
+    let { receipts, prefs } = this.store.get();
     this.unsubscribe = this.store.subscribe(() => {
-      const next = this.store.get().receipts;
-      if (next !== receipts) saveReceipts(this.me.id, (receipts = next));
+      const next = this.store.get();
+      if (next.receipts !== receipts) saveReceipts(this.me.id, (receipts = next.receipts));
+      if (next.prefs !== prefs) savePrefs(this.me.id, (prefs = next.prefs));
     });
+    this.attention.start();
     this.stream.start();
     void this.loadConversations();
     void this.loadPresence();
@@ -81,7 +87,18 @@ export class Messenger {
     window.removeEventListener('focus', this.onVisibility);
     this.typing.stop();
     this.receipts.stop();
+    this.attention.stop();
     this.unsubscribe?.();
+  }
+
+  /** Mute or unmute a conversation on this device: no notification, not counted in the title. */
+  mute(convId: string, muted: boolean): void {
+    this.store.dispatch({ type: 'conversation/muted', conversationId: convId, muted });
+  }
+
+  /** Hide (or show) sender and content in desktop notifications, or turn them off. */
+  setNotificationPrefs(change: { notify?: boolean; hideContent?: boolean }): void {
+    this.store.dispatch({ type: 'prefs/changed', prefs: { ...this.store.get().prefs, ...change } });
   }
 
   notify(kind: 'error' | 'info', text: string | null): void {
@@ -193,6 +210,10 @@ export class Messenger {
     // Only what verified is acknowledged (see model/receipts.ts).
     if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]))) this.receipts.scheduleDelivered(convId);
     this.receipts.markRead(convId);
+    if (source === 'live') {
+      const ids = new Set(fresh.map((w) => w.message_id));
+      this.attention.arrived((this.store.get().timelines[convId]?.messages ?? []).filter((m) => ids.has(m.id)));
+    }
   }
 
   /** Re-opens messages that failed to verify (after a key change is accepted). */

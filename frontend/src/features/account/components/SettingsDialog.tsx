@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { Alert } from '@/components/ui/Alert';
 import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
@@ -8,7 +8,7 @@ import type { KdfParams } from '@/lib/crypto';
 import { changeAccountPassword, deleteOwnAccount, type PasswordContext } from '../flows';
 import { SessionsList } from './SessionsList';
 
-type Tab = 'account' | 'sessions' | 'danger';
+type Tab = 'account' | 'notifications' | 'sessions' | 'danger';
 
 export interface SettingsDialogProps {
   username: string;
@@ -18,6 +18,8 @@ export interface SettingsDialogProps {
   onLogout: () => void;
   onDeleted: () => void;
   onClose: () => void;
+  /** This device's notification settings (composed by the app from the messenger). */
+  notifications?: ReactNode;
 }
 
 /** The dialog keeps the password context it was opened with up to date: after a password change
@@ -31,7 +33,7 @@ export function SettingsDialog(props: SettingsDialogProps) {
     props.onPasswordChanged(next);
   };
   const tabProps = { ...props, passwordContext, onPasswordChanged };
-  const tabs: [Tab, string][] = [['account', 'Account'], ['sessions', 'Sessions'], ['danger', 'Delete account']];
+  const tabs: [Tab, string][] = [['account', 'Account'], ...(props.notifications ? [['notifications', 'Notifications'] as [Tab, string]] : []), ['sessions', 'Sessions'], ['danger', 'Delete account']];
   return (
     <Dialog title="Settings" onClose={props.onClose} wide>
       <div role="tablist" aria-label="Settings sections" className="mb-5 flex gap-1 rounded-lg bg-slate-100 p-1">
@@ -50,6 +52,7 @@ export function SettingsDialog(props: SettingsDialogProps) {
       </div>
       <div role="tabpanel">
         {tab === 'account' && <AccountTab {...tabProps} />}
+        {tab === 'notifications' && props.notifications}
         {tab === 'sessions' && <SessionsList />}
         {tab === 'danger' && <DeleteTab {...tabProps} />}
       </div>

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { Avatar } from '@/components/ui/Avatar';
-import { AlertIcon, ChatIcon, SearchIcon } from '@/components/ui/icons';
+import { AlertIcon, BellOffIcon, ChatIcon, SearchIcon } from '@/components/ui/icons';
 import { Spinner } from '@/components/ui/Spinner';
 import { formatListTime } from '@/lib/format';
 
@@ -16,6 +16,8 @@ export interface ConversationItem {
   unread: number;
   typing: string | null;
   keyWarning: boolean;
+  /** Muted on this device: no notifications, not in the title's count (the badge is grey). */
+  muted: boolean;
   /** Unsent text kept for this conversation (not shown for the open one). */
   draft: string | null;
 }
@@ -74,7 +76,7 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                   data-testid="conversation"
                   data-title={c.title}
                   aria-current={c.id === activeId ? 'true' : undefined}
-                  aria-label={`${c.title}${c.unread ? `, ${c.unread} unread` : ''}${c.online ? ', online' : ''}`}
+                  aria-label={`${c.title}${c.unread ? `, ${c.unread} unread` : ''}${c.muted ? ', muted' : ''}${c.online ? ', online' : ''}`}
                   onClick={() => onSelect(c.id)}
                   className={`flex w-full items-center gap-3 rounded-xl px-3 py-2.5 text-left transition-colors focus-visible:outline-2 focus-visible:outline-indigo-600 ${
                     c.id === activeId ? 'bg-indigo-50' : 'hover:bg-slate-50'
@@ -100,8 +102,9 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                           `${c.previewMine && c.preview ? 'You: ' : ''}${c.preview}`
                         )}
                       </span>
+                      {c.muted && <BellOffIcon className="h-3.5 w-3.5 shrink-0 text-slate-500" data-testid="muted-mark" />}
                       {c.unread > 0 && (
-                        <span data-testid="unread-badge" className="inline-flex min-w-5 shrink-0 items-center justify-center rounded-full bg-indigo-600 px-1.5 py-0.5 text-xs font-bold text-white">
+                        <span data-testid="unread-badge" className={`inline-flex min-w-5 shrink-0 items-center justify-center rounded-full px-1.5 py-0.5 text-xs font-bold text-white ${c.muted ? 'bg-slate-500' : 'bg-indigo-600'}`}>
                           {c.unread > 99 ? '99+' : c.unread}
                         </span>
                       )}

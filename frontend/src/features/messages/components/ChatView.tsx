@@ -34,6 +34,10 @@ export interface ChatViewProps {
   onDraftChange: (text: string) => void;
   /** At the start of the history: e.g. "You were added … earlier messages are not available". */
   historyNotice?: string | null;
+  /** Where the "N unread messages" divider goes (fixed when the chat was opened). */
+  unreadDivider?: { beforeId: string; count: number } | null;
+  /** The newest message from someone else on screen (for read receipts). */
+  onSeen?: (id: string) => void;
 }
 
 function typingText(names: string[]): string {
@@ -92,6 +96,8 @@ export function ChatView(p: ChatViewProps) {
         onRetry={p.onRetry}
         onCopy={copy}
         notice={p.historyNotice}
+        divider={p.unreadDivider}
+        onSeen={p.onSeen}
       />
       <div role="status" aria-live="polite" className="pointer-events-none relative">
         {toast && (

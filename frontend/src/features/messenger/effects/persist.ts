@@ -3,6 +3,7 @@
 //! members' receipt positions (the conversation object does not carry them).
 import type { ReceiptsState } from '../model';
 import { draftKeys } from './drafts';
+import { prefsKey } from './prefs';
 
 const lastKey = (userId: string) => `courier:last-event:${userId}`;
 const receiptsKey = (userId: string) => `courier:receipts:${userId}`;
@@ -56,6 +57,6 @@ export function saveReceipts(userId: string, receipts: ReceiptsState): void {
 }
 
 export function clearUserData(userId: string): void {
-  for (const k of [lastKey(userId), receiptsKey(userId), ...draftKeys(localStorage, userId)]) localStorage.removeItem(k);
+  for (const k of [lastKey(userId), receiptsKey(userId), prefsKey(userId), ...draftKeys(localStorage, userId)]) localStorage.removeItem(k);
   sessionStorage.removeItem(`courier:active:${userId}`);
 }

@@ -2,6 +2,7 @@
 //! loaded, and which one is open; unread counts and our read position follow messages and receipts.
 //! Pure: no I/O, no timers.
 import type { Conversation } from '@/lib/api/types';
+import { unreadAfter } from './attention';
 import type { MessengerEvent } from './events';
 import type { ConversationsState, MessengerState } from './types';
 
@@ -40,7 +41,8 @@ export function applyConversations(s: ConversationsState, e: MessengerEvent, roo
     case 'conversation/opened':
       return s.activeId === e.conversationId ? s : { ...s, activeId: e.conversationId };
     case 'conversation/read':
-      return patch(s, e.conversationId, (c) => ({ ...c, read_up_to: e.position, unread_count: 0 }));
+      // Receipts name only what was on screen: what lies beyond stays unread.
+      return patch(s, e.conversationId, (c) => ({ ...c, read_up_to: e.position, unread_count: Math.min(c.unread_count ?? 0, unreadAfter(root.timelines[e.conversationId], e.position, root.me.id)) }));
     case 'conversation/read-reverted':
       return patch(s, e.conversationId, (c) => ({ ...c, read_up_to: e.readUpTo }));
     case 'conversation/unread-cleared':

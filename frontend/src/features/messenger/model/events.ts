@@ -4,6 +4,7 @@
 import type { Conversation } from '@/lib/api/types';
 import type { CourierEvent, MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
+import type { Prefs } from './attention';
 import type { ChatMessage, ContactView, MessageContent, Notice } from './types';
 
 /** What opening one message gave (content and the sender's signed clock). */
@@ -45,4 +46,7 @@ export type MessengerEvent =
   /** The drafts stored on this device, opened. */
   | { type: 'drafts/loaded'; drafts: Record<string, string> }
   /** A draft was stored ('' = removed). */
-  | { type: 'draft/saved'; conversationId: string; text: string };
+  | { type: 'draft/saved'; conversationId: string; text: string }
+  /** This device's preferences (loaded, or changed in settings). */
+  | { type: 'prefs/changed'; prefs: Prefs }
+  | { type: 'conversation/muted'; conversationId: string; muted: boolean };

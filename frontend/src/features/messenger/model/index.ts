@@ -1,6 +1,7 @@
 //! The messenger model: `applyEvent(state, event)` runs every slice's pure reducer. No I/O, no
 //! crypto, no timers here: effects (../effects) do those and report back as events.
 import type { UserRef } from '@/lib/api/types';
+import { applyPrefs, defaultPrefs, type Prefs } from './attention';
 import { applyConversations } from './conversations';
 import { applyDrafts } from './drafts';
 import type { MessengerEvent } from './events';
@@ -10,7 +11,7 @@ import { applyTimelines } from './timeline';
 import { applyTyping } from './typing';
 import type { MessengerState, ReceiptsState } from './types';
 
-export function initialState(me: UserRef, activeId: string | null, receipts: ReceiptsState): MessengerState {
+export function initialState(me: UserRef, activeId: string | null, receipts: ReceiptsState, prefs: Prefs = defaultPrefs): MessengerState {
   return {
     me,
     conversations: { byId: {}, listLoaded: false, activeId },
@@ -22,6 +23,7 @@ export function initialState(me: UserRef, activeId: string | null, receipts: Rec
     drafts: null,
     connection: 'connecting',
     notice: null,
+    prefs,
   };
 }
 
@@ -37,6 +39,7 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
     drafts: applyDrafts(s.drafts, e),
     connection: e.type === 'connection' ? e.status : s.connection,
     notice: e.type === 'notice' ? e.notice : s.notice,
+    prefs: applyPrefs(s.prefs, e),
   };
   const same = (Object.keys(next) as (keyof MessengerState)[]).every((k) => next[k] === s[k]);
   return same ? s : next;
@@ -47,3 +50,4 @@ export * from './types';
 export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
 export { TYPING_MS } from './typing';
 export { membershipNotice } from './membership';
+export { defaultPrefs, documentTitle, notificationFor, readTarget, unreadAfter, unreadDivider, unreadTotal, type NotificationContent, type Prefs } from './attention';

@@ -5,6 +5,7 @@ import type { Conversation, UserRef } from '@/lib/api/types';
 import type { ContactStatus, Envelope } from '@/lib/crypto';
 import type { MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
+import type { Prefs } from './attention';
 
 /** What a message shows: the messages feature defines the shapes it can render. */
 export type MessageContent = MessageBody;
@@ -81,6 +82,8 @@ export interface MessengerState {
   drafts: Record<string, string> | null;
   connection: StreamStatus;
   notice: Notice | null;
+  /** This device's preferences: muted conversations, notifications (see attention.ts). */
+  prefs: Prefs;
 }
 
 export function conversationTitle(conv: Conversation, meId: string): string {
