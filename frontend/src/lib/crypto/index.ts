@@ -10,3 +10,4 @@ export * from './recovery';
 export * from './pins';
 export * from './sha256';
 export * from './attachment';
+export * from './attachment-descriptor';
