@@ -79,3 +79,7 @@ typed_id!(
     /// Chosen by the sending client; doubles as the idempotency key.
     MessageId
 );
+typed_id!(
+    /// An uploaded attachment (docs/protocol.md §11): chosen by the server at upload.
+    AttachmentId
+);
