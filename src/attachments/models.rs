@@ -157,14 +157,18 @@ pub fn find_readable(
                 message_attachments::table
                     .inner_join(crate::db::schema::messages::table)
                     .inner_join(
-                        crate::db::schema::members::table.on(crate::db::schema::members::conversation_id
-                            .eq(crate::db::schema::messages::conversation_id)
-                            .and(crate::db::schema::members::user_id.eq(reader))),
+                        crate::db::schema::members::table.on(
+                            crate::db::schema::members::conversation_id
+                                .eq(crate::db::schema::messages::conversation_id)
+                                .and(crate::db::schema::members::user_id.eq(reader)),
+                        ),
                     )
                     .inner_join(
-                        crate::db::schema::message_keys::table.on(crate::db::schema::message_keys::message_id
-                            .eq(message_attachments::message_id)
-                            .and(crate::db::schema::message_keys::user_id.eq(reader))),
+                        crate::db::schema::message_keys::table.on(
+                            crate::db::schema::message_keys::message_id
+                                .eq(message_attachments::message_id)
+                                .and(crate::db::schema::message_keys::user_id.eq(reader)),
+                        ),
                     )
                     .filter(message_attachments::attachment_id.eq(attachments::id))
                     .filter(crate::db::schema::messages::deleted_at.is_null())
@@ -222,7 +226,11 @@ pub fn check_for_post(
 }
 
 /// Records that `message` references `ids` (already checked by [`check_for_post`]).
-pub fn reference(conn: &mut PgConnection, message: MessageId, ids: &[AttachmentId]) -> QueryResult<()> {
+pub fn reference(
+    conn: &mut PgConnection,
+    message: MessageId,
+    ids: &[AttachmentId],
+) -> QueryResult<()> {
     diesel::insert_into(message_attachments::table)
         .values(
             ids.iter()
@@ -247,7 +255,10 @@ struct Deleted {
 
 /// A message was deleted: drops its references and deletes the attachments nobody references
 /// any more. Returns those, whose objects the caller removes after the commit.
-pub fn release_message(conn: &mut PgConnection, message: MessageId) -> QueryResult<Vec<AttachmentId>> {
+pub fn release_message(
+    conn: &mut PgConnection,
+    message: MessageId,
+) -> QueryResult<Vec<AttachmentId>> {
     let rows: Vec<Deleted> = diesel::sql_query(
         "WITH dropped AS (DELETE FROM message_attachments WHERE message_id = $1 RETURNING attachment_id)
          DELETE FROM attachments a USING dropped d
@@ -277,7 +288,11 @@ pub fn release_owner(conn: &mut PgConnection, owner: UserId) -> QueryResult<Vec<
 /// Deletes attachments no message references that are older than `ttl_secs` (unreferenced
 /// uploads, finished or not, and attachments whose last message went with its conversation).
 /// At most `limit` per call.
-pub fn expire_unreferenced(conn: &mut PgConnection, ttl_secs: i64, limit: i64) -> QueryResult<Vec<AttachmentId>> {
+pub fn expire_unreferenced(
+    conn: &mut PgConnection,
+    ttl_secs: i64,
+    limit: i64,
+) -> QueryResult<Vec<AttachmentId>> {
     let rows: Vec<Deleted> = diesel::sql_query(
         "DELETE FROM attachments WHERE id = ANY (ARRAY(
             SELECT a.id FROM attachments a

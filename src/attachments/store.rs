@@ -41,8 +41,9 @@ impl AttachmentStore {
     pub fn open(url: &AttachmentsUrl) -> anyhow::Result<Self> {
         let store: Arc<dyn ObjectStore> = match url {
             AttachmentsUrl::Local(dir) => {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating ATTACHMENTS_URL directory {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("creating ATTACHMENTS_URL directory {}", dir.display())
+                })?;
                 Arc::new(
                     object_store::local::LocalFileSystem::new_with_prefix(dir)?
                         .with_automatic_cleanup(true),
@@ -80,10 +81,7 @@ impl AttachmentStore {
     where
         S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
     {
-        let key = format!(
-            "parts/{id}/{start:020}-{}",
-            uuid::Uuid::new_v4().simple()
-        );
+        let key = format!("parts/{id}/{start:020}-{}", uuid::Uuid::new_v4().simple());
         let mut upload: Option<WriteMultipart> = None;
         let mut length: u64 = 0;
         let result: Result<(), AppError> = async {

@@ -26,7 +26,10 @@ pub async fn delete_attachment(
 ) -> Result<HttpResponse, AppError> {
     let id = AttachmentId(path.into_inner());
     let owner = user.user_id;
-    let deleted = db::run(&state.pool, move |conn| Ok(models::delete_owned(conn, id, owner)?)).await?;
+    let deleted = db::run(&state.pool, move |conn| {
+        Ok(models::delete_owned(conn, id, owner)?)
+    })
+    .await?;
     if !deleted {
         return Err(AppError::NotFound);
     }

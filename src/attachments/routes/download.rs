@@ -43,7 +43,9 @@ fn requested_range(value: Option<&str>, size: u64) -> Result<Option<Range<u64>>,
     match (first.trim().is_empty(), last.trim().is_empty()) {
         // bytes=-n: the last n bytes.
         (true, false) => {
-            let Some(n) = number(last) else { return Ok(None) };
+            let Some(n) = number(last) else {
+                return Ok(None);
+            };
             if n == 0 {
                 return Err(unsatisfiable);
             }
@@ -51,7 +53,9 @@ fn requested_range(value: Option<&str>, size: u64) -> Result<Option<Range<u64>>,
         }
         // bytes=a- or bytes=a-b
         (false, open) => {
-            let Some(a) = number(first) else { return Ok(None) };
+            let Some(a) = number(first) else {
+                return Ok(None);
+            };
             let b = if open {
                 size.saturating_sub(1)
             } else {
@@ -100,12 +104,16 @@ pub async fn download_attachment(
 ) -> Result<HttpResponse, AppError> {
     let id = AttachmentId(path.into_inner());
     let reader = user.user_id;
-    let (row, parts) = db::run(&state.pool, move |conn| Ok(models::find_readable(conn, id, reader)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (row, parts) = db::run(&state.pool, move |conn| {
+        Ok(models::find_readable(conn, id, reader)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
     let size = row.size as u64;
     let range = requested_range(
-        req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()),
+        req.headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok()),
         size,
     )?;
     let (mut response, wanted) = match range {

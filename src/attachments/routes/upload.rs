@@ -72,7 +72,11 @@ fn number_header(req: &HttpRequest, name: &str, code: &'static str) -> Result<u6
 /// `application/octet-stream`; `required` = a missing type is refused too.
 fn check_body_type(req: &HttpRequest, required: bool) -> Result<(), AppError> {
     let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
-        return if required { Err(AppError::UnsupportedMediaType) } else { Ok(()) };
+        return if required {
+            Err(AppError::UnsupportedMediaType)
+        } else {
+            Ok(())
+        };
     };
     let essence = value
         .to_str()
@@ -144,7 +148,10 @@ pub async fn start_upload(
 ) -> Result<HttpResponse, AppError> {
     let size = number_header(&req, "Upload-Length", "invalid_upload_length")?;
     if size == 0 {
-        return Err(AppError::bad("invalid_upload_length", "Upload-Length must be at least 1"));
+        return Err(AppError::bad(
+            "invalid_upload_length",
+            "Upload-Length must be at least 1",
+        ));
     }
     let max = state.settings.attachment_max_bytes;
     if size > max {
@@ -154,13 +161,19 @@ pub async fn start_upload(
     }
     check_body_type(&req, false)?;
     let (owner, quota) = (user.user_id, state.settings.attachment_quota_bytes);
-    let row = db::transaction(&state.pool, move |conn| models::create(conn, owner, size, quota)).await?;
+    let row = db::transaction(&state.pool, move |conn| {
+        models::create(conn, owner, size, quota)
+    })
+    .await?;
     let row = match append_at(&state, &store, owner, &row, body).await {
         Ok(row) => row,
         Err(e) => {
             // The client never learnt the id: the upload is of no use to anyone.
             let id = row.id;
-            let _ = db::run(&state.pool, move |conn| Ok(models::delete_owned(conn, id, owner)?)).await;
+            let _ = db::run(&state.pool, move |conn| {
+                Ok(models::delete_owned(conn, id, owner)?)
+            })
+            .await;
             store.remove(&[id]).await;
             return Err(e);
         }
@@ -196,14 +209,21 @@ pub async fn append_upload(
     let offset = number_header(&req, "Upload-Offset", "invalid_upload_offset")?;
     check_body_type(&req, true)?;
     let owner = user.user_id;
-    let row = db::run(&state.pool, move |conn| Ok(models::find_owned(conn, id, owner)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = db::run(&state.pool, move |conn| {
+        Ok(models::find_owned(conn, id, owner)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
     if row.complete() {
-        return Err(AppError::conflict("upload_complete", "every byte of this upload is already in"));
+        return Err(AppError::conflict(
+            "upload_complete",
+            "every byte of this upload is already in",
+        ));
     }
     if offset != row.received as u64 {
-        return Err(AppError::OffsetMismatch { offset: row.received as u64 });
+        return Err(AppError::OffsetMismatch {
+            offset: row.received as u64,
+        });
     }
     let row = append_at(&state, &store, owner, &row, body).await?;
     let mut response = HttpResponse::Ok();
@@ -226,9 +246,11 @@ pub async fn upload_status(
 ) -> Result<HttpResponse, AppError> {
     let id = AttachmentId(path.into_inner());
     let owner = user.user_id;
-    let row = db::run(&state.pool, move |conn| Ok(models::find_owned(conn, id, owner)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = db::run(&state.pool, move |conn| {
+        Ok(models::find_owned(conn, id, owner)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
     let mut response = HttpResponse::Ok();
     upload_headers(&mut response, &row);
     Ok(response.finish())
