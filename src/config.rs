@@ -84,6 +84,50 @@ pub struct Settings {
     pub public_origins: Vec<String>,
     /// Where `/metrics` is served (plain HTTP, never on the app's port); `None` = not at all.
     pub metrics_addr: Option<SocketAddr>,
+    // --- attachments (issue 12) ---
+    /// Where attachment ciphertext lives: `file:///abs/dir` or `s3://bucket[/prefix]`.
+    pub attachments_url: AttachmentsUrl,
+    /// Largest attachment (ciphertext bytes) one upload may declare.
+    pub attachment_max_bytes: u64,
+    /// Total declared bytes of one user's attachments, uploads in progress included.
+    pub attachment_quota_bytes: u64,
+    /// How long an upload that no message references is kept.
+    pub attachment_unreferenced_ttl: Duration,
+}
+
+/// `ATTACHMENTS_URL`, checked at boot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachmentsUrl {
+    /// A local directory (created at start). The default, `.data/attachments`.
+    Local(PathBuf),
+    /// An S3-compatible bucket; credentials, region and endpoint come from the usual `AWS_*`
+    /// variables (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP` for a local S3 server).
+    S3 { bucket: String, prefix: String },
+}
+
+impl AttachmentsUrl {
+    /// `file:///absolute/dir` or `s3://bucket[/prefix]`.
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        let value = value.trim();
+        if let Some(path) = value.strip_prefix("file://") {
+            let path = PathBuf::from(path);
+            if !path.is_absolute() {
+                return Err(bad("ATTACHMENTS_URL file:// needs an absolute path (file:///srv/courier/attachments)"));
+            }
+            return Ok(AttachmentsUrl::Local(path));
+        }
+        if let Some(rest) = value.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() || bucket.contains(['?', '#', ' ']) || prefix.contains(['?', '#']) {
+                return Err(bad("ATTACHMENTS_URL must look like s3://bucket[/prefix]"));
+            }
+            return Ok(AttachmentsUrl::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+            });
+        }
+        Err(bad("ATTACHMENTS_URL must be file:///absolute/dir or s3://bucket[/prefix]"))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -255,6 +299,21 @@ impl Settings {
             refresh_grace: Duration::from_secs(bounded("REFRESH_GRACE_SECS", 10, 0..=120)?),
             public_origins: public_origins()?,
             metrics_addr: metrics_addr()?,
+            attachments_url: match var("ATTACHMENTS_URL") {
+                Some(url) => AttachmentsUrl::parse(&url)?,
+                None => AttachmentsUrl::Local(
+                    std::env::current_dir()
+                        .map_err(|e| bad(format!("no current directory for .data/attachments: {e}")))?
+                        .join(".data/attachments"),
+                ),
+            },
+            attachment_max_bytes: bounded("ATTACHMENT_MAX_BYTES", 100 << 20, 1..=(1 << 53) - 1)?,
+            attachment_quota_bytes: bounded("ATTACHMENT_QUOTA_BYTES", 1 << 30, 1..=(1 << 62))?,
+            attachment_unreferenced_ttl: Duration::from_secs(bounded(
+                "ATTACHMENT_UNREFERENCED_TTL_SECS",
+                86_400,
+                60..=365 * 86_400,
+            )?),
             instance_id: var("INSTANCE_ID")
                 .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string()),
         })

@@ -28,6 +28,19 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// An attachment over the per-file limit, or an upload body past its declared length (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The user's attachment quota would be exceeded (507).
+    #[error("{0}")]
+    QuotaExceeded(String),
+    /// A resumable upload's `Upload-Offset` is not where the server is (409, with the current
+    /// offset in the `Upload-Offset` header).
+    #[error("Upload-Offset must be {offset}, the bytes received so far")]
+    OffsetMismatch { offset: u64 },
+    /// A `Range` outside the resource (416, `Content-Range: bytes */size`).
+    #[error("the range is outside the {size} bytes of the resource")]
+    RangeNotSatisfiable { size: u64 },
     #[error("too many requests")]
     TooMany { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -84,6 +97,10 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::TooLarge(_) => "too_large",
+            AppError::QuotaExceeded(_) => "quota_exceeded",
+            AppError::OffsetMismatch { .. } => "offset_mismatch",
+            AppError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             AppError::TooMany { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
@@ -101,6 +118,10 @@ impl ResponseError for AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::QuotaExceeded(_) => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::OffsetMismatch { .. } => StatusCode::CONFLICT,
+            AppError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -129,6 +150,12 @@ impl ResponseError for AppError {
             }
             AppError::Unauthenticated(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::OffsetMismatch { offset } => {
+                response.insert_header(("Upload-Offset", offset.to_string()));
+            }
+            AppError::RangeNotSatisfiable { size } => {
+                response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
             }
             _ => {}
         }

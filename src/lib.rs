@@ -14,7 +14,7 @@
 //! | 2 events     | `events` (log, hub, payloads, outbox, sweep)                                 |
 //! | 3 bus        | `bus` (cross-instance bus, and `bus::fanout`: where committed events go live) |
 //! | 4 state      | `state` (the container handed to handlers)                                   |
-//! | 5 features   | `accounts`, `audit`, `auth`, `conversations`, `messages`, `presence`, `sessions`, `stream` |
+//! | 5 features   | `accounts`, `attachments`, `audit`, `auth`, `conversations`, `messages`, `presence`, `sessions`, `stream` |
 //! | 6 http       | `http` (all routes and the API document, headers, health, metrics server)    |
 //! | 7 startup    | `startup` (the app factory)                                                  |
 //!
@@ -38,6 +38,7 @@ pub mod bus;
 pub mod state;
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod conversations;

@@ -152,6 +152,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         settings.bcrypt_concurrency,
         settings.bcrypt_queue,
     ));
+    let attachments = web::Data::new(
+        crate::attachments::store::AttachmentStore::open(&settings.attachments_url)
+            .context("opening ATTACHMENTS_URL")?,
+    );
     let warm = bcrypt.clone();
     tokio::spawn(async move { warm.warm().await });
     {
@@ -161,6 +165,13 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
             state.pool.clone(),
             state.hub.clone(),
             settings.sweep_interval,
+        )));
+        tasks.push(tokio::spawn(crate::attachments::sweep::expiry_loop(
+            state.pool.clone(),
+            attachments.get_ref().clone(),
+            settings.attachment_unreferenced_ttl,
+            // Often enough that expiry is never far past the TTL; cheap (one indexed query).
+            (settings.attachment_unreferenced_ttl / 24).clamp(Duration::from_secs(10), Duration::from_secs(3600)),
         )));
     }
 
@@ -175,6 +186,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
             .app_data(app_settings.clone())
             .app_data(tokens.clone())
             .app_data(bcrypt.clone())
+            .app_data(attachments.clone())
             .configure(http::configure)
             .default_service(web::to(not_found))
             // Innermost first. Compress wraps the header middleware, which may replace an error

@@ -38,6 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "features",
         &[
             "accounts",
+            "attachments",
             "audit",
             "auth",
             "conversations",
@@ -51,6 +52,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "feature routes",
         &[
             "accounts::routes",
+            "attachments::routes",
             "auth::routes",
             "conversations::routes",
             "messages::routes",

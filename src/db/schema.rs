@@ -9,6 +9,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    attachment_parts (attachment_id, start) {
+        attachment_id -> Uuid,
+        start -> Int8,
+        length -> Int8,
+        object_key -> Text,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Uuid,
+        owner_id -> Nullable<Uuid>,
+        size -> Int8,
+        received -> Int8,
+        completed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Int8,
         at -> Timestamptz,
@@ -85,6 +105,13 @@ diesel::table! {
         joined_at -> Timestamptz,
         delivered_up_to -> Int8,
         read_up_to -> Int8,
+    }
+}
+
+diesel::table! {
+    message_attachments (message_id, attachment_id) {
+        message_id -> Uuid,
+        attachment_id -> Uuid,
     }
 }
 
@@ -179,11 +206,15 @@ diesel::table! {
 }
 
 diesel::joinable!(address_streams -> instances (instance_id));
+diesel::joinable!(attachment_parts -> attachments (attachment_id));
+diesel::joinable!(attachments -> users (owner_id));
 diesel::joinable!(event_counters -> users (user_id));
 diesel::joinable!(events -> users (user_id));
 diesel::joinable!(login_known_addresses -> users (user_id));
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
+diesel::joinable!(message_attachments -> attachments (attachment_id));
+diesel::joinable!(message_attachments -> messages (message_id));
 diesel::joinable!(message_keys -> messages (message_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(presence -> instances (instance_id));
@@ -195,6 +226,8 @@ diesel::joinable!(typing_limits -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     address_streams,
+    attachment_parts,
+    attachments,
     audit_events,
     conversations,
     event_counters,
@@ -203,6 +236,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     login_known_addresses,
     members,
+    message_attachments,
     message_keys,
     messages,
     presence,

@@ -9,13 +9,13 @@ pub mod metrics;
 use actix_web::web;
 
 use crate::{
-    accounts, auth, conversations, error, messages, presence, request::body::JSON_LIMIT,
+    accounts, attachments, auth, conversations, error, messages, presence, request::body::JSON_LIMIT,
     routing::Routes, sessions, stream,
 };
 
 /// Every documented route of the app, one list per feature, in the order they are registered.
 /// Handlers name their full path, which is also their OpenAPI path.
-pub fn all_routes() -> [Routes; 8] {
+pub fn all_routes() -> [Routes; 9] {
     [
         health::routes(),
         auth::routes::routes(),
@@ -25,6 +25,7 @@ pub fn all_routes() -> [Routes; 8] {
         presence::routes::routes(),
         conversations::routes::routes(),
         messages::routes::routes(),
+        attachments::routes::routes(),
     ]
 }
 

@@ -186,6 +186,13 @@ pub fn test_settings(database_url: &str) -> Settings {
         refresh_grace: Duration::from_secs(10),
         public_origins: Vec::new(),
         metrics_addr: None,
+        // Every test its own folder: nothing shared between tests.
+        attachments_url: courier::config::AttachmentsUrl::Local(
+            std::env::temp_dir().join(format!("courier-test-attachments-{}", Uuid::new_v4().simple())),
+        ),
+        attachment_max_bytes: 100 << 20,
+        attachment_quota_bytes: 1 << 30,
+        attachment_unreferenced_ttl: Duration::from_secs(86_400),
     }
 }
 

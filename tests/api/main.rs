@@ -5,6 +5,7 @@ mod helpers;
 mod sse;
 
 mod account;
+mod attachments;
 mod contract;
 mod auth_flow;
 mod bad_input;

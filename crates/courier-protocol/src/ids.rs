@@ -79,6 +79,10 @@ typed_id!(
     /// Chosen by the sending client; doubles as the idempotency key.
     MessageId
 );
+typed_id!(
+    /// An uploaded attachment (docs/protocol.md §11): chosen by the server at upload.
+    AttachmentId
+);
 
 /// A UUID in its one wire form (docs/protocol.md §1): lowercase and hyphenated; anything else
 /// (uppercase, braces, no hyphens) is `None`.

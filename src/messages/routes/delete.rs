@@ -7,6 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    attachments::{models as attachments, store::AttachmentStore},
     auth::AuthUser,
     conversations::models as conversations,
     db::{
@@ -29,12 +30,13 @@ use courier_protocol::{
 #[delete("/api/conversations/{id}/messages/{message_id}")]
 pub async fn delete_message(
     state: web::Data<AppState>,
+    store: web::Data<AttachmentStore>,
     user: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (conversation, message) = (ConversationId(path.0), MessageId(path.1));
     let me = user.user_id;
-    let deliveries = db::transaction(&state.pool, move |conn| {
+    let (deliveries, released) = db::transaction(&state.pool, move |conn| {
         conversations::find_for_member(conn, conversation, me, true)?.ok_or(AppError::NotFound)?;
         let row =
             models::find_visible(conn, conversation, message, me)?.ok_or(AppError::NotFound)?;
@@ -44,7 +46,7 @@ pub async fn delete_message(
             ));
         }
         if row.ciphertext.is_none() {
-            return Ok(vec![]); // already deleted: nothing more to do
+            return Ok((vec![], vec![])); // already deleted: nothing more to do
         }
         diesel::update(messages::table.find(row.id))
             .set((
@@ -56,16 +58,20 @@ pub async fn delete_message(
         diesel::update(message_keys::table.filter(message_keys::message_id.eq(row.id)))
             .set(message_keys::wrapped_key.eq(Vec::<u8>::new()))
             .execute(conn)?;
+        // Its attachments go too, unless another message still references them.
+        let released = attachments::release_message(conn, row.id)?;
         let members = conversations::member_ids(conn, conversation)?;
-        log::append_json(
+        let deliveries = log::append_json(
             conn,
             &members,
             EventKind::MessageDeleted,
             Some(conversation),
             &json!({"conversation_id": conversation, "message_id": message}),
-        )
+        )?;
+        Ok((deliveries, released))
     })
     .await?;
     state.fanout.deliver(deliveries);
+    store.remove(&released).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -28,11 +28,16 @@ use crate::{
     },
     state::AppState,
 };
-use courier_protocol::ids::{ConversationId, MessageId, UserId};
+use courier_protocol::ids::{AttachmentId, ConversationId, MessageId, UserId};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PostMessage {
     pub envelope: EnvelopeBody,
+    /// Attachments this message carries (at most 10): complete uploads of the poster. Posting
+    /// the message is what lets its recipients fetch them (docs/protocol.md §11).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, format = Uuid)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -76,8 +81,24 @@ pub async fn post_message(
             "header.sender_id must be the signed-in user",
         ));
     }
-    let (rows, envelope) = db::run(&state.pool, move |conn| {
+    let mut attachments = request.attachment_ids;
+    attachments.sort();
+    attachments.dedup();
+    if attachments.len() > crate::attachments::MAX_PER_MESSAGE {
+        return Err(AppError::bad(
+            "too_many_attachments",
+            format!("a message carries at most {} attachments", crate::attachments::MAX_PER_MESSAGE),
+        ));
+    }
+    // One transaction: the message and its references are stored together, or neither is. A
+    // repeat of a stored post references nothing new (the first post did).
+    let (rows, envelope) = db::transaction(&state.pool, move |conn| {
         let rows = store(conn, auth, &envelope)?;
+        let stored = rows.first().is_some_and(|r| r.outcome == PostOutcome::Stored);
+        if stored && !attachments.is_empty() {
+            crate::attachments::models::check_for_post(conn, auth.user_id, &attachments)?;
+            crate::attachments::models::reference(conn, envelope.message_id, &attachments)?;
+        }
         Ok((rows, envelope))
     })
     .await?;

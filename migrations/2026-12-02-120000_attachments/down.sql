@@ -1,0 +1,3 @@
+DROP TABLE message_attachments;
+DROP TABLE attachment_parts;
+DROP TABLE attachments;
