@@ -8,8 +8,10 @@
 //! [`events`] names the event-stream vocabulary; [`wire`] the JSON shapes of the HTTP API as
 //! clients read them; [`ids`] the typed ids.
 
+pub mod canonical;
 pub mod crypto;
 pub mod events;
 pub mod ids;
 pub mod limits;
+pub mod series;
 pub mod wire;

@@ -95,50 +95,85 @@ pub const MAX_THUMBNAIL_LEN: usize = 16 * 1024;
 /// The largest image width or height a descriptor may state.
 pub const MAX_IMAGE_DIMENSION: u64 = 65_535;
 
+// Telemetry series (§12).
+/// The content type of a batch of telemetry readings.
+pub const SERIES_CONTENT_TYPE: &str = "application/vnd.courier.series+json";
+/// The most series (values per point) one batch carries.
+pub const MAX_SERIES_PER_BATCH: usize = 16;
+/// The most points one batch carries.
+pub const MAX_POINTS_PER_BATCH: usize = 1000;
+/// The longest stream id, in bytes (ASCII `A-Z a-z 0-9 . _ : -`).
+pub const MAX_STREAM_ID_LEN: usize = 64;
+/// The longest series name, in Unicode scalar values.
+pub const MAX_SERIES_NAME_LEN: usize = 64;
+/// The longest series unit, in Unicode scalar values.
+pub const MAX_SERIES_UNIT_LEN: usize = 16;
+/// How long an emitter holds points before it sends them as a batch, by default.
+pub const SERIES_FLUSH_MS: u64 = 250;
+
 /// The constants the browser reads, as the JSON object of
 /// `frontend/src/lib/protocol/constants.json` (keys sorted).
 pub fn browser_constants() -> serde_json::Value {
-    serde_json::json!({
-        "ATTACHMENT_CHUNK_SIZE": ATTACHMENT_CHUNK_SIZE,
-        "ATTACHMENT_CHUNK_SIZE_LOG2": ATTACHMENT_CHUNK_SIZE_LOG2,
-        "ATTACHMENT_CONTENT_TYPE": ATTACHMENT_CONTENT_TYPE,
-        "ATTACHMENT_HEADER_LEN": ATTACHMENT_HEADER_LEN,
-        "ATTACHMENT_MAGIC": ATTACHMENT_MAGIC,
-        "ATTACHMENT_NONCE_LEN": ATTACHMENT_NONCE_LEN,
-        "ATTACHMENT_VERSION": ATTACHMENT_VERSION,
-        "COMMITMENT_LEN": COMMITMENT_LEN,
-        "COMMIT_LABEL": COMMIT_LABEL,
-        "DEFAULT_ITERATIONS": DEFAULT_ITERATIONS,
-        "ENVELOPE_VERSION": ENVELOPE_VERSION,
-        "INFO_ATTACHMENT": INFO_ATTACHMENT,
-        "INFO_AUTH": INFO_AUTH,
-        "INFO_RECOVERY_AUTH": INFO_RECOVERY_AUTH,
-        "INFO_RECOVERY_WRAP": INFO_RECOVERY_WRAP,
-        "INFO_WRAP": INFO_WRAP,
-        "IV_LEN": IV_LEN,
-        "KDF_NAME": KDF_NAME,
-        "KEY_LEN": KEY_LEN,
-        "LEGACY_VERSION": LEGACY_VERSION,
-        "MAX_ATTACHMENTS_PER_MESSAGE": MAX_ATTACHMENTS_PER_MESSAGE,
-        "MAX_ATTACHMENT_NAME_LEN": MAX_ATTACHMENT_NAME_LEN,
-        "MAX_CONTENT_TYPE_LEN": MAX_CONTENT_TYPE_LEN,
-        "MAX_GROUP_SIZE": MAX_GROUP_SIZE,
-        "MAX_HEADER_LEN": MAX_HEADER_LEN,
-        "MAX_IMAGE_DIMENSION": MAX_IMAGE_DIMENSION,
-        "MAX_ITERATIONS": MAX_ITERATIONS,
-        "MAX_PLAINTEXT_LEN": MAX_PLAINTEXT_LEN,
-        "MAX_SAFE_INTEGER": MAX_SAFE_INTEGER,
-        "MAX_THUMBNAIL_LEN": MAX_THUMBNAIL_LEN,
-        "MAX_WRITER_CONTENT_TYPE_LEN": MAX_WRITER_CONTENT_TYPE_LEN,
-        "RSA_BITS": RSA_BITS,
-        "SALT_LEN": SALT_LEN,
-        "SIGNATURE_LEN": SIGNATURE_LEN,
-        "TAG_LEN": TAG_LEN,
-        "TEXT_PLAIN": TEXT_PLAIN,
-        "USERNAME_MAX_LEN": USERNAME_MAX_LEN,
-        "USERNAME_MIN_LEN": USERNAME_MIN_LEN,
-        "WRAPPED_KEY_LEN": WRAPPED_KEY_LEN,
-    })
+    use serde_json::json;
+    // Pairs, not one json! object: the macro's recursion limit stops at this many keys.
+    let pairs = [
+        ("ATTACHMENT_CHUNK_SIZE", json!(ATTACHMENT_CHUNK_SIZE)),
+        (
+            "ATTACHMENT_CHUNK_SIZE_LOG2",
+            json!(ATTACHMENT_CHUNK_SIZE_LOG2),
+        ),
+        ("ATTACHMENT_CONTENT_TYPE", json!(ATTACHMENT_CONTENT_TYPE)),
+        ("ATTACHMENT_HEADER_LEN", json!(ATTACHMENT_HEADER_LEN)),
+        ("ATTACHMENT_MAGIC", json!(ATTACHMENT_MAGIC)),
+        ("ATTACHMENT_NONCE_LEN", json!(ATTACHMENT_NONCE_LEN)),
+        ("ATTACHMENT_VERSION", json!(ATTACHMENT_VERSION)),
+        ("COMMITMENT_LEN", json!(COMMITMENT_LEN)),
+        ("COMMIT_LABEL", json!(COMMIT_LABEL)),
+        ("DEFAULT_ITERATIONS", json!(DEFAULT_ITERATIONS)),
+        ("ENVELOPE_VERSION", json!(ENVELOPE_VERSION)),
+        ("INFO_ATTACHMENT", json!(INFO_ATTACHMENT)),
+        ("INFO_AUTH", json!(INFO_AUTH)),
+        ("INFO_RECOVERY_AUTH", json!(INFO_RECOVERY_AUTH)),
+        ("INFO_RECOVERY_WRAP", json!(INFO_RECOVERY_WRAP)),
+        ("INFO_WRAP", json!(INFO_WRAP)),
+        ("IV_LEN", json!(IV_LEN)),
+        ("KDF_NAME", json!(KDF_NAME)),
+        ("KEY_LEN", json!(KEY_LEN)),
+        ("LEGACY_VERSION", json!(LEGACY_VERSION)),
+        (
+            "MAX_ATTACHMENTS_PER_MESSAGE",
+            json!(MAX_ATTACHMENTS_PER_MESSAGE),
+        ),
+        ("MAX_ATTACHMENT_NAME_LEN", json!(MAX_ATTACHMENT_NAME_LEN)),
+        ("MAX_CONTENT_TYPE_LEN", json!(MAX_CONTENT_TYPE_LEN)),
+        ("MAX_GROUP_SIZE", json!(MAX_GROUP_SIZE)),
+        ("MAX_HEADER_LEN", json!(MAX_HEADER_LEN)),
+        ("MAX_IMAGE_DIMENSION", json!(MAX_IMAGE_DIMENSION)),
+        ("MAX_ITERATIONS", json!(MAX_ITERATIONS)),
+        ("MAX_PLAINTEXT_LEN", json!(MAX_PLAINTEXT_LEN)),
+        ("MAX_POINTS_PER_BATCH", json!(MAX_POINTS_PER_BATCH)),
+        ("MAX_SAFE_INTEGER", json!(MAX_SAFE_INTEGER)),
+        ("MAX_SERIES_NAME_LEN", json!(MAX_SERIES_NAME_LEN)),
+        ("MAX_SERIES_PER_BATCH", json!(MAX_SERIES_PER_BATCH)),
+        ("MAX_SERIES_UNIT_LEN", json!(MAX_SERIES_UNIT_LEN)),
+        ("MAX_STREAM_ID_LEN", json!(MAX_STREAM_ID_LEN)),
+        ("MAX_THUMBNAIL_LEN", json!(MAX_THUMBNAIL_LEN)),
+        (
+            "MAX_WRITER_CONTENT_TYPE_LEN",
+            json!(MAX_WRITER_CONTENT_TYPE_LEN),
+        ),
+        ("RSA_BITS", json!(RSA_BITS)),
+        ("SALT_LEN", json!(SALT_LEN)),
+        ("SERIES_CONTENT_TYPE", json!(SERIES_CONTENT_TYPE)),
+        ("SERIES_FLUSH_MS", json!(SERIES_FLUSH_MS)),
+        ("SIGNATURE_LEN", json!(SIGNATURE_LEN)),
+        ("TAG_LEN", json!(TAG_LEN)),
+        ("TEXT_PLAIN", json!(TEXT_PLAIN)),
+        ("USERNAME_MAX_LEN", json!(USERNAME_MAX_LEN)),
+        ("USERNAME_MIN_LEN", json!(USERNAME_MIN_LEN)),
+        ("WRAPPED_KEY_LEN", json!(WRAPPED_KEY_LEN)),
+    ];
+    serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ mod attachments;
 mod generate;
 #[path = "vectors/round_trips.rs"]
 mod round_trips;
+#[path = "vectors/series.rs"]
+mod series;
 #[path = "vectors/support.rs"]
 mod support;
 #[path = "vectors/tampering.rs"]

@@ -66,3 +66,12 @@ export const MAX_ATTACHMENTS_PER_MESSAGE: number = c.MAX_ATTACHMENTS_PER_MESSAGE
 export const MAX_ATTACHMENT_NAME_LEN: number = c.MAX_ATTACHMENT_NAME_LEN;
 export const MAX_THUMBNAIL_LEN: number = c.MAX_THUMBNAIL_LEN;
 export const MAX_IMAGE_DIMENSION: number = c.MAX_IMAGE_DIMENSION;
+
+/** Telemetry series (§12). */
+export const SERIES_CONTENT_TYPE: string = c.SERIES_CONTENT_TYPE;
+export const MAX_SERIES_PER_BATCH: number = c.MAX_SERIES_PER_BATCH;
+export const MAX_POINTS_PER_BATCH: number = c.MAX_POINTS_PER_BATCH;
+export const MAX_STREAM_ID_LEN: number = c.MAX_STREAM_ID_LEN;
+export const MAX_SERIES_NAME_LEN: number = c.MAX_SERIES_NAME_LEN;
+export const MAX_SERIES_UNIT_LEN: number = c.MAX_SERIES_UNIT_LEN;
+export const SERIES_FLUSH_MS: number = c.SERIES_FLUSH_MS;

@@ -90,37 +90,9 @@ fn is_lower_uuid(text: &str) -> bool {
     crate::ids::parse_canonical_uuid(text).is_some()
 }
 
-/// Canonical JSON of the shapes used here (RFC 8785 for strings, safe integers, sorted ASCII
-/// keys); `None` for anything else (floats, integers above 2^53 − 1).
+/// Canonical JSON of the shapes used here: safe integers only (§11.4).
 fn canonical(value: &Value) -> Option<String> {
-    Some(match value {
-        Value::Null | Value::Bool(_) | Value::String(_) => serde_json::to_string(value).ok()?,
-        Value::Number(n) => {
-            let i = n.as_i64()?;
-            if i.unsigned_abs() > MAX_SAFE_INTEGER {
-                return None;
-            }
-            i.to_string()
-        }
-        Value::Array(items) => {
-            let parts: Option<Vec<String>> = items.iter().map(canonical).collect();
-            format!("[{}]", parts?.join(","))
-        }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            // Sorted by UTF-16 code units, as RFC 8785 says.
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            let mut parts = Vec::with_capacity(keys.len());
-            for k in keys {
-                parts.push(format!(
-                    "{}:{}",
-                    serde_json::to_string(k).ok()?,
-                    canonical(&map[k])?
-                ));
-            }
-            format!("{{{}}}", parts.join(","))
-        }
-    })
+    crate::canonical::to_string(value, crate::canonical::Numbers::SafeIntegers)
 }
 
 fn get_str<'a>(
