@@ -6,6 +6,8 @@
 mod helpers;
 #[path = "cli/harness.rs"]
 mod harness;
+#[path = "cli/series.rs"]
+mod series;
 
 use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
 

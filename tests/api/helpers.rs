@@ -217,9 +217,15 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts another instance on the same settings (same database), e.g. for multi-instance tests.
 pub async fn spawn_on(settings: Settings) -> TestApp {
+    spawn_stoppable(settings).await.0
+}
+
+/// [`spawn_on`], with the handle that stops the instance (to restart it, say).
+pub async fn spawn_stoppable(settings: Settings) -> (TestApp, actix_web::dev::ServerHandle) {
     let app = startup::build(settings.clone()).await.expect("app builds");
     let port = app.port();
     let state = app.state.clone();
+    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     // Ready means ready: the bus listener connects in the background, and until it has, the
     // instance answers /readyz with 503 and other instances' wake-ups would pass it by.
@@ -231,13 +237,14 @@ pub async fn spawn_on(settings: Settings) -> TestApp {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    TestApp {
+    let app = TestApp {
         address: format!("https://127.0.0.1:{port}"),
         db_url: settings.database_url.expose().to_owned(),
         client: client(),
         settings,
         state,
-    }
+    };
+    (app, handle)
 }
 
 pub fn client() -> reqwest::Client {

@@ -11,7 +11,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, PASSWORD};
+use crate::helpers::{fresh_database, spawn_stoppable, test_settings, TestApp, PASSWORD};
 
 /// The `courier-cli` binary of this build. It belongs to another package of the workspace, so
 /// cargo does not name it for these tests: it sits beside them in the target folder
@@ -204,3 +204,31 @@ pub async fn sql(app: &TestApp, statement: String) {
     .unwrap();
 }
 
+/// A server that can be stopped and started again on the same address and database, as a
+/// restart looks to a client.
+pub struct Restartable {
+    pub app: TestApp,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Restartable {
+    pub async fn start() -> Self {
+        let settings = test_settings(&fresh_database().await);
+        let (app, handle) = spawn_stoppable(settings).await;
+        Restartable { app, handle }
+    }
+
+    /// Stops at once: open connections are dropped and new ones refused.
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+
+    /// Starts again on the same port.
+    pub async fn start_again(&mut self) {
+        let mut settings = self.app.settings.clone();
+        let port: u16 = self.app.address.rsplit(':').next().unwrap().parse().unwrap();
+        settings.listen_addr = format!("127.0.0.1:{port}").parse().unwrap();
+        let (app, handle) = spawn_stoppable(settings).await;
+        *self = Restartable { app, handle };
+    }
+}

@@ -12,7 +12,9 @@ pub mod chat;
 pub mod contacts;
 pub mod context;
 pub mod display;
+pub mod emit;
 pub mod listen;
+pub mod series;
 pub mod simulate;
 
 use std::path::PathBuf;
@@ -125,6 +127,12 @@ pub enum Command {
     },
     /// Load test: N users in direct pairs, real encrypted traffic, delivery and latency report.
     Simulate(simulate::SimulateArgs),
+    /// Send readings into a conversation as encrypted series batches (simulated, this
+    /// machine's load, or CSV / JSON lines on stdin), with an outbox that loses nothing.
+    Emit(emit::EmitArgs),
+    /// Print a conversation's series points in time order, verified; report gaps and
+    /// refused batches.
+    Series(series::SeriesArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -192,6 +200,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Logout => account::logout(&ctx).await,
         Command::DeleteAccount { yes } => account::delete_account(&ctx, yes).await,
         Command::Simulate(args) => simulate::run(&ctx, args).await,
+        Command::Emit(args) => emit::run(&ctx, args).await,
+        Command::Series(args) => series::run(&ctx, args).await,
     }
 }
 

@@ -7,11 +7,27 @@ use std::process::Command;
 /// Every crate name in the normal + build dependency tree of `package`.
 fn crates_of(package: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "--locked", "-p", package, "-e", "normal,build", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-p",
+            package,
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo tree");
-    assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
@@ -24,7 +40,11 @@ fn crates_of(package: &str) -> Vec<String> {
 fn offenders(crates: &[String], forbidden: &[&str]) -> Vec<String> {
     let mut hits: Vec<String> = crates
         .iter()
-        .filter(|c| forbidden.iter().any(|f| c.as_str() == *f || (f.ends_with(['-', '_']) && c.starts_with(f))))
+        .filter(|c| {
+            forbidden
+                .iter()
+                .any(|f| c.as_str() == *f || (f.ends_with(['-', '_']) && c.starts_with(f)))
+        })
         .cloned()
         .collect();
     hits.sort();
@@ -35,9 +55,20 @@ fn offenders(crates: &[String], forbidden: &[&str]) -> Vec<String> {
 #[test]
 fn the_cli_compiles_no_server_framework_database_bus_or_password_hashing() {
     let crates = crates_of("courier-cli");
-    assert!(crates.iter().any(|c| c == "courier-protocol"), "the CLI speaks the protocol crate: {crates:?}");
-    let hits = offenders(&crates, &["actix", "actix-", "diesel", "diesel_", "redis", "bcrypt", "courier", "utoipa", "r2d2"]);
-    assert!(hits.is_empty(), "courier-cli depends on server crates: {hits:?}");
+    assert!(
+        crates.iter().any(|c| c == "courier-protocol"),
+        "the CLI speaks the protocol crate: {crates:?}"
+    );
+    let hits = offenders(
+        &crates,
+        &[
+            "actix", "actix-", "diesel", "diesel_", "redis", "bcrypt", "courier", "utoipa", "r2d2",
+        ],
+    );
+    assert!(
+        hits.is_empty(),
+        "courier-cli depends on server crates: {hits:?}"
+    );
 }
 
 /// `reqwest` is not on the list: `object_store` (the attachment store, S3 included) is an HTTP
@@ -45,12 +76,26 @@ fn the_cli_compiles_no_server_framework_database_bus_or_password_hashing() {
 /// the terminal crates, which a server has no use for.
 #[test]
 fn the_server_compiles_no_courier_client_or_terminal_crates() {
-    let hits = offenders(&crates_of("courier"), &["indicatif", "rpassword", "courier-client", "courier-cli"]);
-    assert!(hits.is_empty(), "the server depends on client crates: {hits:?}");
+    let hits = offenders(
+        &crates_of("courier"),
+        &["indicatif", "rpassword", "courier-client", "courier-cli"],
+    );
+    assert!(
+        hits.is_empty(),
+        "the server depends on client crates: {hits:?}"
+    );
 }
 
 #[test]
 fn the_protocol_crate_does_no_io_and_knows_no_framework() {
-    let hits = offenders(&crates_of("courier-protocol"), &["actix-", "diesel", "tokio", "reqwest", "redis", "utoipa", "mio"]);
-    assert!(hits.is_empty(), "courier-protocol (without the server feature) pulls in: {hits:?}");
+    let hits = offenders(
+        &crates_of("courier-protocol"),
+        &[
+            "actix-", "diesel", "tokio", "reqwest", "redis", "utoipa", "mio",
+        ],
+    );
+    assert!(
+        hits.is_empty(),
+        "courier-protocol (without the server feature) pulls in: {hits:?}"
+    );
 }

@@ -373,6 +373,34 @@ impl Api {
         Ok(page.messages)
     }
 
+    /// A history page by server time (`since`/`until`, ms) and/or position (`before`).
+    pub async fn history_range(
+        &self,
+        token: &str,
+        conversation: Uuid,
+        range: &HistoryRange,
+    ) -> Result<Vec<MessageItem>> {
+        let mut query = vec![("limit", range.limit.to_string())];
+        for (name, value) in [
+            ("before", range.before),
+            ("since", range.since),
+            ("until", range.until),
+        ] {
+            if let Some(v) = value {
+                query.push((name, v.to_string()));
+            }
+        }
+        let req = self
+            .request(
+                Method::GET,
+                &format!("/api/conversations/{conversation}/messages"),
+                Some(token),
+            )
+            .query(&query);
+        let page: History = self.json(req).await?;
+        Ok(page.messages)
+    }
+
     pub async fn receipt(
         &self,
         token: &str,
@@ -438,4 +466,17 @@ pub(crate) async fn api_error(res: Response) -> ClientError {
         code,
         message,
     }
+}
+
+/// The query of [`Api::history_range`] (docs/protocol.md §8.3).
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryRange {
+    /// Only positions below this.
+    pub before: Option<i64>,
+    /// Server time, ms since the epoch: stored at or after.
+    pub since: Option<i64>,
+    /// Server time, ms since the epoch: stored before.
+    pub until: Option<i64>,
+    /// 1–200.
+    pub limit: u32,
 }

@@ -151,7 +151,7 @@ pub struct Shown {
 
 /// The sender's pinned signing key (pinning it now if we never met them). Err is the reason
 /// to show instead of the message.
-async fn sender_sig_key(
+pub(crate) async fn sender_sig_key(
     session: &Session,
     pins: &mut Pins,
     me: &Me,

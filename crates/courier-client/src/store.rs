@@ -7,6 +7,7 @@
 //! | `account.json` | KDF salt and iterations, public keys and the *wrapped* private keys from login | wrapped only: useless without the password |
 //! | `pins.json` | contacts' pinned keys (trust on first use) and which ones were verified | integrity matters |
 //! | `cursor.json` | the last event id `listen` handled, to resume without loss or duplicates | no |
+//! | `outbox/…/*.json` | `emit`'s sealed, not yet acknowledged batches and its next `seq` (see [`crate::outbox`]) | ciphertext only |
 //!
 //! Policy: the folder is created 0700 and every file is written 0600, atomically (temp file,
 //! fsync, rename), so a crash never leaves half a refresh token. The password and unwrapped
@@ -119,9 +120,20 @@ impl Store {
 
     /// Atomic 0600 write: temp file in the same folder, fsync, rename over.
     fn write<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
-        self.ensure_dir()?;
-        let path = self.path(name);
-        let tmp = self.path(&format!(".{name}.{}.tmp", Uuid::new_v4().simple()));
+        self.write_at(Path::new(name), value)
+    }
+
+    /// [`Store::write`] for a file in a subfolder (made 0700 as needed), e.g. the outbox.
+    pub(crate) fn write_at<T: Serialize>(&self, relative: &Path, value: &T) -> Result<()> {
+        let path = self.dir.join(relative);
+        let parent = path.parent().unwrap_or(&self.dir).to_path_buf();
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&parent)
+            .map_err(|e| ClientError::io(&parent, e))?;
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = parent.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
         let bytes =
             serde_json::to_vec_pretty(value).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let result = (|| {
@@ -138,6 +150,35 @@ impl Store {
             let _ = fs::remove_file(&tmp);
         }
         result.map_err(|e| ClientError::io(&path, e))
+    }
+
+    /// [`Store::read`] for a file in a subfolder.
+    pub(crate) fn read_at<T: DeserializeOwned>(&self, relative: &Path) -> Result<Option<T>> {
+        self.read(&relative.to_string_lossy())
+    }
+
+    /// The names of the files in a subfolder (none if it does not exist), temp files excluded.
+    pub(crate) fn list_at(&self, relative: &Path) -> Result<Vec<String>> {
+        let dir = self.dir.join(relative);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(ClientError::io(&dir, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let name = entry.map_err(|e| ClientError::io(&dir, e))?.file_name();
+            let name = name.to_string_lossy();
+            if !name.starts_with('.') {
+                names.push(name.into_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    /// [`Store::remove`] for a file in a subfolder.
+    pub(crate) fn remove_at(&self, relative: &Path) -> Result<()> {
+        self.remove(&relative.to_string_lossy())
     }
 
     fn remove(&self, name: &str) -> Result<()> {

@@ -368,6 +368,20 @@ impl BatchBuilder {
         Ok(())
     }
 
+    /// An empty builder for the batch after this one (same stream and series, `seq + 1`).
+    pub fn next_batch(&self) -> BatchBuilder {
+        let seq = self.seq + 1;
+        let (head, tail) = frame(&self.stream, seq, &self.series);
+        BatchBuilder {
+            stream: self.stream.clone(),
+            series: self.series.clone(),
+            seq,
+            points: Vec::new(),
+            body: String::new(),
+            frame_len: head.len() + tail.len(),
+        }
+    }
+
     /// Points held so far.
     pub fn len(&self) -> usize {
         self.points.len()
