@@ -5,6 +5,7 @@
 
 pub mod report;
 pub mod scenarios;
+pub mod telemetry;
 
 use std::{
     collections::HashMap,
@@ -17,10 +18,10 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use courier_protocol::crypto::{AccountKeys, PasswordKeys, RegistrationMaterial};
-use courier_protocol::limits::MIN_ITERATIONS;
-use courier_protocol::events::EventKind;
 use courier_client::sse::SseParser;
+use courier_protocol::crypto::{AccountKeys, PasswordKeys, RegistrationMaterial};
+use courier_protocol::events::EventKind;
+use courier_protocol::limits::MIN_ITERATIONS;
 
 /// One PBKDF2 and one RSA key pair for every bench user: registering stays cheap.
 fn shared() -> &'static (PasswordKeys, AccountKeys) {
@@ -36,6 +37,20 @@ fn shared() -> &'static (PasswordKeys, AccountKeys) {
             AccountKeys::generate().expect("keys"),
         )
     })
+}
+
+/// The keys every bench user shares, unlocked: for scenarios that really seal and open.
+pub fn shared_account() -> anyhow::Result<courier_protocol::crypto::UnlockedAccount> {
+    let (password, keys) = shared();
+    let m = RegistrationMaterial::from_parts(
+        "bench",
+        &[9u8; 16],
+        MIN_ITERATIONS,
+        password.clone(),
+        keys.clone(),
+        None,
+    )?;
+    Ok(m.account)
 }
 
 pub fn client(local: Option<std::net::IpAddr>) -> reqwest::Client {
@@ -135,7 +150,13 @@ pub async fn conversation(
 
 /// A well-formed envelope as posted: `size` random bytes of ciphertext, one 384-byte wrapped key
 /// each (the server cannot tell it from a real one).
-pub fn envelope(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid], size: usize) -> Value {
+pub fn envelope(
+    conversation: Uuid,
+    message_id: Uuid,
+    sender: Uuid,
+    members: &[Uuid],
+    size: usize,
+) -> Value {
     json!({"envelope": courier_test_support::envelope::fake(conversation, message_id, sender, members, size)})
 }
 

@@ -77,6 +77,24 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         size: usize,
     },
+    /// (f) Telemetry: one emitter at each rate (points/s) into a group with N viewers
+    /// decrypting every batch; exactly-once, latency point → decrypted, server CPU per point.
+    Telemetry {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "direct")]
+        label: String,
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long, default_value_t = 10)]
+        viewers: usize,
+        #[arg(long, default_value_t = 3)]
+        series: usize,
+        #[arg(long, value_delimiter = ',', default_value = "10000")]
+        rates: Vec<u32>,
+        #[arg(long, default_value_t = 60)]
+        secs: u64,
+    },
     /// Render docs/bench/results.md and the plots from the collected JSON lines.
     Report {
         #[arg(long)]
@@ -130,6 +148,20 @@ fn main() -> anyhow::Result<()> {
                 burst,
                 size,
             } => courier_bench::scenarios::fanout(&url, &label, members, rounds, burst, size).await,
+            Command::Telemetry {
+                url,
+                label,
+                server_pid,
+                viewers,
+                series,
+                rates,
+                secs,
+            } => {
+                courier_bench::telemetry::telemetry(
+                    &url, &label, server_pid, viewers, series, &rates, secs,
+                )
+                .await
+            }
             Command::Report { raw, out, commands } => {
                 courier_bench::report::write(&raw, &out, &commands)
             }
