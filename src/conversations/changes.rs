@@ -14,16 +14,26 @@ use courier_protocol::{
     ids::{ConversationId, UserId},
 };
 
+/// What changed, and who did it.
+#[derive(Clone, Copy, Debug)]
+pub struct Change {
+    /// `created`, `member_added` or `member_removed`.
+    pub kind: &'static str,
+    /// The member added or removed.
+    pub subject: Option<UserId>,
+    /// Who made the change (for `member_removed`: the subject itself when they left).
+    pub by: UserId,
+}
+
 /// Appends a `conversation` event (the shared view after the change) to every current member,
 /// and, when `removed` is given, one naming only the conversation to that former member.
 pub fn announce_change(
     conn: &mut PgConnection,
     row: &ConversationRow,
-    change: &str,
-    subject: Option<UserId>,
+    change: Change,
     removed: Option<UserId>,
 ) -> Result<Vec<Delivery>, AppError> {
-    let items = change_events(conn, row, change, subject, removed)?;
+    let items = change_events(conn, row, change, removed)?;
     log::append_each(conn, items)
 }
 
@@ -31,15 +41,14 @@ pub fn announce_change(
 pub fn change_events(
     conn: &mut PgConnection,
     row: &ConversationRow,
-    change: &str,
-    subject: Option<UserId>,
+    change: Change,
     removed: Option<UserId>,
 ) -> Result<Vec<(UserId, EventData, Option<ConversationId>)>, AppError> {
     let members = models::member_ids(conn, row.id)?;
     let view = models::view(conn, row.clone(), None)?;
     let shared = EventData::new(
         EventKind::Conversation,
-        &json!({"change": change, "user_id": subject, "conversation": view}),
+        &json!({"change": change.kind, "user_id": change.subject, "by": change.by, "conversation": view}),
     );
     let mut items: Vec<_> = members
         .into_iter()
@@ -48,7 +57,7 @@ pub fn change_events(
     if let Some(gone) = removed {
         let only_id = EventData::new(
             EventKind::Conversation,
-            &json!({"change": change, "user_id": gone, "conversation": {"id": row.id}}),
+            &json!({"change": change.kind, "user_id": gone, "by": change.by, "conversation": {"id": row.id}}),
         );
         items.push((gone, only_id, Some(row.id)));
     }

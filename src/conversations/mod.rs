@@ -16,7 +16,7 @@ use crate::{
     error::AppError,
     events::{log, Delivery},
 };
-use courier_protocol::ids::UserId;
+use courier_protocol::ids::{ConversationId, UserId};
 
 /// Removes `user` from every conversation (account deletion), telling the other members.
 /// Conversation rows are locked in id order, and all counters in one statement after them,
@@ -34,16 +34,17 @@ pub fn leave_all(conn: &mut PgConnection, user: UserId) -> Result<Vec<Delivery>,
         .for_update()
         .select(models::ConversationRow::as_select())
         .load(conn)?;
+    let ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
+    models::record_former(conn, &ids, user)?;
     diesel::delete(members::table.filter(members::user_id.eq(user))).execute(conn)?;
     let mut items = Vec::new();
+    let change = changes::Change {
+        kind: "member_removed",
+        subject: Some(user),
+        by: user,
+    };
     for row in &rows {
-        items.extend(changes::change_events(
-            conn,
-            row,
-            "member_removed",
-            Some(user),
-            None,
-        )?);
+        items.extend(changes::change_events(conn, row, change, None)?);
     }
     log::append_each(conn, items)
 }

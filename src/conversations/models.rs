@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::{
     accounts::models::UserRef,
-    db::schema::{conversations, members, message_keys, messages, users},
+    db::schema::{conversations, former_members, members, message_keys, messages, users},
 };
 use courier_protocol::ids::{ConversationId, UserId};
 
@@ -96,6 +96,14 @@ pub struct ConversationView {
     pub delivered_up_to: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<i64>,
+    /// People who were members and are not any more (they left, were removed, or deleted their
+    /// account), with the username they had then: the names of older messages' senders.
+    pub former_members: Vec<UserRef>,
+    /// Who added the caller (absent for the creator, in events, and for memberships made
+    /// before this was recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub added_by: Option<UserId>,
 }
 
 /// The direct-conversation key of a pair: the same whoever creates it.
@@ -147,7 +155,8 @@ pub fn views(
     caller: Option<UserId>,
 ) -> QueryResult<Vec<ConversationView>> {
     let ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
-    let member_rows: Vec<(ConversationId, UserId, String, i64, i64)> = members::table
+    type MemberRow = (ConversationId, UserId, String, i64, i64, Option<UserId>);
+    let member_rows: Vec<MemberRow> = members::table
         .inner_join(users::table)
         .filter(members::conversation_id.eq_any(&ids))
         .order((members::conversation_id, users::username))
@@ -157,18 +166,35 @@ pub fn views(
             users::username,
             members::read_up_to,
             members::delivered_up_to,
+            members::added_by,
         ))
         .load(conn)?;
     let mut by_conv: HashMap<ConversationId, Vec<UserRef>> = HashMap::new();
-    let mut own: HashMap<ConversationId, (i64, i64)> = HashMap::new();
-    for (conv, user, username, read, delivered) in member_rows {
+    let mut own: HashMap<ConversationId, (i64, i64, Option<UserId>)> = HashMap::new();
+    for (conv, user, username, read, delivered, added_by) in member_rows {
         if caller == Some(user) {
-            own.insert(conv, (read, delivered));
+            own.insert(conv, (read, delivered, added_by));
         }
         by_conv
             .entry(conv)
             .or_default()
             .push(UserRef { id: user, username });
+    }
+    let mut former: HashMap<ConversationId, Vec<UserRef>> = HashMap::new();
+    for (conv, id, username) in former_members::table
+        .filter(former_members::conversation_id.eq_any(&ids))
+        .order((former_members::conversation_id, former_members::username))
+        .select((
+            former_members::conversation_id,
+            former_members::user_id,
+            former_members::username,
+        ))
+        .load::<(ConversationId, UserId, String)>(conn)?
+    {
+        former
+            .entry(conv)
+            .or_default()
+            .push(UserRef { id, username });
     }
     let unread: HashMap<ConversationId, i64> = match caller {
         None => HashMap::new(),
@@ -209,6 +235,8 @@ pub fn views(
                 read_up_to: mine.map(|m| m.0),
                 delivered_up_to: mine.map(|m| m.1),
                 unread_count: caller.map(|_| unread.get(&r.id).copied().unwrap_or(0)),
+                former_members: former.remove(&r.id).unwrap_or_default(),
+                added_by: mine.and_then(|m| m.2),
             }
         })
         .collect())
@@ -222,6 +250,53 @@ pub fn view(
     Ok(views(conn, vec![row], caller)?
         .pop()
         .expect("one row in, one view out"))
+}
+
+/// Keeps `user`'s current username as a former member of these conversations (before their
+/// membership goes), so the old messages keep a name after they leave or delete the account.
+pub fn record_former(
+    conn: &mut PgConnection,
+    conversations: &[ConversationId],
+    user: UserId,
+) -> QueryResult<()> {
+    let Some(username) = users::table
+        .find(user)
+        .select(users::username)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let rows: Vec<_> = conversations
+        .iter()
+        .map(|c| {
+            (
+                former_members::conversation_id.eq(*c),
+                former_members::user_id.eq(user),
+                former_members::username.eq(&username),
+            )
+        })
+        .collect();
+    diesel::insert_into(former_members::table)
+        .values(&rows)
+        .on_conflict((former_members::conversation_id, former_members::user_id))
+        .do_update()
+        .set((
+            former_members::username.eq(diesel::upsert::excluded(former_members::username)),
+            former_members::left_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `user` is a member again: no longer a former one.
+pub fn forget_former(
+    conn: &mut PgConnection,
+    conversation: ConversationId,
+    user: UserId,
+) -> QueryResult<()> {
+    diesel::delete(former_members::table.find((conversation, user))).execute(conn)?;
+    Ok(())
 }
 
 /// All conversations of `user`, newest activity first.

@@ -105,6 +105,16 @@ diesel::table! {
         joined_at -> Timestamptz,
         delivered_up_to -> Int8,
         read_up_to -> Int8,
+        added_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    former_members (conversation_id, user_id) {
+        conversation_id -> Uuid,
+        user_id -> Uuid,
+        username -> Text,
+        left_at -> Timestamptz,
     }
 }
 
@@ -211,6 +221,7 @@ diesel::joinable!(attachments -> users (owner_id));
 diesel::joinable!(event_counters -> users (user_id));
 diesel::joinable!(events -> users (user_id));
 diesel::joinable!(login_known_addresses -> users (user_id));
+diesel::joinable!(former_members -> conversations (conversation_id));
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(message_attachments -> attachments (attachment_id));
@@ -232,6 +243,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     event_counters,
     events,
+    former_members,
     instances,
     login_failures,
     login_known_addresses,

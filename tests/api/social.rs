@@ -354,3 +354,125 @@ async fn members_are_added_removed_and_can_leave_and_the_log_says_so() {
         .await;
     assert_error(res, StatusCode::BAD_REQUEST).await;
 }
+
+#[tokio::test]
+async fn former_members_keep_their_names_and_each_change_says_who_made_it() {
+    let app = spawn_app().await;
+    let (_a, a) = app.signed_in("founder").await;
+    let (b_user, b) = app.signed_in("leaver").await;
+    let (c_user, c) = app.signed_in("deleter").await;
+    let (d_user, d) = app.signed_in("newcomer").await;
+    let created = app
+        .conversation(&a, &[b.user_id, c.user_id], Some("club"))
+        .await;
+    let cid = id_of(&created);
+    let view = |token: String| {
+        let app = &app;
+        async move {
+            app.get_auth(&format!("/api/conversations/{cid}"), &token)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    // Who added whom: the creator has no `added_by`; the first members were added by them.
+    assert!(created.get("added_by").is_none(), "{created}");
+    assert_eq!(
+        view(b.access_token.clone()).await["added_by"],
+        json!(a.user_id)
+    );
+
+    let mut d_stream = sse::open(&app.client, &app.address, &d.access_token, None)
+        .await
+        .unwrap();
+    let members_path = format!("/api/conversations/{cid}/members");
+    let res = app
+        .post_auth(
+            &members_path,
+            &a.access_token,
+            &json!({"user_id": d.user_id}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ev = d_stream.expect("conversation", WAIT).await;
+    assert_eq!(
+        (&ev.data["change"], &ev.data["user_id"], &ev.data["by"]),
+        (&json!("member_added"), &json!(d.user_id), &json!(a.user_id))
+    );
+    assert_eq!(
+        view(d.access_token.clone()).await["added_by"],
+        json!(a.user_id)
+    );
+
+    // b leaves, c deletes the account: both keep their names on the conversation.
+    let res = app
+        .delete_auth(
+            &format!("{members_path}/{}", b.user_id),
+            &b.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let ev = d_stream.expect("conversation", WAIT).await;
+    assert_eq!(
+        (&ev.data["user_id"], &ev.data["by"]),
+        (&json!(b.user_id), &json!(b.user_id))
+    );
+    let res = app
+        .delete_auth(
+            "/api/account",
+            &c.access_token,
+            Some(&json!({"auth_key": c_user.auth_key()})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let ev = d_stream.expect("conversation", WAIT).await;
+    assert_eq!(
+        (&ev.data["change"], &ev.data["by"]),
+        (&json!("member_removed"), &json!(c.user_id))
+    );
+    let former = view(a.access_token.clone()).await["former_members"].clone();
+    let mut expected = vec![
+        json!({"id": b.user_id, "username": b_user.username}),
+        json!({"id": c.user_id, "username": c_user.username}),
+    ];
+    expected.sort_by_key(|v| v["username"].as_str().unwrap().to_owned());
+    assert_eq!(former, json!(expected));
+
+    // Removed by the creator, then added back: a member again, not a former one.
+    let res = app
+        .delete_auth(
+            &format!("{members_path}/{}", d.user_id),
+            &a.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let ev = d_stream.expect("conversation", WAIT).await;
+    assert_eq!(
+        (&ev.data["user_id"], &ev.data["by"]),
+        (&json!(d.user_id), &json!(a.user_id))
+    );
+    let listed = view(a.access_token.clone()).await;
+    assert!(listed["former_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["username"] == json!(d_user.username)));
+    let res = app
+        .post_auth(
+            &members_path,
+            &a.access_token,
+            &json!({"user_id": d.user_id}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let back = view(a.access_token.clone()).await;
+    assert!(!back["former_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == json!(d.user_id)));
+    assert_eq!(back["members"].as_array().unwrap().len(), 2);
+}

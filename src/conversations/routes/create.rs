@@ -6,7 +6,10 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::conversations::{changes::announce_change, models::ConversationKind};
+use crate::conversations::{
+    changes::{announce_change, Change},
+    models::ConversationKind,
+};
 use crate::{
     auth::AuthUser,
     conversations::{
@@ -157,13 +160,24 @@ pub async fn create(
         }
         let rows: Vec<_> = std::iter::once(me)
             .chain(plan.others)
-            .map(|u| (members::conversation_id.eq(id), members::user_id.eq(u)))
+            .map(|u| {
+                (
+                    members::conversation_id.eq(id),
+                    members::user_id.eq(u),
+                    members::added_by.eq((u != me).then_some(me)),
+                )
+            })
             .collect();
         diesel::insert_into(members::table)
             .values(&rows)
             .execute(conn)?;
         let row = models::find_for_member(conn, id, me, true)?.ok_or(AppError::NotFound)?;
-        let deliveries = announce_change(conn, &row, "created", None, None)?;
+        let change = Change {
+            kind: "created",
+            subject: None,
+            by: me,
+        };
+        let deliveries = announce_change(conn, &row, change, None)?;
         Ok((models::view(conn, row, Some(me))?, true, deliveries))
     })
     .await?;

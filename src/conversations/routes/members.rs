@@ -7,7 +7,10 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::conversations::{changes::announce_change, models::ConversationKind};
+use crate::conversations::{
+    changes::{announce_change, Change},
+    models::ConversationKind,
+};
 use crate::{
     auth::AuthUser,
     conversations::{models, MAX_MEMBERS},
@@ -67,9 +70,19 @@ pub async fn add(
             ));
         }
         diesel::insert_into(members::table)
-            .values((members::conversation_id.eq(id), members::user_id.eq(new)))
+            .values((
+                members::conversation_id.eq(id),
+                members::user_id.eq(new),
+                members::added_by.eq(Some(me)),
+            ))
             .execute(conn)?;
-        let deliveries = announce_change(conn, &row, "member_added", Some(new), None)?;
+        models::forget_former(conn, id, new)?;
+        let change = Change {
+            kind: "member_added",
+            subject: Some(new),
+            by: me,
+        };
+        let deliveries = announce_change(conn, &row, change, None)?;
         Ok((models::view(conn, row, Some(me))?, deliveries))
     })
     .await?;
@@ -101,23 +114,31 @@ pub async fn remove(
                 "only the group's creator removes others; anyone may leave",
             ));
         }
-        remove_member(conn, &row, target)
+        remove_member(conn, &row, target, me)
     })
     .await?;
     state.fanout.deliver(deliveries);
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Removes `target` (the conversation row already locked): the remaining members get the new
-/// view, the removed user an event naming only the conversation.
+/// Removes `target` (the conversation row already locked) on `by`'s request: the remaining
+/// members get the new view, the removed user an event naming only the conversation; the name
+/// stays on record for the old messages.
 pub fn remove_member(
     conn: &mut PgConnection,
     row: &models::ConversationRow,
     target: UserId,
+    by: UserId,
 ) -> Result<Vec<Delivery>, AppError> {
+    models::record_former(conn, &[row.id], target)?;
     let removed = diesel::delete(members::table.find((row.id, target))).execute(conn)?;
     if removed == 0 {
         return Err(AppError::NotFound);
     }
-    announce_change(conn, row, "member_removed", Some(target), Some(target))
+    let change = Change {
+        kind: "member_removed",
+        subject: Some(target),
+        by,
+    };
+    announce_change(conn, row, change, Some(target))
 }

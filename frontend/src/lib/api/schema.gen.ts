@@ -447,12 +447,23 @@ export interface components {
          *     every member shares.
          */
         ConversationView: {
+            /**
+             * Format: uuid
+             * @description Who added the caller (absent for the creator, in events, and for memberships made
+             *     before this was recorded).
+             */
+            added_by?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
             created_by?: string | null;
             /** Format: int64 */
             delivered_up_to?: number | null;
+            /**
+             * @description People who were members and are not any more (they left, were removed, or deleted their
+             *     account), with the username they had then: the names of older messages' senders.
+             */
+            former_members: components["schemas"]["UserRef"][];
             /** Format: uuid */
             id: string;
             kind: components["schemas"]["ConversationKind"];
