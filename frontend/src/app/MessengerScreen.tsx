@@ -11,6 +11,7 @@ import { SettingsDialog } from '@/features/account';
 import type { UnlockedSession } from '@/features/auth';
 import { ConversationList, NewChatDialog, NewGroupDialog, type ConversationItem } from '@/features/conversations';
 import { conversationTitle, otherMembers, shallowEqual, useMessenger, useMessengerSelector, type ChatMessage, type MessengerState } from '@/features/messenger';
+import { attachmentSummary } from '@/features/attachments';
 import { describeError } from '@/lib/api/errors';
 import type { KdfParams } from '@/lib/crypto';
 import { ChatPane } from './ChatPane';
@@ -23,6 +24,9 @@ function previewText(m: ChatMessage | null): string {
       return m.content.text.replace(/\s+/g, ' ');
     case 'deleted':
       return 'Message deleted';
+    case 'attachments':
+      return attachmentSummary(m.content.attachments, m.content.text);
+    case 'bad-content':
     case 'unverified':
       return '⚠ Could not verify message';
     case 'pending':
