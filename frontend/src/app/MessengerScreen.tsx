@@ -17,7 +17,7 @@ import type { KdfParams } from '@/lib/crypto';
 import { ChatPane } from './ChatPane';
 import { NotificationSettings } from './NotificationSettings';
 
-function previewText(m: ChatMessage | null): string {
+function previewText(m: ChatMessage | null, s: MessengerState): string {
   if (!m) return '';
   switch (m.content.kind) {
     case 'text':
@@ -25,7 +25,8 @@ function previewText(m: ChatMessage | null): string {
     case 'deleted':
       return 'Message deleted';
     case 'attachments':
-      return attachmentSummary(m.content.attachments, m.content.text);
+      // While they upload, the files are in the transfers slice; then in the content.
+      return attachmentSummary(m.content.attachments.length ? m.content.attachments : (s.transfers.uploads[m.id] ?? []), m.content.text);
     case 'bad-content':
     case 'unverified':
       return '⚠ Could not verify message';
@@ -56,7 +57,7 @@ function listItems(s: MessengerState): ConversationItem[] {
       title: conversationTitle(conv, s.me.id),
       isGroup: conv.kind === 'group',
       online: conv.kind === 'direct' ? !!(others[0] && s.presence[others[0].id]) : undefined,
-      preview: previewText(preview),
+      preview: previewText(preview, s),
       previewMine: preview?.senderId === s.me.id,
       time: preview?.sentAt ?? (Date.parse(conv.last_activity_at) || null),
       unread: conv.unread_count ?? 0,

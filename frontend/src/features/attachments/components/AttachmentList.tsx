@@ -117,6 +117,12 @@ function useWhenVisible(enabled: boolean, run: () => void) {
 
 function ImageAttachment({ view, small, onAction }: { view: AttachmentView; small: boolean; onAction: (a: AttachmentAction) => void }) {
   const [open, setOpen] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
+  const close = () => {
+    setOpen(false);
+    // Back to the image that opened the viewer, once the modal is gone (the page is inert until then).
+    requestAnimationFrame(() => opener.current?.focus());
+  };
   const t = view.transfer;
   const box = layoutBox(view.width, view.height, small ? 180 : 280, small ? 180 : 280);
   const ref = useWhenVisible(t.kind === 'idle' && view.size <= AUTO_LOAD_BYTES, () => onAction('download'));
@@ -134,7 +140,7 @@ function ImageAttachment({ view, small, onAction }: { view: AttachmentView; smal
       data-name={view.name}
     >
       {full ? (
-        <button type="button" onClick={() => setOpen(true)} aria-label={`Open image ${view.name}`} className="block h-full w-full focus-visible:outline-2 focus-visible:outline-offset-[-2px] focus-visible:outline-indigo-600">
+        <button ref={opener} type="button" onClick={() => setOpen(true)} aria-label={`Open image ${view.name}`} className="block h-full w-full focus-visible:outline-2 focus-visible:outline-offset-[-2px] focus-visible:outline-indigo-600">
           <img src={full} alt={view.name} data-testid="attachment-image" className="h-full w-full object-cover" draggable={false} />
         </button>
       ) : view.thumbnail ? (
@@ -165,7 +171,7 @@ function ImageAttachment({ view, small, onAction }: { view: AttachmentView; smal
         </div>
       )}
       {(t.kind === 'damaged' || t.kind === 'unavailable') && <Problem view={view} onAction={onAction} overlay />}
-      {open && full && <ImageViewer url={full} name={view.name} onSave={() => onAction('save')} onClose={() => setOpen(false)} />}
+      {open && full && <ImageViewer url={full} name={view.name} onSave={() => onAction('save')} onClose={close} />}
     </div>
   );
 }

@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { isValidAttachmentName, isValidMediaType } from '@/lib/crypto';
 import { admitFiles, formatBytes, isInlineImage, layoutBox, outgoingMediaType, outgoingName, saveName, typeLabel } from './files';
 import { fitWithin, thumbnailAttempts, thumbnailBudget } from './thumbnail';
+import { fitContent } from './content';
+import { attachmentSummary } from './view';
+import { MAX_PLAINTEXT_LEN } from '@/lib/protocol/constants';
+import type { AttachmentDescriptor } from '@/lib/crypto';
 
 describe('outgoing files', () => {
   it('send the browser type lowercased without parameters, else a guess by extension, else octet-stream', () => {
@@ -99,5 +103,31 @@ describe('thumbnails', () => {
     expect(10 * (Math.ceil(ten / 3) * 4 + 1_400) + 64 + 10).toBeLessThanOrEqual(65_536);
     expect(thumbnailBudget(0, 3, 0)).toBe(0);
     expect(thumbnailBudget(10, 10, 60_000)).toBe(0);
+  });
+});
+
+describe('message content', () => {
+  const d = (i: number, thumb: number): AttachmentDescriptor => ({
+    attachmentId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, key: new Uint8Array(32), sha256: new Uint8Array(32),
+    name: `${'é'.repeat(200)}-${i}.jpg`, mediaType: 'image/jpeg', size: 1, ciphertextSize: 55, width: 10, height: 10,
+    thumbnail: { mediaType: 'image/jpeg', bytes: new Uint8Array(thumb).fill(1).map((v, j) => (j < 3 ? [0xff, 0xd8, 0xff][j] : v)) },
+  });
+
+  it('fits in one message plaintext: the largest thumbnails are dropped first, the files never', () => {
+    const small = fitContent({ attachments: [d(1, 1_000), d(2, 2_000)] });
+    expect(small.message.attachments.every((a) => a.thumbnail)).toBe(true);
+    const many = fitContent({ text: 'x', attachments: Array.from({ length: 10 }, (_, i) => d(i, 6_000 + i)) });
+    expect(many.bytes.length).toBeLessThanOrEqual(MAX_PLAINTEXT_LEN);
+    expect(many.message.attachments).toHaveLength(10);
+    const kept = many.message.attachments.filter((a) => a.thumbnail).map((a) => a.thumbnail!.bytes.length);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(Math.max(...kept)).toBeLessThan(6_009); // the largest went first
+  });
+
+  it('is summed up for previews without the file contents', () => {
+    expect(attachmentSummary([{ name: 'a.png', mediaType: 'image/png' }])).toBe('Photo');
+    expect(attachmentSummary([{ name: 'a.pdf', mediaType: 'application/pdf' }], '  see\nthis ')).toBe('a.pdf · see this');
+    expect(attachmentSummary([{ name: 'a.png', mediaType: 'image/png' }, { name: 'b.gif', mediaType: 'image/gif' }])).toBe('2 photos');
+    expect(attachmentSummary([{ name: 'a.png', mediaType: 'image/png' }, { name: 'b.zip', mediaType: 'application/zip' }])).toBe('2 files');
   });
 });

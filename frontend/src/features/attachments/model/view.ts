@@ -40,10 +40,11 @@ export function downloadKey(d: Pick<AttachmentDescriptor, 'attachmentId' | 'sha2
   return `${d.attachmentId}:${toBase64(d.sha256)}`;
 }
 
-/** "📷 Photo", "📎 report.pdf", "📎 3 files", or the caption when there is one. */
+/** For previews and notifications: "Photo", "report.pdf", "3 photos", "2 files", then " · caption". */
 export function attachmentSummary(files: readonly { name: string; mediaType: string }[], caption?: string): string {
-  if (caption?.trim()) return `📎 ${caption.replace(/\s+/g, ' ').trim()}`;
-  if (files.length === 1) return files[0].mediaType.startsWith('image/') ? '📷 Photo' : `📎 ${files[0].name}`;
-  if (files.length > 1 && files.every((f) => f.mediaType.startsWith('image/'))) return `📷 ${files.length} photos`;
-  return `📎 ${files.length} files`;
+  const images = files.every((f) => f.mediaType.startsWith('image/'));
+  const label =
+    files.length === 0 ? 'Files' : files.length === 1 ? (images ? 'Photo' : files[0].name) : images ? `${files.length} photos` : `${files.length} files`;
+  const text = caption?.replace(/\s+/g, ' ').trim();
+  return text ? `${label} · ${text}` : label;
 }

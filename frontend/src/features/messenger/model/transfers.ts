@@ -52,6 +52,7 @@ function patchUpload(s: TransfersState, messageId: string, localId: string, patc
   const list = s.uploads[messageId];
   if (!list?.some((u) => u.localId === localId)) return s;
   const next = list.flatMap((u) => (u.localId === localId ? (patch(u) ?? []) : [u]));
+  if (next.length === list.length && next.every((u, i) => u === list[i])) return s;
   return { ...s, uploads: { ...s.uploads, [messageId]: next } };
 }
 
