@@ -106,9 +106,10 @@ export async function attachmentSteps({ A, B, sent, text, nonce, db, attachments
     }
     await expectMessage(B.page, caption);
     const theirs = attachmentIn(B.page, name);
-    await shot(B.page, '12-attachments.png');
 
-    await theirs.getByRole('button', { name: `Open image ${name}` }).click();
+    // Keyboard only: the image is a button; Enter opens the viewer, Escape closes it.
+    await theirs.getByRole('button', { name: `Open image ${name}` }).focus();
+    await B.page.keyboard.press('Enter');
     const viewer = B.page.getByRole('dialog', { name });
     await viewer.waitFor();
     const big = viewer.getByTestId('viewer-image');
@@ -208,6 +209,7 @@ export async function attachmentSteps({ A, B, sent, text, nonce, db, attachments
     const got = await downloaded(B.page, () => msg.getByRole('button', { name: `Download ${dropped[0]}` }).click());
     assert(got.bytes.toString() === note, 'the dropped file arrives as it was');
     assert((await msg.locator(`[data-name="${dropped[1]}"]`).count()) === 0, 'the removed file was not sent');
+    await shot(B.page, '12-attachments.png'); // a photo, a file card, a pasted image and a dropped note
   });
 
   await step('cancel mid-upload: the upload stops, the partial attachment is deleted on the server, nothing is sent', async () => {
@@ -292,6 +294,40 @@ export async function attachmentSteps({ A, B, sent, text, nonce, db, attachments
       const [count, starts, sum] = psql(db, `SELECT count(*) || ',' || count(DISTINCT start) || ',' || sum(length) FROM attachment_parts WHERE attachment_id = '${uploadId}'`).trim().split(',').map(Number);
       const pieces = Math.ceil(total / PIECE);
       assert(count === pieces && starts === pieces && sum === total, `stored as ${pieces} pieces of ${total} bytes in all (${count}, ${starts}, ${sum})`);
+    }
+  });
+
+  await step('offline mid-upload: the upload waits for the network, then resumes and completes', async () => {
+    const data = randomFile(4 * MiB + 99);
+    const name = `offline-${nonce}.bin`;
+    let release;
+    const held = new Promise((r) => (release = r));
+    let patches = 0;
+    const hold = async (route) => {
+      if (route.request().method() === 'PATCH' && ++patches === 2) {
+        await held; // the connection goes while this request is on its way
+        return route.abort('internetdisconnected');
+      }
+      return route.continue();
+    };
+    await A.page.route('**/api/attachments/*', hold);
+    try {
+      await sendFiles(A.page, [{ name, mimeType: 'application/octet-stream', buffer: data }]);
+      await waitUntil(() => patches >= 2, { message: 'the second PATCH under way' });
+      await A.context.setOffline(true);
+      release();
+      const mine = attachmentIn(A.page, name);
+      await waitUntil(async () => (await mine.getAttribute('data-state')) === 'upload-offline', { message: 'shown waiting for the network' });
+      assert((await mine.textContent()).includes('Waiting for the network'), 'says it waits for the network');
+      await A.context.setOffline(false);
+      const theirs = attachmentIn(B.page, name);
+      await theirs.waitFor({ timeout: 60_000 });
+      const got = await downloaded(B.page, () => theirs.getByRole('button', { name: `Download ${name}` }).click());
+      assert(sha256(got.bytes) === sha256(data), 'the file arrives byte for byte after the network came back');
+    } finally {
+      release();
+      await A.context.setOffline(false);
+      await A.page.unroute('**/api/attachments/*', hold);
     }
   });
 
