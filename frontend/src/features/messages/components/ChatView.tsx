@@ -74,6 +74,18 @@ export function ChatView(p: ChatViewProps) {
     setFileNotice(null);
     await p.onSend(text, picked);
   };
+  // A file dropped anywhere else in the window must not make the browser leave the app to show it.
+  useEffect(() => {
+    const guard = (e: globalThis.DragEvent) => {
+      if (e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', guard);
+    window.addEventListener('drop', guard);
+    return () => {
+      window.removeEventListener('dragover', guard);
+      window.removeEventListener('drop', guard);
+    };
+  }, []);
   const drag = {
     onDragEnter: (e: DragEvent) => {
       if (!canAttach || !hasFiles(e)) return;
