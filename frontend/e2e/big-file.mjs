@@ -25,11 +25,12 @@ try {
     const path = join(mkdtempSync(join(tmpdir(), 'courier-big-')), name);
   writeFileSync(path, data); // setInputFiles takes buffers only up to 50 MB
   await A.page.getByTestId('attach-input').setInputFiles(path);
+  A.page.on('worker', (w) => console.log(`worker started: ${w.url()}`));
   const timings = [];
   A.page.on('requestfinished', (r) => {
     if (!/\/api\/attachments/.test(r.url()) || r.method() === 'GET') return;
     const t = r.timing();
-    timings.push(`${r.method()} ${Math.round(t.requestStart)}→${Math.round(t.responseStart)}→${Math.round(t.responseEnd)} ms`);
+    timings.push(`${r.method()} start +${Math.round(t.startTime - t0)} ms, answered after ${Math.round(t.responseEnd)} ms`);
   });
   const t0 = Date.now();
   await A.page.getByRole('button', { name: 'Send' }).click();
