@@ -43,11 +43,15 @@ ensure_node_modules "$ROOT/frontend"
 
 log "end-to-end: starting a server for the browser"
 E2E_PORT=9443
+# Its own attachment directory, which the e2e run searches for plaintext (there must be none).
+E2E_ATTACHMENTS="$DATA/e2e-attachments"
+rm -rf "$E2E_ATTACHMENTS"
 start_test_server e2e "$E2E_PORT" BCRYPT_COST=10 LOGIN_FAILURES_PER_IP=1000 \
-  REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 STATIC_DIR=frontend/dist
+  REGISTRATIONS_PER_ADDRESS_PER_MINUTE=100000 STATIC_DIR=frontend/dist ATTACHMENTS_URL="file://$E2E_ATTACHMENTS"
 SERVER_PID=$TEST_SERVER_PID E2E_URL=$TEST_DB_URL
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
-export COURIER_URL="https://localhost:$E2E_PORT" DATABASE_URL="$E2E_URL" COURIER_CLI="$ROOT/target/debug/courier-cli"
+export COURIER_URL="https://localhost:$E2E_PORT" DATABASE_URL="$E2E_URL" COURIER_CLI="$ROOT/target/debug/courier-cli" \
+  ATTACHMENTS_DIR="$E2E_ATTACHMENTS"
 (cd frontend && npm run e2e --silent)
 if grep -q '"e2e:cli"' frontend/package.json; then
   (cd frontend && npm run e2e:cli --silent)

@@ -6,7 +6,7 @@
 // (the local self-signed certificate). DATABASE_URL (the server's database) is needed for the
 // key-substitution step, which plays a malicious server.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,8 @@ import { createInterface } from 'node:readline';
 import { assert, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
 import { expectMessage, newUserPage, openConversation, register, send, shot } from './app.mjs';
 import { psql, receiptsOf, substituteKeyInDb } from './db.mjs';
+import { attachmentIn } from './attachment-steps.mjs';
+import { makePng, randomFile, sha256 } from './files.mjs';
 import { substituteKeys } from './keys.mjs';
 
 const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
@@ -53,6 +55,11 @@ function listen() {
   });
   return { child, messages };
 }
+
+/** Whether this courier-cli has attachments (`download`, and `send --file`): the suite runs
+ *  its attachment steps only then, so it stays green against an older CLI. */
+const cliHasAttachments = await new Promise((resolve) => execFile(CLI, ['help', 'download'], (err) => resolve(!err)));
+const filesDir = mkdtempSync(join(tmpdir(), 'courier-cli-files-'));
 
 console.log(`Courier CLI ↔ browser e2e against ${BASE} with ${CLI} (run ${run})`);
 const browser = await launch();
@@ -97,6 +104,56 @@ try {
     assert(shown === verified.safety_number, `safety numbers match (browser ${shown} / CLI ${verified.safety_number})`);
   });
 
+  if (!cliHasAttachments) {
+    console.log('  - attachment steps not run: this courier-cli has no `download` command yet');
+  } else {
+    await step('CLI → browser: a photo and a file sent with `send --file` are shown, verified, and download byte for byte', async () => {
+      const png = makePng(400, 300, 5);
+      const bin = randomFile(300_000);
+      const pngPath = join(filesDir, `cli-photo-${run}.png`);
+      const binPath = join(filesDir, `cli-data-${run}.bin`);
+      writeFileSync(pngPath, png);
+      writeFileSync(binPath, bin);
+      const caption = `Files from the terminal ${run}`;
+      const [posted] = (await cli(['send', web.username, caption, '--file', pngPath, '--file', binPath])).slice(-1);
+      const msg = W.page.locator(`[data-message-id="${posted.message_id}"]`);
+      await msg.waitFor({ timeout: 30_000 });
+      assert((await msg.getAttribute('data-kind')) === 'attachments', `an attachment message (${await msg.getAttribute('data-kind')})`);
+      assert((await msg.getByTestId('caption').textContent()) === caption, 'with its caption');
+      const image = attachmentIn(W.page, `cli-photo-${run}.png`).getByTestId('attachment-image');
+      await image.waitFor({ timeout: 30_000 });
+      await waitUntil(() => image.evaluate((el) => el.complete && el.naturalWidth === 400 && el.naturalHeight === 300), { message: 'the photo, verified and drawn' });
+      const [download] = await Promise.all([
+        W.page.waitForEvent('download', { timeout: 60_000 }),
+        attachmentIn(W.page, `cli-data-${run}.bin`).getByRole('button', { name: `Download cli-data-${run}.bin` }).click(),
+      ]);
+      assert(sha256(readFileSync(await download.path())) === sha256(bin), 'the file arrives byte for byte');
+    });
+
+    await step('browser → CLI: a multi-MiB file and a photo sent from Chromium download with `courier-cli download`, verified, byte for byte', async () => {
+      await W.page.evaluate(() => globalThis.localStorage.setItem('courier.uploadPieceBytes', String(1 << 20)));
+      const files = [
+        { name: `web-data-${run}.bin`, mimeType: 'application/octet-stream', buffer: randomFile(2 * 1024 * 1024 + 4321) },
+        { name: `web-photo-${run}.png`, mimeType: 'image/png', buffer: makePng(200, 120, 6) },
+      ];
+      for (const f of files) {
+        const caption = `${f.name} from the browser`;
+        await W.page.getByTestId('attach-input').setInputFiles([f]);
+        await W.page.getByLabel('Message', { exact: true }).fill(caption);
+        await W.page.getByRole('button', { name: 'Send' }).click();
+        const msg = W.page.getByTestId('message').filter({ hasText: caption });
+        await waitUntil(async () => (await msg.getByTestId('ticks').getAttribute('data-delivery').catch(() => 'sending')) !== 'sending', { timeout: 60_000, message: 'stored' });
+        const id = await msg.getAttribute('data-message-id');
+        const got = await waitUntil(() => listener.messages.find((m) => m.message_id === id), { timeout: 30_000, message: 'the CLI listener to get it' });
+        assert(got.status === 'verified', `verified at the CLI (${JSON.stringify(got)})`);
+        const out = mkdtempSync(join(filesDir, 'dl-'));
+        const [saved] = (await cli(['download', id, '--out', out])).slice(-1);
+        assert(saved.verified === true && saved.name === f.name && saved.media_type === f.mimeType, `the CLI saved it verified (${JSON.stringify(saved)})`);
+        assert(sha256(readFileSync(saved.path)) === sha256(f.buffer), `${f.name} arrives at the CLI byte for byte`);
+      }
+    });
+  }
+
   await step('a message altered on the server shows as unverified in the browser and is never acknowledged', async () => {
     assert(DB, 'DATABASE_URL is needed to alter a stored message');
     await W.context.setOffline(true);
@@ -137,6 +194,7 @@ try {
   listener?.child.kill();
   await browser.close().catch(() => {});
   rmSync(configDir, { recursive: true, force: true });
+  rmSync(filesDir, { recursive: true, force: true });
 }
 
 process.exit(summary() ? 0 : 1);

@@ -9,6 +9,7 @@ import { dumpDatabase, plaintextFindings, substituteKeyInDb } from './db.mjs';
 import { substituteKeys } from './keys.mjs';
 import { accountSteps } from './account-steps.mjs';
 import { attentionSteps } from './attention-steps.mjs';
+import { attachmentSteps } from './attachment-steps.mjs';
 
 const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
 const DB = process.env.DATABASE_URL;
@@ -128,6 +129,8 @@ try {
     await waitUntil(async () => (await B.page.locator(`[data-message-id="${id}"]`).getAttribute('data-kind')) === 'deleted', { message: 'deleted at bob' });
     assert((await countMessages(B.page, sent.at(-1))) === 0, 'deleted text is gone');
   });
+
+  await attachmentSteps({ alice, bob, A, B, sent, text, nonce, db: DB, attachmentsDir: process.env.ATTACHMENTS_DIR });
 
   await step('a text over 8 000 characters is never cut: a counter, and sending is refused with the reason', async () => {
     const box = A.page.getByLabel('Message', { exact: true });
@@ -293,7 +296,7 @@ const ok = summary();
 if (process.env.COPY_SCREENSHOTS === '1') {
   const docs = new URL('../../docs/screenshots/', import.meta.url).pathname;
   mkdirSync(docs, { recursive: true });
-  for (const f of ['02-chat.png', '03-safety-number.png', '05-mobile-chat.png', '07-key-change.png']) {
+  for (const f of ['02-chat.png', '03-safety-number.png', '05-mobile-chat.png', '07-key-change.png', '12-attachments.png', '13-image-viewer.png']) {
     try {
       copyFileSync(new URL(`./artifacts/${f}`, import.meta.url).pathname, docs + f);
     } catch {

@@ -10,8 +10,11 @@ use actix_web::{
     Error,
 };
 
-/// No inline script or style anywhere: the browser app is built to run under this.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// No inline script or style anywhere: the browser app is built to run under this. `blob:` images
+/// are the attachments the app decrypted and verified itself (object URLs can only be made by the
+/// page's own scripts; docs/protocol.md §11.5); `data:` images are thumbnails from inside verified
+/// messages.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
     font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
     form-action 'self'";
 

@@ -6,7 +6,7 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import { IconButton } from '@/components/ui/Button';
 import { BellIcon, BellOffIcon, ShieldIcon, UsersIcon } from '@/components/ui/icons';
 import { ChatView, type MessageItem } from '@/features/messages';
-import { conversationTitle, deliveryOf, membershipNotice, otherMembers, unreadDivider, useMessenger, useMessengerSelector } from '@/features/messenger';
+import { attachmentViews, conversationTitle, deliveryOf, membershipNotice, otherMembers, unreadDivider, useMessenger, useMessengerSelector } from '@/features/messenger';
 import { KeyChangeBanner, SafetyNumberDialog, type KeyProblem } from '@/features/users';
 import { GroupInfoDialog } from './GroupInfoDialog';
 
@@ -25,6 +25,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const contacts = useMessengerSelector((s) => s.contacts);
   const draftsReady = useMessengerSelector((s) => s.drafts !== null);
   const muted = useMessengerSelector((s) => !!s.prefs.muted[conversationId]);
+  const transfers = useMessengerSelector((s) => s.transfers);
   const [atOpen] = useState(() => {
     const c = messenger.store.get().conversations.byId[conversationId];
     return { readUpTo: c?.read_up_to ?? 0, lastPosition: c?.last_position ?? 0 };
@@ -60,8 +61,9 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
             body: m.content,
             time: m.sentAt,
             delivery: m.senderId === me ? deliveryOf(m, conv, me, receipts) : null,
+            ...(m.content.kind === 'attachments' ? { attachments: attachmentViews(m, transfers) } : {}),
           })),
-    [timeline, me, names, conv, receipts, contacts],
+    [timeline, me, names, conv, receipts, contacts, transfers],
   );
 
   if (!conv || !timeline) return null;
@@ -124,7 +126,8 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         }
         onBack={() => void messenger.open(null)}
         onLoadOlder={() => void messenger.loadOlder(conv.id)}
-        onSend={(text) => actions.send(conv.id, text)}
+        onSend={(text, files) => (files.length ? actions.sendAttachments(conv.id, files, text) : actions.send(conv.id, text))}
+        onAttachment={(messageId, key, action) => actions.attachment(conv.id, messageId, key, action)}
         onTyping={() => actions.typing(conv.id)}
         onDelete={(id) => actions.remove(conv.id, id)}
         onRetry={(id) => void actions.retry(conv.id, id)}

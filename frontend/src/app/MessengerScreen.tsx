@@ -11,18 +11,23 @@ import { SettingsDialog } from '@/features/account';
 import type { UnlockedSession } from '@/features/auth';
 import { ConversationList, NewChatDialog, NewGroupDialog, type ConversationItem } from '@/features/conversations';
 import { conversationTitle, otherMembers, shallowEqual, useMessenger, useMessengerSelector, type ChatMessage, type MessengerState } from '@/features/messenger';
+import { attachmentSummary } from '@/features/attachments';
 import { describeError } from '@/lib/api/errors';
 import type { KdfParams } from '@/lib/crypto';
 import { ChatPane } from './ChatPane';
 import { NotificationSettings } from './NotificationSettings';
 
-function previewText(m: ChatMessage | null): string {
+function previewText(m: ChatMessage | null, s: MessengerState): string {
   if (!m) return '';
   switch (m.content.kind) {
     case 'text':
       return m.content.text.replace(/\s+/g, ' ');
     case 'deleted':
       return 'Message deleted';
+    case 'attachments':
+      // While they upload, the files are in the transfers slice; then in the content.
+      return attachmentSummary(m.content.attachments.length ? m.content.attachments : (s.transfers.uploads[m.id] ?? []), m.content.text);
+    case 'bad-content':
     case 'unverified':
       return '⚠ Could not verify message';
     case 'pending':
@@ -52,7 +57,7 @@ function listItems(s: MessengerState): ConversationItem[] {
       title: conversationTitle(conv, s.me.id),
       isGroup: conv.kind === 'group',
       online: conv.kind === 'direct' ? !!(others[0] && s.presence[others[0].id]) : undefined,
-      preview: previewText(preview),
+      preview: previewText(preview, s),
       previewMine: preview?.senderId === s.me.id,
       time: preview?.sentAt ?? (Date.parse(conv.last_activity_at) || null),
       unread: conv.unread_count ?? 0,

@@ -6,5 +6,5 @@ export { clearUserData } from './effects/persist';
 export { notificationPermission, type Permission } from './effects/attention';
 export { MessengerContext, useMessenger, useMessengerSelector, shallowEqual, type MessengerContextValue } from './hooks';
 export {
-  applyEvent, conversationTitle, deliveryOf, unreadDivider, membershipNotice, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Prefs, type Timeline,
+  applyEvent, attachmentViews, conversationTitle, deliveryOf, unreadDivider, membershipNotice, otherMembers, type ChatMessage, type ContactView, type MessengerState, type Prefs, type Timeline,
 } from './model';

@@ -12,6 +12,7 @@ import { getConversation, listConversations } from '@/features/conversations';
 import { listMessages } from '@/features/messages';
 import { getPresence } from '@/features/presence';
 import { acknowledgeable, initialState, type Opened } from './model';
+import { AttachmentEffects } from './effects/attachments';
 import { AttentionEffects } from './effects/attention';
 import { ContactBook } from './effects/contacts';
 import { DraftEffects } from './effects/drafts';
@@ -31,6 +32,7 @@ export class Messenger {
   readonly typing: TypingEffects;
   readonly drafts: DraftEffects;
   readonly attention: AttentionEffects;
+  readonly attachments: AttachmentEffects;
   private stream: EventStream;
   private tombstones = new Set<string>();
   private stopped = false;
@@ -48,6 +50,7 @@ export class Messenger {
     this.typing = new TypingEffects(this.store);
     this.drafts = new DraftEffects(this.store, me.id, keys.userKey);
     this.attention = new AttentionEffects(this.store, (id) => void this.open(id));
+    this.attachments = new AttachmentEffects(this.store);
     this.stream = new EventStream({
       getToken: () => tokens.getAccessToken(),
       refresh: () => tokens.refresh(),
@@ -88,6 +91,7 @@ export class Messenger {
     this.typing.stop();
     this.receipts.stop();
     this.attention.stop();
+    this.attachments.stop();
     this.unsubscribe?.();
   }
 
@@ -228,7 +232,14 @@ export class Messenger {
 
   markDeleted(convId: string, messageId: string): void {
     this.tombstones.add(messageId);
+    this.forgetAttachments(convId, messageId);
     this.store.dispatch({ type: 'message/deleted', conversationId: convId, messageId });
+  }
+
+  /** A message going away takes its attachments' plaintext and object URLs with it. */
+  private forgetAttachments(convId: string, messageId: string): void {
+    const m = this.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
+    if (m?.content.kind === 'attachments') this.attachments.forget(m.content.attachments);
   }
 
   // ---- events ---------------------------------------------------------------------------
@@ -247,7 +258,10 @@ export class Messenger {
     }
     const e = decoded.value;
     if (e.type === 'ready' || e.type === 'unknown') return;
-    if (e.type === 'message_deleted') this.tombstones.add(e.messageId);
+    if (e.type === 'message_deleted') {
+      this.tombstones.add(e.messageId);
+      this.forgetAttachments(e.conversationId, e.messageId);
+    }
     this.store.dispatch({ type: 'stream', event: e, now: Date.now() });
     switch (e.type) {
       case 'message':

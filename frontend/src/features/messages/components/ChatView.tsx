@@ -1,8 +1,9 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { Avatar } from '@/components/ui/Avatar';
 import { Button, IconButton } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
-import { BackIcon, ShieldIcon } from '@/components/ui/icons';
+import { BackIcon, PaperclipIcon, ShieldIcon } from '@/components/ui/icons';
+import { admitFiles, MAX_FILES, type AttachmentAction, type PendingFile } from '@/features/attachments';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import type { MessageItem } from './MessageBubble';
@@ -25,7 +26,9 @@ export interface ChatViewProps {
   headerActions?: ReactNode;
   onBack: () => void;
   onLoadOlder: () => void;
-  onSend: (text: string) => Promise<void>;
+  /** Sends the text, or the files with the text as their caption. */
+  onSend: (text: string, files: File[]) => Promise<void>;
+  onAttachment?: (messageId: string, key: string, action: AttachmentAction) => void;
   onTyping: () => void;
   onDelete: (id: string) => Promise<void>;
   onRetry: (id: string) => void;
@@ -46,8 +49,68 @@ function typingText(names: string[]): string {
   return 'Several people are typing…';
 }
 
+const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Files');
+
 export function ChatView(p: ChatViewProps) {
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
+  const [files, setFiles] = useState<PendingFile[]>([]);
+  const [fileNotice, setFileNotice] = useState<string | null>(null);
+  const [dropping, setDropping] = useState(false);
+  const dragDepth = useRef(0);
+  const canAttach = !p.blocker && p.draft !== null;
+  const addFiles = (picked: File[]) => {
+    setFiles((cur) => {
+      const { files: next, refused } = admitFiles(cur, picked.map((file) => ({ id: crypto.randomUUID(), file })));
+      setFileNotice(refused ? `At most ${MAX_FILES} files per message: ${refused} ${refused === 1 ? 'was' : 'were'} left out.` : null);
+      return next;
+    });
+  };
+  const removeFile = (id: string) => {
+    setFiles((cur) => cur.filter((f) => f.id !== id));
+    setFileNotice(null);
+  };
+  const send = async (text: string, picked: File[]) => {
+    setFiles([]);
+    setFileNotice(null);
+    await p.onSend(text, picked);
+  };
+  // A file dropped anywhere else in the window must not make the browser leave the app to show it.
+  useEffect(() => {
+    const guard = (e: globalThis.DragEvent) => {
+      if (e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', guard);
+    window.addEventListener('drop', guard);
+    return () => {
+      window.removeEventListener('dragover', guard);
+      window.removeEventListener('drop', guard);
+    };
+  }, []);
+  const drag = {
+    onDragEnter: (e: DragEvent) => {
+      if (!canAttach || !hasFiles(e)) return;
+      e.preventDefault();
+      dragDepth.current += 1;
+      setDropping(true);
+    },
+    onDragOver: (e: DragEvent) => {
+      if (!canAttach || !hasFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    },
+    onDragLeave: () => {
+      dragDepth.current = Math.max(0, dragDepth.current - 1);
+      if (dragDepth.current === 0) setDropping(false);
+    },
+    onDrop: (e: DragEvent) => {
+      dragDepth.current = 0;
+      setDropping(false);
+      if (!canAttach || !hasFiles(e)) return;
+      e.preventDefault();
+      const dropped = Array.from(e.dataTransfer.files);
+      if (dropped.length) addFiles(dropped);
+    },
+  };
   const [toast, setToast] = useState<string | null>(null);
   useEffect(() => {
     if (!toast) return;
@@ -62,7 +125,14 @@ export function ChatView(p: ChatViewProps) {
   };
   const typing = p.typingNames.length > 0;
   return (
-    <section className="flex min-h-0 min-w-0 flex-1 flex-col bg-slate-50" aria-label={`Conversation with ${p.title}`}>
+    <section className="relative flex min-h-0 min-w-0 flex-1 flex-col bg-slate-50" aria-label={`Conversation with ${p.title}`} data-testid="conversation-pane" {...drag}>
+      {dropping && (
+        <div className="pointer-events-none absolute inset-2 z-20 flex items-center justify-center rounded-2xl border-2 border-dashed border-indigo-400 bg-indigo-50/90 text-indigo-800" data-testid="drop-zone">
+          <span className="flex items-center gap-2 text-base font-semibold">
+            <PaperclipIcon className="h-5 w-5" /> Drop files to attach them
+          </span>
+        </div>
+      )}
       <header className="flex items-center gap-2 border-b border-slate-200 bg-white/95 px-2 py-2 backdrop-blur sm:px-4">
         <IconButton label="Back to conversations" onClick={p.onBack} className="md:hidden">
           <BackIcon className="h-5 w-5" />
@@ -95,6 +165,7 @@ export function ChatView(p: ChatViewProps) {
         onDelete={setConfirmDelete}
         onRetry={p.onRetry}
         onCopy={copy}
+        onAttachment={p.onAttachment}
         notice={p.historyNotice}
         divider={p.unreadDivider}
         onSeen={p.onSeen}
@@ -116,7 +187,18 @@ export function ChatView(p: ChatViewProps) {
       )}
       {p.blocker ??
         (p.draft !== null && (
-          <Composer key={p.conversationId} initialText={p.draft} onTextChange={p.onDraftChange} onSend={p.onSend} onTyping={p.onTyping} placeholder={`Message ${p.title}`} />
+          <Composer
+            key={p.conversationId}
+            initialText={p.draft}
+            onTextChange={p.onDraftChange}
+            onSend={send}
+            onTyping={p.onTyping}
+            placeholder={`Message ${p.title}`}
+            files={files}
+            onAddFiles={addFiles}
+            onRemoveFile={removeFile}
+            fileNotice={fileNotice}
+          />
         ))}
       {confirmDelete && (
         <Dialog title="Delete for everyone?" onClose={() => setConfirmDelete(null)}>

@@ -1,5 +1,7 @@
 import { useCallback, useRef, useState, type PointerEvent } from 'react';
 import { AlertIcon, MoreIcon } from '@/components/ui/icons';
+import { AttachmentList, type AttachmentAction, type AttachmentView } from '@/features/attachments';
+import type { AttachmentDescriptor } from '@/lib/crypto';
 import { formatTime } from '@/lib/format';
 import { MessageMenu, type MenuItem } from './MessageMenu';
 import { Ticks, type Delivery } from './Ticks';
@@ -16,6 +18,10 @@ export type MessageBody =
   | { kind: 'pending' }
   | { kind: 'unverified'; reason: string }
   | { kind: 'unsupported'; contentType: string }
+  /** Files (docs/protocol.md §11.4), with an optional caption. Empty `attachments` while our own upload. */
+  | { kind: 'attachments'; text?: string; attachments: AttachmentDescriptor[] }
+  /** Verified, but its attachment content breaks the rules of §11.4: flagged, nothing of it shown. */
+  | { kind: 'bad-content'; reason: string }
   | { kind: 'deleted' };
 
 export interface MessageItem {
@@ -25,6 +31,8 @@ export interface MessageItem {
   body: MessageBody;
   time: number;
   delivery: Delivery | null;
+  /** What each attachment shows (for `attachments` messages). */
+  attachments?: AttachmentView[];
 }
 
 export interface BubbleProps {
@@ -34,12 +42,13 @@ export interface BubbleProps {
   onDelete: (id: string) => void;
   onRetry: (id: string) => void;
   onCopy: (text: string) => void;
+  onAttachment?: (messageId: string, key: string, action: AttachmentAction) => void;
 }
 
 /** Decrypted text is rendered as a React text node only: never as HTML. Each message's actions
  *  (copy, delete for everyone) are in a menu: the ⋯ button (shown on hover or focus with a mouse,
  *  always on a touch screen), a long press, or a right click. */
-export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, onCopy }: BubbleProps) {
+export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, onCopy, onAttachment }: BubbleProps) {
   const { body, mine } = msg;
   const deletable = mine && body.kind !== 'deleted' && msg.delivery !== 'sending';
   const [menuOpen, setMenuOpen] = useState(false);
@@ -47,6 +56,10 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
   const press = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number } | null>(null);
   const items: MenuItem[] = [];
   if (body.kind === 'text') items.push({ label: 'Copy text', onSelect: () => onCopy(body.text) });
+  if (body.kind === 'attachments' && body.text) {
+    const caption = body.text;
+    items.push({ label: 'Copy text', onSelect: () => onCopy(caption) });
+  }
   if (deletable) items.push({ label: 'Delete for everyone', danger: true, onSelect: () => onDelete(msg.id) });
   const hasMenu = items.length > 0;
   const closeMenu = useCallback((refocus: boolean) => {
@@ -88,12 +101,14 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
   );
   const shape = mine ? `bg-indigo-600 text-white ${firstOfRun ? 'rounded-2xl rounded-tr-md' : 'rounded-2xl'}` : `bg-white text-slate-900 ring-1 ring-slate-200 ${firstOfRun ? 'rounded-2xl rounded-tl-md' : 'rounded-2xl'}`;
   const special =
-    body.kind === 'unverified' || body.kind === 'empty'
+    body.kind === 'unverified' || body.kind === 'empty' || body.kind === 'bad-content'
       ? 'bg-rose-50 text-rose-900 ring-1 ring-rose-200'
       : body.kind === 'deleted'
         ? 'bg-transparent text-slate-400 ring-1 ring-slate-200 ring-dashed'
         : '';
   const legacy = (body.kind === 'text' || body.kind === 'empty') && body.legacy;
+  /** Attachments run to the bubble's edge; the text around them keeps the usual inset. */
+  const pad = body.kind === 'attachments' ? 'px-2' : '';
   return (
     <div className={`group relative flex ${mine ? 'justify-end' : 'justify-start'} ${firstOfRun ? 'mt-3' : 'mt-0.5'}`} data-testid="message-row">
       {mine && menuButton}
@@ -113,10 +128,29 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
         data-mine={mine ? 'true' : 'false'}
         data-kind={body.kind}
         data-message-id={msg.id}
-        className={`max-w-[85%] px-3.5 py-2 shadow-sm [-webkit-touch-callout:none] pointer-coarse:select-none sm:max-w-[70%] ${special || shape}`}
+        className={`max-w-[85%] ${body.kind === 'attachments' ? 'px-1.5 pt-1.5 pb-1.5' : 'px-3.5 py-2'} shadow-sm [-webkit-touch-callout:none] pointer-coarse:select-none sm:max-w-[70%] ${special || shape}`}
       >
-        {showSender && !mine && <p className="mb-0.5 text-xs font-semibold text-indigo-600">{msg.senderName}</p>}
+        {showSender && !mine && <p className={`mb-0.5 text-xs font-semibold text-indigo-600 ${pad}`}>{msg.senderName}</p>}
         {body.kind === 'text' && <p className="text-[15px] leading-snug break-words whitespace-pre-wrap">{body.text}</p>}
+        {body.kind === 'attachments' && (
+          <>
+            <AttachmentList views={msg.attachments ?? []} mine={mine} onAction={(key, action) => onAttachment?.(msg.id, key, action)} />
+            {body.text && (
+              <p className="mt-1.5 px-2 text-[15px] leading-snug break-words whitespace-pre-wrap" data-testid="caption">
+                {body.text}
+              </p>
+            )}
+          </>
+        )}
+        {body.kind === 'bad-content' && (
+          <p className="flex items-start gap-1.5 text-sm font-medium" title={body.reason} data-testid="bad-content">
+            <AlertIcon className="mt-0.5 h-4 w-4 shrink-0 text-rose-600" />
+            <span>
+              Attachment message could not be read
+              <span className="block text-xs font-normal text-rose-700">Its content breaks the rules every Courier app follows. Nothing of it is shown.</span>
+            </span>
+          </p>
+        )}
         {body.kind === 'empty' && (
           <p className="flex items-start gap-1.5 text-sm font-medium" data-testid="empty-message">
             <AlertIcon className="mt-0.5 h-4 w-4 shrink-0 text-rose-600" />
@@ -143,12 +177,12 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
             </span>
           </p>
         )}
-        <p className={`mt-0.5 flex items-center justify-end gap-1 text-[11px] ${mine && !special ? 'text-indigo-200' : 'text-slate-400'}`}>
+        <p className={`mt-0.5 flex items-center justify-end gap-1 text-[11px] ${pad} ${mine && !special ? 'text-indigo-200' : 'text-slate-400'}`}>
           <time dateTime={new Date(msg.time).toISOString()}>{formatTime(msg.time)}</time>
           {mine && msg.delivery && body.kind !== 'deleted' && <Ticks delivery={msg.delivery} />}
         </p>
         {msg.delivery === 'failed' && (
-          <button type="button" onClick={() => onRetry(msg.id)} className="mt-1 text-xs font-semibold text-white underline underline-offset-2">
+          <button type="button" onClick={() => onRetry(msg.id)} className={`mt-1 text-xs font-semibold text-white underline underline-offset-2 ${pad}`}>
             Retry
           </button>
         )}

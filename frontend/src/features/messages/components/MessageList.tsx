@@ -2,6 +2,7 @@ import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { InfoIcon, LockIcon } from '@/components/ui/icons';
 import { Spinner } from '@/components/ui/Spinner';
 import { dayKey, formatDay } from '@/lib/format';
+import type { AttachmentAction } from '@/features/attachments';
 import { MessageBubble, type MessageItem } from './MessageBubble';
 
 export interface MessageListProps {
@@ -15,6 +16,7 @@ export interface MessageListProps {
   onDelete: (id: string) => void;
   onRetry: (id: string) => void;
   onCopy: (text: string) => void;
+  onAttachment?: (messageId: string, key: string, action: AttachmentAction) => void;
   /** Shown at the start of the history (e.g. why earlier messages are missing). */
   notice?: string | null;
   /** "N unread messages" before this message; the list opens there instead of at the bottom. */
@@ -37,7 +39,7 @@ const THRESHOLDS = Array.from({ length: 11 }, (_, i) => i / 10);
  * "New messages ↓" pill instead of moving the view. Reports which messages are really on screen
  * (IntersectionObserver), so that read receipts never name a message the reader has not seen.
  */
-export function MessageList({ conversationId, messages, isGroup, loaded, hasOlder, loadingOlder, onLoadOlder, onDelete, onRetry, onCopy, notice, divider, onSeen }: MessageListProps) {
+export function MessageList({ conversationId, messages, isGroup, loaded, hasOlder, loadingOlder, onLoadOlder, onDelete, onRetry, onCopy, onAttachment, notice, divider, onSeen }: MessageListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const dividerRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -182,7 +184,7 @@ export function MessageList({ conversationId, messages, isGroup, loaded, hasOlde
                     <span className="rounded-full bg-white/90 px-3 py-1 text-xs font-medium text-slate-500 shadow-sm ring-1 ring-slate-200">{formatDay(m.time)}</span>
                   </div>
                 )}
-                <MessageBubble msg={m} showSender={isGroup && firstOfRun} firstOfRun={firstOfRun} onDelete={onDelete} onRetry={onRetry} onCopy={onCopy} />
+                <MessageBubble msg={m} showSender={isGroup && firstOfRun} firstOfRun={firstOfRun} onDelete={onDelete} onRetry={onRetry} onCopy={onCopy} onAttachment={onAttachment} />
               </Fragment>
             );
           })}

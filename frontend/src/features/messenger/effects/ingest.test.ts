@@ -8,6 +8,7 @@ import {
   canonicalHeader, concat, fromBase64, importEncPrivate, importSigPublic, keyCommitment, sealMessage, sha256, toBase64, utf8,
   type AccountKeys,
 } from '@/lib/crypto';
+import { ATTACHMENT_CONTENT_TYPE } from '@/lib/protocol/constants';
 import { makeUser, type TestUser } from '@/testing/crypto-fixtures';
 import type { ContactBook } from './contacts';
 import { decryptWire } from './ingest';
@@ -71,6 +72,45 @@ describe('received messages', () => {
     const w = await handSealed('secret');
     const got = await decryptWire(w, { id: bob.id, keys: bob.keys }, pinned(bob.keys.sigPublic));
     expect(got.content).toMatchObject({ kind: 'unverified' });
+  });
+
+  /** Alice's message with the given content type and plaintext, as bob receives it. */
+  async function sealed(plaintext: string, contentType: string): Promise<WireMessage> {
+    const env = await sealMessage({
+      conversationId, messageId: crypto.randomUUID(), senderId: alice.id,
+      recipients: [alice, bob].map((u) => ({ userId: u.id, encPublic: u.keys.encPublic })),
+      plaintext, contentType, sentAt: 7, signingKey: alice.keys.sigPrivate,
+    });
+    return {
+      conversation_id: conversationId, message_id: JSON.parse(env.header).message_id, position: 1, sender_id: alice.id, server_ts: 9, deleted: false,
+      header: env.header, commitment: env.commitment, iv: env.iv, ciphertext: env.ciphertext, signature: env.signature,
+      wrapped_key: env.keys.find((k) => k.user_id === bob.id)!.wrapped_key,
+    };
+  }
+
+  it('an attachment message opens to its descriptors and caption; every hostile content of the vector file is flagged whole', async () => {
+    const V = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../../tests/vectors/courier-attachments.json', import.meta.url)), 'utf8'));
+    for (const ok of V.content.valid) {
+      const got = await decryptWire(await sealed(ok.plaintext, ATTACHMENT_CONTENT_TYPE), { id: bob.id, keys: bob.keys }, pinned(alice.keys.sigPublic));
+      expect(got.content.kind).toBe('attachments');
+      const parsed = JSON.parse(ok.plaintext);
+      if (got.content.kind === 'attachments') {
+        expect(got.content.attachments.map((d) => d.attachmentId)).toEqual(parsed.attachments.map((a: { attachment_id: string }) => a.attachment_id));
+        expect(got.content.text).toBe(parsed.text);
+      }
+    }
+    for (const bad of V.content.invalid) {
+      const got = await decryptWire(await sealed(bad.plaintext, ATTACHMENT_CONTENT_TYPE), { id: bob.id, keys: bob.keys }, pinned(alice.keys.sigPublic));
+      expect(got.content.kind, bad.why).toBe('bad-content');
+    }
+  });
+
+  it('an attachment content under text/plain is only text, and an unknown content type is unsupported', async () => {
+    const V = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../../tests/vectors/courier-attachments.json', import.meta.url)), 'utf8'));
+    const asText = await decryptWire(await sealed(V.content.valid[0].plaintext, 'text/plain'), { id: bob.id, keys: bob.keys }, pinned(alice.keys.sigPublic));
+    expect(asText.content.kind).toBe('text');
+    const other = await decryptWire(await sealed('{}', 'application/vnd.courier.later+json'), { id: bob.id, keys: bob.keys }, pinned(alice.keys.sigPublic));
+    expect(other.content).toEqual({ kind: 'unsupported', contentType: 'application/vnd.courier.later+json' });
   });
 
   it('a stored legacy v1 message (the v1 vector) opens, marked legacy', async () => {

@@ -1,10 +1,12 @@
 //! Effect: opening received messages (crypto). Every one is opened with the crypto module against
 //! the sender's pinned key; failures become explicit "could not verify" entries, never text.
 //! A verified legacy v1 message is marked `legacy`; a verified text with no visible characters
-//! becomes an `empty` entry (flagged), never an empty bubble.
+//! becomes an `empty` entry (flagged), never an empty bubble. An attachment message's content is
+//! checked whole by the rules of docs/protocol.md §11.4: one failure and the message is flagged
+//! (`bad-content`), never partly shown.
 
-import { openMessage } from '@/lib/crypto';
-import { TEXT_PLAIN } from '@/lib/protocol/constants';
+import { AttachmentError, openMessage, parseAttachmentMessage, utf8 } from '@/lib/crypto';
+import { ATTACHMENT_CONTENT_TYPE, TEXT_PLAIN } from '@/lib/protocol/constants';
 import type { AccountKeys } from '@/lib/crypto';
 import type { MessageObject as WireMessage } from '@/lib/events/decode';
 import type { MessageContent } from '../model';
@@ -35,6 +37,14 @@ export async function decryptWire(
     { ownUserId: me.id, ownEncPrivate: me.keys.encPrivate, senderSigPublic: senderKey },
   );
   if (!res.ok) return { content: { kind: 'unverified', reason: res.reason }, sentAt: w.server_ts };
+  if (res.header.content_type === ATTACHMENT_CONTENT_TYPE && !res.legacy) {
+    try {
+      const m = parseAttachmentMessage(utf8(res.text));
+      return { content: { kind: 'attachments', ...(m.text !== undefined ? { text: m.text } : {}), attachments: m.attachments }, sentAt: res.header.sent_at };
+    } catch (e) {
+      return { content: { kind: 'bad-content', reason: e instanceof AttachmentError ? e.message : 'unreadable content' }, sentAt: res.header.sent_at };
+    }
+  }
   if (res.header.content_type !== TEXT_PLAIN) {
     return { content: { kind: 'unsupported', contentType: res.header.content_type }, sentAt: res.header.sent_at };
   }

@@ -2,9 +2,11 @@
 //! delete for everyone, typing, starting chats and groups, trusting keys. Network and crypto
 //! here; every state change is an event for the model.
 
-import { sealMessage } from '@/lib/crypto';
+import { fromUtf8, sealMessage, utf8, type AttachmentDescriptor } from '@/lib/crypto';
 import { ApiError, describeError } from '@/lib/api/errors';
 import type { Conversation } from '@/lib/api/types';
+import { ATTACHMENT_CONTENT_TYPE, TEXT_PLAIN } from '@/lib/protocol/constants';
+import { admitFiles, fitContent, isInlineImage, type AttachmentAction } from '@/features/attachments';
 import { addMember, createConversation, removeMember } from '@/features/conversations';
 import { deleteMessage, MAX_MESSAGE_CHARS, messageLength, sendMessage } from '@/features/messages';
 import { conversationTitle, type ChatMessage } from '../model';
@@ -43,6 +45,62 @@ export class MessengerActions {
     await this.deliver(message);
   }
 
+  /**
+   * Sends files (at most 10) with an optional caption: the message shows at once with a progress
+   * bar per file; each file is encrypted and uploaded (cancel and retry per file); once every file
+   * is in, the message is sealed with their descriptors and posted with their ids. If every file
+   * is cancelled, the message goes away unsent.
+   */
+  async sendAttachments(convId: string, files: File[], caption: string): Promise<void> {
+    const text = caption.trim();
+    if (!files.length) return this.send(convId, caption);
+    if (messageLength(text) > MAX_MESSAGE_CHARS) throw new Error(`Captions are limited to ${MAX_MESSAGE_CHARS} characters.`);
+    const admitted = admitFiles([], files).files;
+    const message: ChatMessage = {
+      id: crypto.randomUUID(),
+      conversationId: convId,
+      senderId: this.m.me.id,
+      position: null,
+      sentAt: Date.now(),
+      local: 'sending',
+      content: { kind: 'attachments', ...(text ? { text } : {}), attachments: [] },
+    };
+    this.m.store.dispatch({ type: 'message/local', message });
+    this.m.typing.sent(convId);
+    this.m.drafts.clear(convId);
+    const descriptors = await this.m.attachments.upload(message.id, admitted, text ? utf8(JSON.stringify(text)).length : 0);
+    if (!descriptors.length) {
+      this.m.store.dispatch({ type: 'message/dropped', conversationId: convId, messageId: message.id });
+      return;
+    }
+    let attachments: AttachmentDescriptor[];
+    try {
+      attachments = fitContent({ ...(text ? { text } : {}), attachments: descriptors }).message.attachments;
+    } catch (e) {
+      this.m.store.dispatch({ type: 'uploads/finished', messageId: message.id });
+      this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId: message.id, patch: { local: 'failed' } });
+      this.m.notify('error', `Message not sent. ${describeError(e)}`);
+      return;
+    }
+    const content = { kind: 'attachments' as const, ...(text ? { text } : {}), attachments };
+    this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId: message.id, patch: { content } });
+    this.m.store.dispatch({ type: 'uploads/finished', messageId: message.id });
+    await this.deliver({ ...message, content });
+  }
+
+  /** What the person asked of one attachment of a message. */
+  attachment(convId: string, messageId: string, key: string, action: AttachmentAction): void {
+    if (action === 'cancel-upload') return this.m.attachments.cancelUpload(messageId, key);
+    if (action === 'retry-upload') return this.m.attachments.retryUpload(messageId, key);
+    const msg = this.m.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
+    if (msg?.content.kind !== 'attachments') return;
+    const d = msg.content.attachments.find((x) => x.attachmentId === key);
+    if (!d) return;
+    // A file (not drawn) is saved as soon as it verified; an image is shown, and saved from the viewer.
+    const save = action === 'save' || !isInlineImage(d.mediaType);
+    this.m.attachments.download(d, { save });
+  }
+
   async retry(convId: string, messageId: string): Promise<void> {
     const msg = this.m.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
     if (!msg || msg.local !== 'failed') return;
@@ -55,8 +113,10 @@ export class MessengerActions {
     const patch = (p: Partial<ChatMessage>) => this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId: msg.id, patch: p });
     try {
       let envelope = msg.envelope;
+      const attachmentIds = msg.content.kind === 'attachments' ? msg.content.attachments.map((d) => d.attachmentId) : [];
       if (!envelope) {
-        if (msg.content.kind !== 'text') return;
+        const body = plaintextOf(msg);
+        if (!body) return;
         const conv = this.m.store.get().conversations.byId[convId];
         if (!conv) throw new Error('This conversation is gone.');
         const ids = conv.members.map((x) => x.id);
@@ -71,7 +131,8 @@ export class MessengerActions {
           messageId: msg.id,
           senderId: this.m.me.id,
           recipients,
-          plaintext: msg.content.text,
+          plaintext: body.plaintext,
+          contentType: body.contentType,
           sentAt: msg.sentAt,
           signingKey: this.m.keys.sigPrivate,
         });
@@ -79,7 +140,7 @@ export class MessengerActions {
       }
       // A typing notification in flight must reach the server before the message (effects/typing.ts).
       await this.m.typing.settled(convId);
-      const res = await sendMessage(convId, envelope);
+      const res = await sendMessage(convId, envelope, attachmentIds);
       patch({ local: 'stored', position: res.position, envelope: undefined });
     } catch (e) {
       // Membership changed since sealing: the server refuses; seal again on retry.
@@ -93,6 +154,7 @@ export class MessengerActions {
   async remove(convId: string, messageId: string): Promise<void> {
     const msg = this.m.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
     if (msg && msg.local !== 'stored') {
+      this.m.attachments.cancelMessage(messageId);
       this.m.markDeleted(convId, messageId);
       return;
     }
@@ -152,4 +214,15 @@ export class MessengerActions {
   setVerified(userId: string, verified: boolean): void {
     this.m.contacts.setVerified(userId, verified);
   }
+}
+
+/** The plaintext and content type a message is sealed with (null: nothing to seal yet). */
+function plaintextOf(msg: ChatMessage): { plaintext: string; contentType: string } | null {
+  if (msg.content.kind === 'text') return { plaintext: msg.content.text, contentType: TEXT_PLAIN };
+  if (msg.content.kind === 'attachments' && msg.content.attachments.length) {
+    const { text, attachments } = msg.content;
+    const { bytes } = fitContent({ ...(text !== undefined ? { text } : {}), attachments });
+    return { plaintext: fromUtf8(bytes), contentType: ATTACHMENT_CONTENT_TYPE };
+  }
+  return null;
 }

@@ -6,6 +6,7 @@
 //! Policy: a muted conversation never notifies and is not counted in the title; the conversation
 //! that is open *and* visible never notifies (the person is looking at it); with "hide content"
 //! a notification says only "New message", never who wrote it or what. Pure.
+import { attachmentSummary } from '@/features/attachments';
 import type { MessengerEvent } from './events';
 import { acknowledgeable } from './receipts';
 import { newestFrom } from './timeline';
@@ -77,7 +78,12 @@ export function notificationFor(s: MessengerState, m: ChatMessage, ctx: NotifyCo
   if (s.prefs.hideContent) return { title: 'Courier', body: 'New message', tag: 'courier-message' };
   const sender = conv.members.find((u) => u.id === m.senderId)?.username ?? s.contacts[m.senderId]?.username ?? 'Someone';
   const title = conv.kind === 'group' ? `${sender} in ${conversationTitle(conv, s.me.id)}` : sender;
-  const body = m.content.kind === 'text' ? clip(m.content.text.replace(/\s+/g, ' ').trim(), 200) : 'New message';
+  const body =
+    m.content.kind === 'text'
+      ? clip(m.content.text.replace(/\s+/g, ' ').trim(), 200)
+      : m.content.kind === 'attachments'
+        ? clip(attachmentSummary(m.content.attachments, m.content.text), 200)
+        : 'New message';
   return { title, body, tag: `courier-${conv.id}` };
 }
 

@@ -5,6 +5,7 @@ import type { Conversation } from '@/lib/api/types';
 import type { CourierEvent, MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
 import type { Prefs } from './attention';
+import type { DownloadItem, UploadItem } from './transfers';
 import type { ChatMessage, ContactView, MessageContent, Notice } from './types';
 
 /** What opening one message gave (content and the sender's signed clock). */
@@ -40,6 +41,19 @@ export type MessengerEvent =
   | { type: 'message/local'; message: ChatMessage }
   | { type: 'message/patched'; conversationId: string; messageId: string; patch: Partial<ChatMessage> }
   | { type: 'message/deleted'; conversationId: string; messageId: string }
+  /** An own message that was never sent (every file of it cancelled): gone without a trace. */
+  | { type: 'message/dropped'; conversationId: string; messageId: string }
+  /** The files of an own attachment message, before they upload. */
+  | { type: 'uploads/added'; messageId: string; files: UploadItem[] }
+  /** A file's image size and thumbnail, once made. */
+  | { type: 'upload/prepared'; messageId: string; localId: string; meta: Pick<UploadItem, 'width' | 'height' | 'thumbnail'> }
+  | { type: 'upload/status'; messageId: string; localId: string; status: Pick<UploadItem, 'phase' | 'sent' | 'total' | 'error'> }
+  /** A file was cancelled: it leaves the message. */
+  | { type: 'upload/removed'; messageId: string; localId: string }
+  /** Every file is uploaded: the message now shows its descriptors. */
+  | { type: 'uploads/finished'; messageId: string }
+  /** A download changed (null: forgotten, back to not fetched). */
+  | { type: 'download/changed'; key: string; item: DownloadItem | null }
   | { type: 'typing/expired'; now: number }
   | { type: 'presence/loaded'; online: string[] }
   | { type: 'contact/recorded'; contact: ContactView }

@@ -8,6 +8,7 @@ import type { MessengerEvent } from './events';
 import { applyPresence } from './presence';
 import { applyReceipts } from './receipts';
 import { applyTimelines } from './timeline';
+import { applyTransfers, noTransfers } from './transfers';
 import { applyTyping } from './typing';
 import type { MessengerState, ReceiptsState } from './types';
 
@@ -24,6 +25,7 @@ export function initialState(me: UserRef, activeId: string | null, receipts: Rec
     connection: 'connecting',
     notice: null,
     prefs,
+    transfers: noTransfers,
   };
 }
 
@@ -40,6 +42,7 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
     connection: e.type === 'connection' ? e.status : s.connection,
     notice: e.type === 'notice' ? e.notice : s.notice,
     prefs: applyPrefs(s.prefs, e),
+    transfers: applyTransfers(s.transfers, e),
   };
   const same = (Object.keys(next) as (keyof MessengerState)[]).every((k) => next[k] === s[k]);
   return same ? s : next;
@@ -48,6 +51,7 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
 export type { MessengerEvent, Opened, StreamModelEvent } from './events';
 export * from './types';
 export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
+export { attachmentViews, type DownloadItem, type TransfersState, type UploadItem } from './transfers';
 export { TYPING_MS } from './typing';
 export { membershipNotice } from './membership';
 export { defaultPrefs, documentTitle, notificationFor, readTarget, unreadAfter, unreadDivider, unreadTotal, type NotificationContent, type Prefs } from './attention';

@@ -27,9 +27,10 @@ export function deliveryOf(msg: ChatMessage, conv: Conversation, meId: string, r
   return 'sent';
 }
 
-/** Verified and opened (text, flagged empty text, or an unsupported type): may be acknowledged. */
+/** Verified and opened (text, attachments, flagged empty text or attachment content, an unsupported type): may be acknowledged. */
 export function acknowledgeable(m: { content: MessageContent }): boolean {
-  return m.content.kind === 'text' || m.content.kind === 'empty' || m.content.kind === 'unsupported';
+  const k = m.content.kind;
+  return k === 'text' || k === 'empty' || k === 'unsupported' || k === 'attachments' || k === 'bad-content';
 }
 
 /** The message our next delivered/read receipt names: the newest verified one from someone else. */

@@ -123,6 +123,13 @@ export function applyTimelines(all: Record<string, Timeline>, e: MessengerEvent,
       return update(e.conversationId, (t) => patchIn(t, e.messageId, e.patch));
     case 'message/deleted':
       return update(e.conversationId, (t) => patchIn(t, e.messageId, { content: { kind: 'deleted' }, wire: undefined, envelope: undefined }));
+    case 'message/dropped':
+      return update(e.conversationId, (t) => {
+        if (!t.messages.some((m) => m.id === e.messageId)) return t;
+        const messages = t.messages.filter((m) => m.id !== e.messageId);
+        const preview = t.preview?.id === e.messageId ? (messages.at(-1) ?? null) : t.preview;
+        return { ...t, messages, preview };
+      });
     case 'stream': {
       const ev = e.event;
       if (ev.type === 'message_deleted') {

@@ -6,6 +6,7 @@ import type { ContactStatus, Envelope } from '@/lib/crypto';
 import type { MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
 import type { Prefs } from './attention';
+import type { TransfersState } from './transfers';
 
 /** What a message shows: the messages feature defines the shapes it can render. */
 export type MessageContent = MessageBody;
@@ -84,6 +85,8 @@ export interface MessengerState {
   notice: Notice | null;
   /** This device's preferences: muted conversations, notifications (see attention.ts). */
   prefs: Prefs;
+  /** Attachments uploading and downloaded on this device (see transfers.ts). */
+  transfers: TransfersState;
 }
 
 export function conversationTitle(conv: Conversation, meId: string): string {
