@@ -48,7 +48,11 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   );
   const [safetyFor, setSafetyFor] = useState<string | null>(null);
   const [groupInfo, setGroupInfo] = useState(false);
-  const names = useMemo(() => Object.fromEntries((conv?.members ?? []).map((m) => [m.id, m.username])), [conv?.members]);
+  // Current members first; people who left (or deleted the account) keep the name they had.
+  const names = useMemo(
+    () => Object.fromEntries([...(conv?.former_members ?? []), ...(conv?.members ?? [])].map((m) => [m.id, m.username])),
+    [conv?.members, conv?.former_members],
+  );
 
   const messages: MessageItem[] = useMemo(
     () =>

@@ -34,8 +34,13 @@ describe('decodeEvent', () => {
 
   it('gives a removed member a conversation of only {id}, and null subjects', () => {
     expect(decodeEvent('conversation', { change: 'member_removed', user_id: null, conversation: { id: C } })).toEqual({
-      ok: true, value: { type: 'conversation', change: 'member_removed', userId: null, conversationId: C, conversation: null },
+      ok: true, value: { type: 'conversation', change: 'member_removed', userId: null, by: null, conversationId: C, conversation: null },
     });
+    // Who made the change, and the former members with the names they had.
+    const view = { id: C, kind: 'group', members: [], former_members: [{ id: U, username: 'ann' }], created_at: 't', last_activity_at: 't', last_position: 0 };
+    const left = decodeEvent('conversation', { change: 'member_removed', user_id: U, by: U, conversation: view });
+    expect(left.ok && left.value.type === 'conversation' && [left.value.by, left.value.conversation?.former_members]).toEqual([U, [{ id: U, username: 'ann' }]]);
+    expect(decodeEvent('conversation', { change: 'member_removed', user_id: U, by: 7, conversation: view }).ok).toBe(false);
   });
 
   it('decodes a deleted message without content fields, and null commitment as absent', () => {

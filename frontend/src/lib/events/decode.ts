@@ -36,7 +36,8 @@ export type CourierEvent =
   | { type: 'message_deleted'; conversationId: string; messageId: string }
   | { type: 'receipt'; conversationId: string; userId: string; status: ReceiptStatus; upTo: string; position: number }
   /** `conversation` is null when the reader was removed (the server then sends only `{id}`). */
-  | { type: 'conversation'; change: ConversationChange; userId: string | null; conversationId: string; conversation: Conversation | null }
+  /** `by`: who made the change (the subject itself when they left); null from older servers. */
+  | { type: 'conversation'; change: ConversationChange; userId: string | null; by: string | null; conversationId: string; conversation: Conversation | null }
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'presence'; userId: string; online: boolean }
   | { type: 'unknown'; name: string };
@@ -95,6 +96,12 @@ function bool(o: Obj, key: string): boolean {
   return v;
 }
 
+function list(o: Obj, key: string): unknown[] {
+  const v = o[key];
+  if (!Array.isArray(v)) throw new Reject(`${key} is not an array`);
+  return v;
+}
+
 function userRef(v: unknown): UserRef {
   const o = obj(v, 'member');
   return { id: uuid(o, 'id'), username: str(o, 'username') };
@@ -114,6 +121,8 @@ function conversationFrom(v: unknown): Conversation {
     id: uuid(o, 'id'),
     kind: oneOf(o, 'kind', ['direct', 'group'] as const),
     members: o.members.map(userRef),
+    // Older servers do not send it: nobody has left as far as they say.
+    former_members: o.former_members === undefined ? [] : list(o, 'former_members').map(userRef),
     created_at: str(o, 'created_at'),
     last_activity_at: str(o, 'last_activity_at'),
     last_position: int(o, 'last_position'),
@@ -122,6 +131,8 @@ function conversationFrom(v: unknown): Conversation {
   if (title !== undefined) conv.title = title;
   const createdBy = optStr(o, 'created_by');
   if (createdBy !== undefined) conv.created_by = createdBy;
+  const addedBy = optStr(o, 'added_by');
+  if (addedBy !== undefined) conv.added_by = addedBy;
   for (const key of ['read_up_to', 'delivered_up_to', 'unread_count'] as const) {
     const n = optInt(o, key);
     if (n !== undefined) conv[key] = n;
@@ -193,9 +204,10 @@ export function decodeEvent(type: string, data: unknown): Decoded<CourierEvent> 
         const o = obj(data, type);
         const change = oneOf(o, 'change', ['created', 'member_added', 'member_removed'] as const);
         const userId = o.user_id === null || o.user_id === undefined ? null : uuid(o, 'user_id');
+        const by = o.by === null || o.by === undefined ? null : uuid(o, 'by');
         const c = obj(o.conversation, 'conversation');
         const conversation = 'members' in c ? conversationFrom(c) : null;
-        return { type, change, userId, conversationId: uuid(c, 'id'), conversation };
+        return { type, change, userId, by, conversationId: uuid(c, 'id'), conversation };
       }
       case 'typing': {
         const o = obj(data, type);

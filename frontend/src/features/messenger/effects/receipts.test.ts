@@ -17,7 +17,7 @@ vi.mock('@/features/messages', () => ({
 const me = { id: 'me', username: 'me' };
 const conv: Conversation = {
   id: 'c', kind: 'direct', members: [me, { id: 'bob', username: 'bob' }], created_at: '2024-01-01T00:00:00Z',
-  last_activity_at: '2024-01-01T00:00:00Z', last_position: 0, read_up_to: 0, unread_count: 0,
+  last_activity_at: '2024-01-01T00:00:00Z', last_position: 0, read_up_to: 0, unread_count: 0, former_members: [],
 };
 const wire = (position: number): MessageObject => ({
   conversation_id: 'c', message_id: `m${position}`, position, sender_id: 'bob', server_ts: position, deleted: false, header: 'h',

@@ -9,7 +9,7 @@ const me = { id: 'me', username: 'me' };
 const bob = { id: 'bob', username: 'bob' };
 const carol = { id: 'carol', username: 'carol' };
 const conv = (id: string, extra: Partial<Conversation> = {}): Conversation => ({
-  id, kind: 'direct', members: [me, bob], created_at: '2024-01-01T00:00:00Z',
+  id, kind: 'direct', members: [me, bob], former_members: [], created_at: '2024-01-01T00:00:00Z',
   last_activity_at: '2024-01-01T00:00:00Z', last_position: 0, read_up_to: 0, unread_count: 0, ...extra,
 });
 const wire = (position: number, sender = 'bob', conversation = 'c'): MessageObject => ({

@@ -5,8 +5,8 @@
 //! history keeps deleted messages, so once the whole history is loaded, a position up to the
 //! conversation's last one that we do not have is a message not encrypted for us. Pure.
 //!
-//! The server does not record who added a member, so the notice names the group's creator, never
-//! a guessed adder.
+//! The server records who added the reader (`added_by`); for memberships made before it did, the
+//! notice names the group's creator instead, never a guessed adder.
 import type { Conversation } from '@/lib/api/types';
 import type { Timeline } from './types';
 
@@ -16,11 +16,12 @@ export function membershipNotice(conv: Conversation, t: Timeline, meId: string, 
   const positions = new Set(t.messages.flatMap((m) => (m.position === null ? [] : [m.position])));
   const last = Math.max(conv.last_position ?? 0, ...positions);
   const first = positions.size ? Math.min(...positions) : null;
-  const group = creator(conv.created_by, nameOf);
+  const adder = conv.added_by ? nameOf(conv.added_by) : undefined;
+  const added = adder ? `${adder} added you to this group` : `You were added to ${creator(conv.created_by, nameOf)}`;
   const why = 'they were encrypted only for the members at the time.';
-  if (first === null ? last > 0 : first > 1) return `You were added to ${group} after it started. Earlier messages are not available to you: ${why}`;
-  if (positions.size < last) return `You were added to ${group}. Messages sent while you were not a member are not available to you: ${why}`;
-  return `You were added to ${group}.`;
+  if (first === null ? last > 0 : first > 1) return `${added} after it started. Earlier messages are not available to you: ${why}`;
+  if (positions.size < last) return `${added}. Messages sent while you were not a member are not available to you: ${why}`;
+  return `${added}.`;
 }
 
 function creator(id: string, nameOf: (userId: string) => string | undefined): string {

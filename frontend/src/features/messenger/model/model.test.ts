@@ -6,7 +6,7 @@ import { applyEvent, initialState, membershipNotice, TYPING_MS, type MessengerEv
 
 const me = { id: 'me', username: 'me' };
 const conv = (id: string, extra: Partial<Conversation> = {}): Conversation => ({
-  id, kind: 'direct', members: [me, { id: 'bob', username: 'bob' }], created_at: '2024-01-01T00:00:00Z',
+  id, kind: 'direct', members: [me, { id: 'bob', username: 'bob' }], former_members: [], created_at: '2024-01-01T00:00:00Z',
   last_activity_at: '2024-01-01T00:00:00Z', last_position: 0, read_up_to: 0, unread_count: 0, ...extra,
 });
 const wire = (position: number, sender = 'bob', id = `m${position}`): MessageObject => ({
@@ -95,9 +95,9 @@ describe('applyEvent', () => {
   it('merges a conversation event over ours (keeping caller-specific fields), and removes on our removal', () => {
     const { unread_count: _u, read_up_to: _r, ...shared } = conv('c', { kind: 'group', members: [me] });
     const base = run([{ type: 'conversations/listed', list: [conv('c', { unread_count: 4 })] }, { type: 'conversation/opened', conversationId: 'c' }]);
-    const s = run([{ type: 'stream', now: 0, event: { type: 'conversation', change: 'member_added', userId: 'carol', conversationId: 'c', conversation: shared } }], base);
+    const s = run([{ type: 'stream', now: 0, event: { type: 'conversation', change: 'member_added', userId: 'carol', by: 'me', conversationId: 'c', conversation: shared } }], base);
     expect(s.conversations.byId.c).toMatchObject({ kind: 'group', unread_count: 4 });
-    const gone = run([{ type: 'stream', now: 0, event: { type: 'conversation', change: 'member_removed', userId: null, conversationId: 'c', conversation: null } }], s);
+    const gone = run([{ type: 'stream', now: 0, event: { type: 'conversation', change: 'member_removed', userId: null, by: null, conversationId: 'c', conversation: null } }], s);
     expect(gone.conversations).toMatchObject({ byId: {}, activeId: null });
     expect(gone.timelines).toEqual({});
   });
@@ -139,6 +139,9 @@ describe('applyEvent', () => {
       'Messages sent while you were not a member are not available to you',
     ); // left and added back: 3 to 6 were not for us
     expect(membershipNotice(group, loaded([wire(1, 'carol'), wire(2, 'me')]), 'me', names)).toContain('while you were not a member'); // 3 to 7
+    // The server says who added the reader: that person is named, not the creator.
+    expect(membershipNotice({ ...group, last_position: 2, added_by: 'bob' }, loaded([wire(1, 'carol'), wire(2, 'me')]), 'me', (id) => ({ bob: 'bob', carol: 'carol' })[id]))
+      .toBe('bob added you to this group.');
     expect(membershipNotice(group, loaded([wire(6, 'carol')], true), 'me', names)).toBeNull(); // older pages not loaded yet
     expect(membershipNotice({ ...group, created_by: 'me' }, loaded([wire(6, 'carol')]), 'me', names)).toBeNull();
     expect(membershipNotice(conv('c'), loaded([wire(6, 'carol')]), 'me', names)).toBeNull();

@@ -4,7 +4,7 @@ import type { Conversation } from '@/lib/api/types';
 import type { ChatMessage } from './types';
 
 const conv: Conversation = {
-  id: 'c', kind: 'group', title: 'g', created_at: '', last_activity_at: '', last_position: 3, read_up_to: 3, unread_count: 0,
+  id: 'c', kind: 'group', title: 'g', created_at: '', last_activity_at: '', last_position: 3, read_up_to: 3, unread_count: 0, former_members: [],
   members: [{ id: "me", username: "me" }, { id: "a", username: "a" }, { id: "b", username: "b" }],
 };
 const msg = (position: number | null, local: ChatMessage['local'] = 'stored'): ChatMessage => ({

@@ -62,7 +62,7 @@ describe('transfers', () => {
 
   it('a message whose every file was cancelled goes away without a trace; its uploads too', () => {
     const s = run([
-      { type: 'conversations/listed', list: [{ id: 'c', kind: 'direct', members: [me], created_at: '', last_activity_at: '', last_position: 0 }] },
+      { type: 'conversations/listed', list: [{ id: 'c', kind: 'direct', members: [me], former_members: [], created_at: '', last_activity_at: '', last_position: 0 }] },
       { type: 'message/local', message: message([]) },
       { type: 'uploads/added', messageId: 'm1', files: [upload('a')] },
       { type: 'message/dropped', conversationId: 'c', messageId: 'm1' },
