@@ -23,6 +23,8 @@ export interface ChatViewProps {
   /** Replaces the composer when sending is blocked (key change). */
   blocker?: ReactNode;
   headerActions?: ReactNode;
+  /** Between the header and the messages (e.g. the telemetry summary and chart). */
+  banner?: ReactNode;
   onBack: () => void;
   onLoadOlder: () => void;
   onSend: (text: string) => Promise<void>;
@@ -84,6 +86,7 @@ export function ChatView(p: ChatViewProps) {
         </div>
         {p.headerActions}
       </header>
+      {p.banner}
       <MessageList
         conversationId={p.conversationId}
         messages={p.messages}

@@ -48,6 +48,7 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
 export type { MessengerEvent, Opened, StreamModelEvent } from './events';
 export * from './types';
 export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
+export { seriesRunEnd, seriesSummary, type SeriesSummary } from './series';
 export { TYPING_MS } from './typing';
 export { membershipNotice } from './membership';
 export { defaultPrefs, documentTitle, notificationFor, readTarget, unreadAfter, unreadDivider, unreadTotal, type NotificationContent, type Prefs } from './attention';

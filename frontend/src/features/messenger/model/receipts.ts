@@ -27,9 +27,11 @@ export function deliveryOf(msg: ChatMessage, conv: Conversation, meId: string, r
   return 'sent';
 }
 
-/** Verified and opened (text, flagged empty text, or an unsupported type): may be acknowledged. */
+/** Verified and opened (text, flagged empty text, an unsupported type, a telemetry batch even if
+ *  its content was refused): may be acknowledged. */
 export function acknowledgeable(m: { content: MessageContent }): boolean {
-  return m.content.kind === 'text' || m.content.kind === 'empty' || m.content.kind === 'unsupported';
+  const c = m.content;
+  return c.kind === 'text' || c.kind === 'empty' || c.kind === 'unsupported' || c.kind === 'series' || (c.kind === 'series-refused' && c.verified);
 }
 
 /** The message our next delivered/read receipt names: the newest verified one from someone else. */
