@@ -61,10 +61,20 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const telemetry = useMessengerSelector((s) => seriesSummary(s.timelines[conversationId]), shallowEqual);
   const hasTelemetry = telemetry.batches + telemetry.refused > 0;
   const [chartOpen, setChartOpen] = useState(true);
+  // Batches arrive several times a second: their read receipt goes at most every 2 s.
+  const readTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
-    const t = timelineRef.current;
-    if (hasTelemetry && t) messenger.receipts.seen(conversationId, seriesRunEnd(t, seenRef.current));
+    if (!hasTelemetry || readTimer.current) return;
+    readTimer.current = setTimeout(() => {
+      readTimer.current = null;
+      const t = timelineRef.current;
+      if (t) messenger.receipts.seen(conversationId, seriesRunEnd(t, seenRef.current));
+    }, 2_000);
   }, [telemetry, hasTelemetry, messenger, conversationId]);
+  useEffect(() => () => {
+    if (readTimer.current) clearTimeout(readTimer.current);
+    readTimer.current = null;
+  }, []);
   const seriesSource = useMemo<SeriesSource>(
     () => ({
       subscribe: (listener) => messenger.onSeries((convId, arrivals) => convId === conversationId && listener(arrivals)),

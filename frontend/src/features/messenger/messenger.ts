@@ -12,7 +12,7 @@ import type { SeriesBatch } from '@/lib/series/batch';
 import { getConversation, listConversations } from '@/features/conversations';
 import { listMessages } from '@/features/messages';
 import { getPresence } from '@/features/presence';
-import { acknowledgeable, initialState, type ChatMessage, type Opened } from './model';
+import { acknowledgeable, initialState, isSeriesContent, type ChatMessage, type Opened } from './model';
 import { AttentionEffects } from './effects/attention';
 import { ContactBook } from './effects/contacts';
 import { DraftEffects } from './effects/drafts';
@@ -231,8 +231,9 @@ export class Messenger {
     this.emitSeries(convId, seriesArrivals(fresh, results));
     const failedSenders = new Set(fresh.filter((_, i) => results[i].content.kind === 'unverified').map((w) => w.sender_id));
     for (const id of failedSenders) void this.contacts.refresh(id, 10_000); // a key change would explain it
-    // Only what verified is acknowledged (see model/receipts.ts).
-    if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]))) this.receipts.scheduleDelivered(convId);
+    // Only what verified is acknowledged (see model/receipts.ts). Telemetry batches alone do not
+    // prompt a receipt (several a second); the next one for a message covers them.
+    if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]) && !isSeriesContent(results[i].content))) this.receipts.scheduleDelivered(convId);
     this.receipts.markRead(convId);
     if (source === 'live') {
       const ids = new Set(fresh.map((w) => w.message_id));

@@ -8,7 +8,7 @@
 //! data arrays (x in ms, one array per line) and the line labels, so an end-to-end test compares
 //! the points drawn with the points sent.
 
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent, type WheelEvent } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { Button } from '@/components/ui/Button';
@@ -58,7 +58,8 @@ function clock(ms: number): string {
 }
 
 export function TelemetryChart({ source, senderName }: TelemetryChartProps) {
-  const feed = useMemo(() => new SeriesFeed(source), [source]);
+  /** Made in the effect (not during render), so a StrictMode remount gets a fresh one. */
+  const feedRef = useRef<SeriesFeed | null>(null);
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const plotLines = useRef('');
@@ -70,6 +71,8 @@ export function TelemetryChart({ source, senderName }: TelemetryChartProps) {
   const labelOf = (l: LineInfo, many: boolean) => (many ? `${nameOf.current(l.senderId)}/${l.stream} · ${l.name}` : l.name);
 
   useEffect(() => {
+    const feed = new SeriesFeed(source);
+    feedRef.current = feed;
     feed.start();
     const draw = () => {
       const el = box.current;
@@ -165,18 +168,19 @@ export function TelemetryChart({ source, senderName }: TelemetryChartProps) {
       clearInterval(tick);
       resize.disconnect();
       feed.stop();
+      feedRef.current = null;
       plot.current?.destroy();
       plot.current = null;
       plotLines.current = '';
     };
     // labelOf reads the names through a ref, so the chart is not rebuilt for them.
-  }, [feed]);
+  }, [source]);
 
-  const mode = snap?.mode ?? feed.view;
-  const range = snap?.range ?? feed.range();
+  const mode: ViewMode = snap?.mode ?? { kind: 'live', span: DEFAULT_SPAN_MS };
+  const range: Interval = snap?.range ?? [Date.now() - DEFAULT_SPAN_MS, Date.now()];
   const live = mode.kind === 'live';
   const span = range[1] - range[0];
-  const setView = (m: ViewMode) => feed.setView(m);
+  const setView = (m: ViewMode) => feedRef.current?.setView(m);
   const fixed = ([from, to]: Interval) => setView({ kind: 'fixed', from, to });
   const now = () => Date.now();
   const actions = {
@@ -203,6 +207,13 @@ export function TelemetryChart({ source, senderName }: TelemetryChartProps) {
       e.preventDefault();
       fn();
     }
+  };
+  /** Horizontal scrolling (or Shift + wheel) pans, like a timeline. */
+  const onWheel = (e: WheelEvent) => {
+    const delta = Math.abs(e.deltaX) > Math.abs(e.deltaY) ? e.deltaX : e.shiftKey ? e.deltaY : 0;
+    const width = box.current?.clientWidth ?? 0;
+    if (!delta || !width) return;
+    fixed(pan(range, delta / width, Date.now()));
   };
   const many = streams > 1;
   const lines = snap?.lines ?? [];
@@ -274,9 +285,10 @@ export function TelemetryChart({ source, senderName }: TelemetryChartProps) {
         ref={box}
         tabIndex={0}
         role="img"
-        aria-label={`Chart of ${lines.length} series from ${clock(range[0])} to ${clock(range[1])}; the table below lists them. Arrow keys pan, plus and minus zoom, space pauses, Escape resets.`}
+        aria-label={`Chart of ${lines.length} series from ${clock(range[0])} to ${clock(range[1])}; the table below lists them. Drag to zoom; arrow keys or Shift + wheel pan, plus and minus zoom, space pauses, Escape resets.`}
         aria-describedby="telemetry-legend"
         onKeyDown={onKey}
+        onWheel={onWheel}
         className="mt-1 min-h-[240px] w-full rounded-md outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
         data-testid="chart-canvas"
       />
