@@ -207,6 +207,33 @@ try {
     await shot(W.page, '14-telemetry-chart.png');
   });
 
+  await step('zooming back to batches stored long ago fetches them by time range; a lost batch is reported as a gap', async () => {
+    assert(DB, 'DATABASE_URL is needed to backdate stored batches');
+    // Readings from 30 minutes ago, stored (as the database now says) 30 minutes ago too: not in
+    // the first page the chart loads, only in the range it fetches when the view reaches back.
+    const old = makePoints(Date.now() - 30 * 60_000, 20, 100);
+    await emit(old);
+    sent.push(...old);
+    psql(DB, `UPDATE messages SET server_ts = now() - interval '30 minutes' WHERE id IN (SELECT id FROM messages WHERE conversation_id = '${conversationId}' ORDER BY position DESC LIMIT 2)`);
+    // The sender takes one earlier batch back (as a deleted message it holds no points): a gap.
+    const [gone] = psql(DB, `SELECT position FROM messages WHERE conversation_id = '${conversationId}' ORDER BY position ASC OFFSET 3 LIMIT 1`).trim().split('\n');
+    psql(DB, `UPDATE messages SET deleted_at = now(), ciphertext = NULL WHERE conversation_id = '${conversationId}' AND position = ${gone}`);
+    const lostSeq = 2; // position 1 is the hello; the batches start at position 2 with seq 0
+    const lost = new Set(sent.slice(lostSeq * 10, lostSeq * 10 + 10).map((p) => p[0]));
+    const expected = sent.filter((p) => !lost.has(p[0]));
+    await W.page.reload();
+    await unlock(W.page, web.password);
+    await openConversation(W.page, dev.username);
+    await W.page.getByTestId('telemetry-chart').waitFor({ timeout: 30_000 });
+    await W.page.getByTestId('gap-flag').filter({ hasText: `dev1 #${lostSeq}` }).waitFor({ timeout: 30_000 });
+    const first = sameAsSent(await drawn(W.page), expected);
+    assert(first !== 'same', 'the old readings are not in the last 5 minutes');
+    await W.page.getByLabel('Time span (live)').selectOption({ label: '1 h' });
+    await waitUntil(async () => sameAsSent(await drawn(W.page), expected) === 'same', { timeout: 30_000, message: 'the old readings fetched and drawn' }).catch(async (e) => {
+      throw new Error(`${e.message}: ${sameAsSent(await drawn(W.page), expected)}`);
+    });
+  });
+
   await step('no CSP violations or page errors', async () => {
     assert(problems.length === 0, problems.join('\n'));
   });
