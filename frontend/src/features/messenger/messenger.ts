@@ -2,7 +2,8 @@
 //! effects (loading, opening messages, receipts, typing). Every state change is an event
 //! dispatched to the pure model; stream events pass the one guarded decoder first.
 
-import { PinStore, type AccountKeys } from '@/lib/crypto';
+import { parseHeader, PinStore, type AccountKeys } from '@/lib/crypto';
+import { SERIES_CONTENT_TYPE } from '@/lib/protocol/constants';
 import { describeError } from '@/lib/api/errors';
 import type { TokenManager } from '@/lib/api/tokens';
 import type { UserRef } from '@/lib/api/types';
@@ -266,7 +267,9 @@ export class Messenger {
    * anything to the timeline: for the chart, which keeps its own window of points.
    */
   async openSeries(wires: MessageObject[]): Promise<SeriesArrival[]> {
-    const live = wires.filter((w) => !w.deleted && !this.tombstones.has(w.message_id));
+    // Only what claims to be a batch is opened (the claim is checked when it opens).
+    const claimed = (w: MessageObject) => w.header !== undefined && parseHeader(w.header)?.content_type === SERIES_CONTENT_TYPE;
+    const live = wires.filter((w) => !w.deleted && !this.tombstones.has(w.message_id) && claimed(w));
     const results = await Promise.all(live.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
     return seriesArrivals(live, results);
   }
