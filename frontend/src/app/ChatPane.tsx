@@ -1,12 +1,18 @@
 //! The open conversation: maps the messenger's state onto the messages feature's ChatView, and
 //! adds the key-trust parts from the users feature (safety number, verified mark, key-change
-//! block). Selects only this conversation's slices.
+//! block). Selects only this conversation's slices. A conversation that carries telemetry
+//! (docs/protocol.md §12) gets the series feature's summary line and chart above the chat; its
+//! batches are not chat bubbles.
 
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { IconButton } from '@/components/ui/Button';
 import { BellIcon, BellOffIcon, ShieldIcon, UsersIcon } from '@/components/ui/icons';
-import { ChatView, type MessageItem } from '@/features/messages';
-import { attachmentViews, conversationTitle, deliveryOf, membershipNotice, otherMembers, unreadDivider, useMessenger, useMessengerSelector } from '@/features/messenger';
+import { ChatView, listMessages, type MessageBody, type MessageItem } from '@/features/messages';
+import {
+  attachmentViews, conversationTitle, deliveryOf, isSeriesContent, membershipNotice, otherMembers, seriesRunEnd, seriesSummary, shallowEqual, unreadDivider, useMessenger,
+  useMessengerSelector, type ChatMessage,
+} from '@/features/messenger';
+import { TelemetryChart, TelemetrySummary, type SeriesSource } from '@/features/series';
 import { KeyChangeBanner, SafetyNumberDialog, type KeyProblem } from '@/features/users';
 import { GroupInfoDialog } from './GroupInfoDialog';
 
@@ -33,17 +39,51 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const divider = useMemo(() => {
     if (!timeline) return null;
     // Only what was unread when the chat opened: later arrivals are read as they come.
-    const upToOpen = { ...timeline, messages: timeline.messages.filter((m) => m.position !== null && m.position <= atOpen.lastPosition) };
+    const upToOpen = { ...timeline, messages: timeline.messages.filter((m) => m.position !== null && m.position <= atOpen.lastPosition && !isSeriesContent(m.content)) };
     return unreadDivider(upToOpen, atOpen.readUpTo, me);
   }, [timeline, atOpen, me]);
   const timelineRef = useRef(timeline);
   timelineRef.current = timeline;
+  /** The newest position the list showed (or that was read when the chat opened). */
+  const seenRef = useRef(atOpen.readUpTo);
   const onSeen = useCallback(
     (id: string) => {
-      const position = timelineRef.current?.messages.find((m) => m.id === id)?.position;
-      if (position) messenger.receipts.seen(conversationId, position);
+      const t = timelineRef.current;
+      const position = t?.messages.find((m) => m.id === id)?.position;
+      if (position && t) {
+        seenRef.current = Math.max(seenRef.current, position);
+        // Telemetry batches right after it are shown by the summary line: seen too.
+        messenger.receipts.seen(conversationId, seriesRunEnd(t, position));
+      }
       messenger.attention.seen(conversationId);
     },
+    [messenger, conversationId],
+  );
+  const telemetry = useMessengerSelector((s) => seriesSummary(s.timelines[conversationId]), shallowEqual);
+  const hasTelemetry = telemetry.batches + telemetry.refused > 0;
+  const [chartOpen, setChartOpen] = useState(true);
+  // Batches arrive several times a second: their read receipt goes at most every 2 s.
+  const readTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    if (!hasTelemetry || readTimer.current) return;
+    readTimer.current = setTimeout(() => {
+      readTimer.current = null;
+      const t = timelineRef.current;
+      if (t) messenger.receipts.seen(conversationId, seriesRunEnd(t, seenRef.current));
+    }, 2_000);
+  }, [telemetry, hasTelemetry, messenger, conversationId]);
+  useEffect(() => () => {
+    if (readTimer.current) clearTimeout(readTimer.current);
+    readTimer.current = null;
+  }, []);
+  const seriesSource = useMemo<SeriesSource>(
+    () => ({
+      subscribe: (listener) => messenger.onSeries((convId, arrivals) => convId === conversationId && listener(arrivals)),
+      fetchPage: async (q) => {
+        const wires = await listMessages(conversationId, q);
+        return { arrivals: await messenger.openSeries(wires), count: wires.length, firstPosition: wires[0]?.position ?? null };
+      },
+    }),
     [messenger, conversationId],
   );
   const [safetyFor, setSafetyFor] = useState<string | null>(null);
@@ -58,7 +98,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
     () =>
       !conv || !timeline
         ? []
-        : timeline.messages.map((m) => ({
+        : timeline.messages.filter((m): m is ChatMessage & { content: MessageBody } => !isSeriesContent(m.content)).map((m) => ({
             id: m.id,
             mine: m.senderId === me,
             senderName: names[m.senderId] ?? contacts[m.senderId]?.username ?? 'Former member',
@@ -106,6 +146,14 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         blocker={problems.length ? <KeyChangeBanner problems={problems} onReview={setSafetyFor} /> : undefined}
         unreadDivider={divider}
         onSeen={onSeen}
+        banner={
+          hasTelemetry ? (
+            <>
+              <TelemetrySummary batches={telemetry.batches} refused={telemetry.refused} chartOpen={chartOpen} onToggle={() => setChartOpen((o) => !o)} />
+              {chartOpen && <TelemetryChart source={seriesSource} senderName={(id) => names[id] ?? contacts[id]?.username ?? 'former member'} />}
+            </>
+          ) : undefined
+        }
         headerActions={
           <>
             <IconButton

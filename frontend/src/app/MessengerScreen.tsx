@@ -32,6 +32,10 @@ function previewText(m: ChatMessage | null, s: MessengerState): string {
       return '⚠ Could not verify message';
     case 'pending':
       return 'Encrypted message';
+    case 'series':
+      return 'Telemetry';
+    case 'series-refused':
+      return '⚠ Telemetry batch refused';
     default:
       return 'Unsupported message';
   }

@@ -2,16 +2,18 @@
 //! effects (loading, opening messages, receipts, typing). Every state change is an event
 //! dispatched to the pure model; stream events pass the one guarded decoder first.
 
-import { PinStore, type AccountKeys } from '@/lib/crypto';
+import { parseHeader, PinStore, type AccountKeys } from '@/lib/crypto';
+import { SERIES_CONTENT_TYPE } from '@/lib/protocol/constants';
 import { describeError } from '@/lib/api/errors';
 import type { TokenManager } from '@/lib/api/tokens';
 import type { UserRef } from '@/lib/api/types';
 import { decodeEvent, type MessageObject } from '@/lib/events/decode';
 import { EventStream, type StreamEvent } from '@/lib/events/event-stream';
+import type { SeriesBatch } from '@/lib/series/batch';
 import { getConversation, listConversations } from '@/features/conversations';
 import { listMessages } from '@/features/messages';
 import { getPresence } from '@/features/presence';
-import { acknowledgeable, initialState, type Opened } from './model';
+import { acknowledgeable, initialState, isSeriesContent, type ChatMessage, type Opened } from './model';
 import { AttachmentEffects } from './effects/attachments';
 import { AttentionEffects } from './effects/attention';
 import { ContactBook } from './effects/contacts';
@@ -25,6 +27,27 @@ import { MessengerStore } from './store';
 
 const PAGE = 50;
 
+/** A telemetry batch of a conversation, opened: its points, or refused (`batch` null, `reason`). */
+export interface SeriesArrival {
+  messageId: string;
+  senderId: string;
+  position: number;
+  serverTs: number;
+  batch: SeriesBatch | null;
+  reason?: string;
+}
+
+export type SeriesListener = (conversationId: string, arrivals: SeriesArrival[]) => void;
+
+function seriesArrivals(wires: MessageObject[], results: Awaited<ReturnType<typeof decryptWire>>[]): SeriesArrival[] {
+  return wires.flatMap((w, i) => {
+    const { content, batch } = results[i];
+    if (content.kind !== 'series' && content.kind !== 'series-refused') return [];
+    const base = { messageId: w.message_id, senderId: w.sender_id, position: w.position, serverTs: w.server_ts };
+    return [content.kind === 'series' && batch ? { ...base, batch } : { ...base, batch: null, reason: content.kind === 'series-refused' ? content.reason : 'unreadable' }];
+  });
+}
+
 export class Messenger {
   readonly store: MessengerStore;
   readonly contacts: ContactBook;
@@ -37,6 +60,7 @@ export class Messenger {
   private tombstones = new Set<string>();
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
+  private seriesListeners = new Set<SeriesListener>();
 
   constructor(
     readonly me: UserRef,
@@ -207,12 +231,14 @@ export class Messenger {
     const fresh = wires.map((w) => (this.tombstones.has(w.message_id) ? { ...w, deleted: true } : w));
     this.store.dispatch({ type: 'messages/arrived', conversationId: convId, wires: fresh, source });
     const results = await Promise.all(fresh.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
-    const opened: Opened[] = fresh.map((w, i) => ({ messageId: w.message_id, ...results[i] }));
+    const opened: Opened[] = fresh.map((w, i) => ({ messageId: w.message_id, content: results[i].content, sentAt: results[i].sentAt }));
     this.store.dispatch({ type: 'messages/opened', conversationId: convId, opened });
+    this.emitSeries(convId, seriesArrivals(fresh, results));
     const failedSenders = new Set(fresh.filter((_, i) => results[i].content.kind === 'unverified').map((w) => w.sender_id));
     for (const id of failedSenders) void this.contacts.refresh(id, 10_000); // a key change would explain it
-    // Only what verified is acknowledged (see model/receipts.ts).
-    if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]))) this.receipts.scheduleDelivered(convId);
+    // Only what verified is acknowledged (see model/receipts.ts). Telemetry batches alone do not
+    // prompt a receipt (several a second); the next one for a message covers them.
+    if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]) && !isSeriesContent(results[i].content))) this.receipts.scheduleDelivered(convId);
     this.receipts.markRead(convId);
     if (source === 'live') {
       const ids = new Set(fresh.map((w) => w.message_id));
@@ -223,11 +249,38 @@ export class Messenger {
   /** Re-opens messages that failed to verify (after a key change is accepted). */
   async reverify(senderId: string): Promise<void> {
     for (const [convId, t] of Object.entries(this.store.get().timelines)) {
-      const wires = t.messages.flatMap((m) => (m.senderId === senderId && m.content.kind === 'unverified' && m.wire ? [m.wire] : []));
+      const failed = (m: ChatMessage) => m.content.kind === 'unverified' || (m.content.kind === 'series-refused' && !m.content.verified);
+      const wires = t.messages.flatMap((m) => (m.senderId === senderId && failed(m) && m.wire ? [m.wire] : []));
       if (!wires.length) continue;
       const results = await Promise.all(wires.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
-      this.store.dispatch({ type: 'messages/opened', conversationId: convId, opened: wires.map((w, i) => ({ messageId: w.message_id, ...results[i] })) });
+      this.store.dispatch({ type: 'messages/opened', conversationId: convId, opened: wires.map((w, i) => ({ messageId: w.message_id, content: results[i].content, sentAt: results[i].sentAt })) });
+      this.emitSeries(convId, seriesArrivals(wires, results));
     }
+  }
+
+  // ---- telemetry series ------------------------------------------------------------------
+
+  /** Telemetry batches as they are opened (live, history pages, re-verification). */
+  onSeries(listener: SeriesListener): () => void {
+    this.seriesListeners.add(listener);
+    return () => this.seriesListeners.delete(listener);
+  }
+
+  /**
+   * Opens the telemetry batches among `wires` (e.g. a history page by time range) without adding
+   * anything to the timeline: for the chart, which keeps its own window of points.
+   */
+  async openSeries(wires: MessageObject[]): Promise<SeriesArrival[]> {
+    // Only what claims to be a batch is opened (the claim is checked when it opens).
+    const claimed = (w: MessageObject) => w.header !== undefined && parseHeader(w.header)?.content_type === SERIES_CONTENT_TYPE;
+    const live = wires.filter((w) => !w.deleted && !this.tombstones.has(w.message_id) && claimed(w));
+    const results = await Promise.all(live.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
+    return seriesArrivals(live, results);
+  }
+
+  private emitSeries(convId: string, arrivals: SeriesArrival[]): void {
+    if (!arrivals.length) return;
+    for (const l of this.seriesListeners) l(convId, arrivals);
   }
 
   markDeleted(convId: string, messageId: string): void {

@@ -24,6 +24,8 @@ export interface ChatViewProps {
   /** Replaces the composer when sending is blocked (key change). */
   blocker?: ReactNode;
   headerActions?: ReactNode;
+  /** Between the header and the messages (e.g. the telemetry summary and chart). */
+  banner?: ReactNode;
   onBack: () => void;
   onLoadOlder: () => void;
   /** Sends the text, or the files with the text as their caption. */
@@ -154,6 +156,7 @@ export function ChatView(p: ChatViewProps) {
         </div>
         {p.headerActions}
       </header>
+      {p.banner}
       <MessageList
         conversationId={p.conversationId}
         messages={p.messages}

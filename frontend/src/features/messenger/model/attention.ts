@@ -74,6 +74,8 @@ export function notificationFor(s: MessengerState, m: ChatMessage, ctx: NotifyCo
   if (!conv || !s.prefs.notify || !ctx.permitted) return null;
   if (m.senderId === s.me.id || s.prefs.muted[conv.id]) return null;
   if (ctx.visible && s.conversations.activeId === conv.id) return null;
+  // Telemetry batches arrive several times a second: the chart shows them, nothing notifies.
+  if (m.content.kind === 'series' || m.content.kind === 'series-refused') return null;
   if (m.content.kind === 'deleted' || (m.position !== null && m.position <= (conv.read_up_to ?? 0))) return null; // already read elsewhere
   if (s.prefs.hideContent) return { title: 'Courier', body: 'New message', tag: 'courier-message' };
   const sender = conv.members.find((u) => u.id === m.senderId)?.username ?? s.contacts[m.senderId]?.username ?? 'Someone';

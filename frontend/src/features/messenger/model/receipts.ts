@@ -27,10 +27,12 @@ export function deliveryOf(msg: ChatMessage, conv: Conversation, meId: string, r
   return 'sent';
 }
 
-/** Verified and opened (text, attachments, flagged empty text or attachment content, an unsupported type): may be acknowledged. */
+/** Verified and opened (text, attachments, flagged empty text or attachment content, an
+ *  unsupported type, a telemetry batch even if its content was refused): may be acknowledged. */
 export function acknowledgeable(m: { content: MessageContent }): boolean {
-  const k = m.content.kind;
-  return k === 'text' || k === 'empty' || k === 'unsupported' || k === 'attachments' || k === 'bad-content';
+  const c = m.content;
+  return c.kind === 'text' || c.kind === 'empty' || c.kind === 'unsupported' || c.kind === 'attachments' || c.kind === 'bad-content'
+    || c.kind === 'series' || (c.kind === 'series-refused' && c.verified);
 }
 
 /** The message our next delivered/read receipt names: the newest verified one from someone else. */

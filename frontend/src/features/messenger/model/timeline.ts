@@ -114,7 +114,9 @@ export function applyTimelines(all: Record<string, Timeline>, e: MessengerEvent,
         e.opened.reduce((acc, o) => {
           const cur = acc.messages.find((m) => m.id === o.messageId);
           if (cur && cur.content.kind === 'text' && o.content.kind !== 'deleted') return acc; // own sent text
-          return patchIn(acc, o.messageId, { content: o.content, sentAt: o.sentAt });
+          // A verified batch's envelope is not needed again (its points live in the chart's window).
+          const drop = o.content.kind === 'series' ? { wire: undefined } : {};
+          return patchIn(acc, o.messageId, { content: o.content, sentAt: o.sentAt, ...drop });
         }, t),
       );
     case 'message/local':

@@ -8,8 +8,22 @@ import type { StreamStatus } from '@/lib/events/event-stream';
 import type { Prefs } from './attention';
 import type { TransfersState } from './transfers';
 
-/** What a message shows: the messages feature defines the shapes it can render. */
-export type MessageContent = MessageBody;
+/**
+ * A telemetry batch (docs/protocol.md §12): the timeline keeps only this summary, never the
+ * points (they go to the series listeners, see Messenger.onSeries); the chat shows batches
+ * collapsed. `series-refused`: claimed to be a batch but failed to verify (`verified` false) or
+ * to parse; never plotted.
+ */
+export type SeriesBody =
+  | { kind: 'series'; stream: string; seq: number; points: number }
+  | { kind: 'series-refused'; reason: string; verified: boolean };
+
+/** What a message shows: the messages feature defines the shapes it can render, plus series. */
+export type MessageContent = MessageBody | SeriesBody;
+
+export function isSeriesContent(c: MessageContent): c is SeriesBody {
+  return c.kind === 'series' || c.kind === 'series-refused';
+}
 
 export type { Delivery };
 
