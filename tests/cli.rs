@@ -6,6 +6,8 @@
 mod helpers;
 #[path = "cli/harness.rs"]
 mod harness;
+#[path = "cli/attachments.rs"]
+mod attachments;
 
 use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
 
