@@ -475,3 +475,28 @@ async fn an_interrupted_download_goes_on_with_a_range_and_still_verifies_every_b
     assert!(fetched < total + resumed_from / 2, "{fetched} bytes came down for {total}: not fetched twice");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_over_the_servers_limit_is_refused_by_name_and_nothing_is_sent() {
+    let app = spawn_app_with(|s| s.attachment_max_bytes = 10_000).await;
+    let (alice, bob) = (Person::new(&app, "alice"), Person::new(&app, "bob"));
+    let (an, bn) = (unique_name("alice"), unique_name("bob"));
+    tokio::join!(alice.register(&an), bob.register(&bn));
+    let outbox = folder("outbox");
+    std::fs::write(outbox.join("fits.txt"), noise(5_000, 6)).unwrap();
+    std::fs::write(outbox.join("huge.iso"), noise(20_000, 7)).unwrap();
+    let (fits, huge) = (outbox.join("fits.txt"), outbox.join("huge.iso"));
+    let run = alice.run(&["send", &bn, "--file", &fits.to_string_lossy(), "--file", &huge.to_string_lossy()]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("huge.iso: too large for this server"), "{}", run.stderr);
+    assert_eq!(app.count("SELECT count(*) AS n FROM messages").await, 0, "no message");
+    assert_eq!(app.count("SELECT count(*) AS n FROM attachments").await, 0, "the file that went up first was deleted again");
+    let eleven: Vec<String> = (0..11).flat_map(|_| ["--file".to_owned(), fits.to_string_lossy().into_owned()]).collect();
+    let mut args = vec!["send".to_owned(), bn.clone()];
+    args.extend(eleven);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = alice.run(&args).await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("at most 10 files"), "{}", run.stderr);
+    let _ = std::fs::remove_dir_all(&outbox);
+}

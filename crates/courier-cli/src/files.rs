@@ -114,7 +114,7 @@ pub async fn send(
             Ok(done) => uploaded.push(done.descriptor),
             Err(e) => {
                 discard(&session, &uploaded).await;
-                return Err(e);
+                return Err(upload_error(file, e));
             }
         }
     }
@@ -176,6 +176,30 @@ pub async fn send(
         },
     );
     Ok(())
+}
+
+/// The server's refusals of a file, said about that file.
+fn upload_error(file: &Path, e: ClientError) -> ClientError {
+    match e {
+        ClientError::Api {
+            status: 413,
+            message,
+            ..
+        } => ClientError::Usage(format!(
+            "{}: too large for this server ({message})",
+            file.display()
+        )),
+        ClientError::Api {
+            status: 507,
+            message,
+            ..
+        } => ClientError::Usage(format!(
+            "{}: your attachment quota on this server is full ({message}); \
+             delete messages with attachments, or wait for unsent uploads to expire",
+            file.display()
+        )),
+        other => other,
+    }
 }
 
 /// Deletes uploads that no message will reference (best effort: they expire anyway).
@@ -284,7 +308,6 @@ pub async fn download(
     };
     let target = target(out, chosen.len())?;
     let transfer = Transfer::default();
-    let label = display::conversation_label(&conv, session.user_id);
     let mut first_error = None;
     for a in &chosen {
         let d = &a.descriptor;
@@ -295,7 +318,7 @@ pub async fn download(
             bar.finish_and_clear();
         }
         match result {
-            Ok(done) => saved(ctx, message_id, a, &done.path, &label, &shown.sender),
+            Ok(done) => saved(ctx, conv.id, message_id, a, &done.path, &shown.sender),
             Err(e) => {
                 if chosen.len() > 1 {
                     eprintln!(
@@ -320,6 +343,12 @@ fn target(out: Option<PathBuf>, count: usize) -> Result<Target> {
     if path.is_dir() {
         return Ok(Target::Directory(path));
     }
+    if path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(ClientError::Usage(format!(
+            "--out {}: no such folder",
+            path.display()
+        )));
+    }
     if count > 1 {
         return Err(ClientError::Usage(format!(
             "--out {}: not a folder, and this message has {count} attachments \
@@ -330,18 +359,25 @@ fn target(out: Option<PathBuf>, count: usize) -> Result<Target> {
     Ok(Target::File(path))
 }
 
-fn saved(ctx: &Ctx, message_id: Uuid, a: &ShownAttachment, path: &Path, label: &str, sender: &str) {
+fn saved(
+    ctx: &Ctx,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    a: &ShownAttachment,
+    path: &Path,
+    sender: &str,
+) {
     let d = &a.descriptor;
     ctx.emit(
-        json!({"message_id": message_id, "index": a.index, "attachment_id": d.attachment_id,
+        json!({"conversation_id": conversation_id, "message_id": message_id, "index": a.index, "attachment_id": d.attachment_id,
                "name": d.name, "media_type": d.media_type, "size": d.size, "path": path,
                "verified": true}),
         || {
             format!(
-                "saved {} ({}, {}) from {} in {label} to {}",
-                display::terminal_safe(&d.name),
+                "saved {} ({}, {}) from {} to {}",
+                display::one_line(&d.name),
                 human_size(d.size),
-                display::terminal_safe(&d.media_type),
+                display::one_line(&d.media_type),
                 display::terminal_safe(sender),
                 display::one_line(&path.display().to_string())
             )

@@ -6,8 +6,11 @@
 //! *pinned* signing key is used (pinned on first use if new); every failure becomes
 //! [`Content::Unverified`] with the reason, never text. A legacy v1 message (not
 //! key-committing) that verifies is shown but marked `legacy_v1`; a verified text that is
-//! empty or only whitespace (clients never send one) is marked `empty`. Only verified
-//! messages are acknowledged with receipts ([`Content::is_verified`]).
+//! empty or only whitespace (clients never send one) is marked `empty`. An attachment message
+//! (§11.4) that verifies carries its descriptors ([`ShownAttachment`]; the caption is its
+//! text); one whose content breaks a rule of §11.4 is [`Content::Unreadable`], shown flagged and
+//! never in part. Only verified messages are acknowledged with receipts
+//! ([`Content::is_verified`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
