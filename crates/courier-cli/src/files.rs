@@ -312,8 +312,16 @@ pub async fn download(
     for a in &chosen {
         let d = &a.descriptor;
         let bar = bar(ctx, d.ciphertext_size, &display::one_line(&d.name));
-        let result =
-            attachments::download(&session, d, &target, &transfer, progress_of(&bar)).await;
+        // Ctrl-C drops the download, and with it its temporary file: nothing half-written stays.
+        let result = tokio::select! {
+            r = attachments::download(&session, d, &target, &transfer, progress_of(&bar)) => r,
+            _ = tokio::signal::ctrl_c() => {
+                if let Some(bar) = bar {
+                    bar.abandon();
+                }
+                return Err(ClientError::Usage("interrupted; the file being fetched was not saved".into()));
+            }
+        };
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
