@@ -87,7 +87,7 @@ pub struct Settings {
     // --- attachments (issue 12) ---
     /// Where attachment ciphertext lives: `file:///abs/dir` or `s3://bucket[/prefix]`.
     pub attachments_url: AttachmentsUrl,
-    /// Largest attachment (ciphertext bytes) one upload may declare.
+    /// Largest attachment file (plaintext bytes); an upload may declare its ciphertext size.
     pub attachment_max_bytes: u64,
     /// Total declared bytes of one user's attachments, uploads in progress included.
     pub attachment_quota_bytes: u64,

@@ -8,6 +8,8 @@ mod helpers;
 mod harness;
 #[path = "cli/series.rs"]
 mod series;
+#[path = "cli/attachments.rs"]
+mod attachments;
 
 use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
 

@@ -350,12 +350,18 @@ async fn uploads_over_the_size_limit_get_413_and_over_the_quota_507() {
     })
     .await;
     let (_, alice) = app.signed_in("alice").await;
-    let res = app.start_upload(&alice, 1001, None).await;
+    // The limit is on the file: its ciphertext (38 + 1000 + 16 bytes) fits, one byte more not.
+    let res = app.start_upload(&alice, 1055, None).await;
     assert_eq!(
         assert_error(res, StatusCode::PAYLOAD_TOO_LARGE).await,
         "too_large"
     );
-    let res = app.start_upload(&alice, 1001, Some(vec![0; 1001])).await;
+    let res = app.start_upload(&alice, 1054, None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["attachment_id"].as_str().unwrap().to_owned();
+    let res = app.delete_auth(&format!("/api/attachments/{id}"), &alice.access_token, None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.start_upload(&alice, 1055, Some(vec![0; 1055])).await;
     assert_eq!(
         assert_error(res, StatusCode::PAYLOAD_TOO_LARGE).await,
         "too_large"

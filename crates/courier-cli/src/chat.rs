@@ -10,7 +10,7 @@ use super::ConvAction;
 use courier_client::{messaging, ClientError, Content, Result, Session, Shown};
 use courier_protocol::{limits::TEXT_PLAIN, wire::Conversation};
 
-use super::display;
+use super::{display, files};
 
 /// Largest text accepted from stdin or an argument (the server caps envelopes anyway).
 const MAX_TEXT: usize = 64 * 1024;
@@ -141,7 +141,9 @@ pub async fn conversations(ctx: &Ctx, action: ConvAction) -> Result<()> {
     Ok(())
 }
 
-pub async fn send(ctx: &Ctx, to: &str, text: Option<String>) -> Result<()> {
+/// The text of the argument, or of stdin when it is absent or `-` (one final newline
+/// dropped); at most [`MAX_TEXT`] bytes.
+pub fn read_text(text: Option<String>) -> Result<String> {
     let text = match text.filter(|t| t != "-") {
         Some(t) => t,
         None => {
@@ -153,7 +155,17 @@ pub async fn send(ctx: &Ctx, to: &str, text: Option<String>) -> Result<()> {
             buf.strip_suffix('\n').map(str::to_owned).unwrap_or(buf)
         }
     };
-    if text.trim().is_empty() || text.len() > MAX_TEXT {
+    if text.len() > MAX_TEXT {
+        return Err(ClientError::Usage(format!(
+            "a message is 1 to {MAX_TEXT} bytes of text, not only whitespace"
+        )));
+    }
+    Ok(text)
+}
+
+pub async fn send(ctx: &Ctx, to: &str, text: Option<String>) -> Result<()> {
+    let text = read_text(text)?;
+    if text.trim().is_empty() {
         return Err(ClientError::Usage(format!(
             "a message is 1 to {MAX_TEXT} bytes of text, not only whitespace"
         )));
@@ -165,8 +177,16 @@ pub async fn send(ctx: &Ctx, to: &str, text: Option<String>) -> Result<()> {
     let mut keys = messaging::member_keys(&session, &mut pins, session.user_id, &conv).await?;
     let me = ctx.me(&session).await?;
     keys.push((me.id, me.account.enc_public_spki().to_vec()));
-    let posted =
-        messaging::send_sealed(&session, &me, conv.id, &keys, TEXT_PLAIN, text.as_bytes()).await?;
+    let posted = messaging::send_sealed(
+        &session,
+        &me,
+        conv.id,
+        &keys,
+        TEXT_PLAIN,
+        text.as_bytes(),
+        &[],
+    )
+    .await?;
     ctx.emit(
         json!({"conversation_id": conv.id, "message_id": posted.message_id, "position": posted.position, "server_ts": posted.server_ts}),
         || format!("sent to {} ({})", display::conversation_label(&conv, session.user_id), posted.message_id),
@@ -198,6 +218,26 @@ pub fn print_message(ctx: &Ctx, label: &str, m: &Shown) {
                     )
                 }
                 Content::Verified {
+                    text,
+                    legacy_v1,
+                    attachments,
+                    ..
+                } if !attachments.is_empty() => {
+                    let caption = if text.is_empty() {
+                        match attachments.len() {
+                            1 => "(1 attachment)".to_owned(),
+                            n => format!("({n} attachments)"),
+                        }
+                    } else {
+                        display::terminal_safe(text)
+                    };
+                    format!(
+                        "{}{caption}{}",
+                        legacy_marker(*legacy_v1),
+                        files::describe(m.message_id, attachments)
+                    )
+                }
+                Content::Verified {
                     text, legacy_v1, ..
                 } => format!(
                     "{}{}",
@@ -206,6 +246,12 @@ pub fn print_message(ctx: &Ctx, label: &str, m: &Shown) {
                 ),
                 Content::Unverified { reason } => {
                     format!("!! COULD NOT VERIFY this message ({reason})")
+                }
+                Content::Unreadable { reason } => {
+                    format!(
+                        "!! attachment message could not be read ({})",
+                        display::one_line(reason)
+                    )
                 }
                 Content::Deleted => "(deleted)".into(),
             };

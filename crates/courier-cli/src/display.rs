@@ -38,9 +38,33 @@ pub fn terminal_safe(text: &str) -> String {
     out
 }
 
+/// Like [`terminal_safe`], for places that must stay on one line (file names in progress bars
+/// and attachment lines): every control character, line breaks included, is shown escaped.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                out.extend(c.escape_default())
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::terminal_safe;
+    use super::{one_line, terminal_safe};
+
+    #[test]
+    fn a_file_name_stays_on_its_line() {
+        assert_eq!(
+            one_line("a\nb\u{1b}[2J\u{2028}c.txt"),
+            "a\\nb\\u{1b}[2J\\u{2028}c.txt"
+        );
+        assert_eq!(one_line("ok ✓.pdf"), "ok ✓.pdf");
+    }
 
     #[test]
     fn other_peoples_text_cannot_fake_lines_or_send_escape_sequences() {

@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod context;
 pub mod display;
 pub mod emit;
+pub mod files;
 pub mod listen;
 pub mod series;
 pub mod simulate;
@@ -72,11 +73,33 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ConvAction>,
     },
-    /// Send a text message (from the argument, or from stdin when it is absent or `-`).
+    /// Send a text message (from the argument, or from stdin when it is absent or `-`), or
+    /// files with `--file` (end-to-end encrypted; the text, if any, is their caption).
     Send {
         /// A conversation id, or a username (the direct conversation with them, made if needed).
         to: String,
         text: Option<String>,
+        /// Attach this file; repeat for several (at most 10). TEXT becomes the caption.
+        #[arg(long = "file", value_name = "PATH")]
+        files: Vec<PathBuf>,
+        /// Upload piece size in bytes (for tests of resumable uploads).
+        #[arg(long, hide = true)]
+        piece_size: Option<usize>,
+    },
+    /// Download a message's attachments: decrypted and verified before they are saved.
+    Download {
+        /// The message, as `history` and `listen` show it.
+        message_id: Uuid,
+        /// A folder (default: the current one), or a new file's name when one attachment is
+        /// fetched. Existing files are never replaced: `name (1).ext` … instead.
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// Only attachment N (numbered from 1, as `history` shows them).
+        #[arg(long, value_name = "N")]
+        index: Option<usize>,
+        /// The conversation holding the message (default: search every conversation).
+        #[arg(long, value_name = "CONVERSATION")]
+        conversation: Option<String>,
     },
     /// Show a conversation's messages, verified and decrypted.
     History {
@@ -176,7 +199,24 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Conversations { action } => {
             chat::conversations(&ctx, action.unwrap_or(ConvAction::List)).await
         }
-        Command::Send { to, text } => chat::send(&ctx, &to, text).await,
+        Command::Send {
+            to,
+            text,
+            files,
+            piece_size,
+        } => {
+            if files.is_empty() {
+                chat::send(&ctx, &to, text).await
+            } else {
+                files::send(&ctx, &to, text, &files, piece_size).await
+            }
+        }
+        Command::Download {
+            message_id,
+            out,
+            index,
+            conversation,
+        } => files::download(&ctx, message_id, out, index, conversation.as_deref()).await,
         Command::History {
             conversation,
             limit,

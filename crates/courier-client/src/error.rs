@@ -47,6 +47,13 @@ pub enum ClientError {
     /// A user, conversation or message that does not exist (or is not visible to us).
     #[error("not found: {0}")]
     NotFound(String),
+    /// An attachment's ciphertext is not there for us: `404` (§11.5).
+    #[error("attachment unavailable (deleted, expired or not shared with you)")]
+    AttachmentUnavailable,
+    /// A downloaded attachment failed a check of §11.3 (a chunk, the hash, a size): it was
+    /// discarded, nothing of it saved.
+    #[error("the attachment could not be verified ({0}); nothing was saved")]
+    AttachmentUnverified(String),
     /// The server's answer does not make sense (wrong shape, keys that do not verify).
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),
@@ -97,6 +104,8 @@ impl ClientError {
             ClientError::Api { .. } => "api",
             ClientError::RateLimited { .. } => "rate_limited",
             ClientError::NotFound(_) => "not_found",
+            ClientError::AttachmentUnavailable => "attachment_unavailable",
+            ClientError::AttachmentUnverified(_) => "attachment_unverified",
             ClientError::Protocol(_) => "protocol",
             ClientError::Crypto(_) => "crypto",
             ClientError::Io { .. } | ClientError::CorruptState { .. } => "local_state",

@@ -9,10 +9,13 @@
 //! - Keys are pinned on first use; a changed key blocks sending until verified (see [`pins`]).
 //! - Every received message is verified against pinned keys before it is shown; failures are
 //!   shown as "could not verify", never as text (see [`messaging`]).
+//! - Attachments are encrypted while read from disk and verified before they are saved;
+//!   transfers resume after a drop (see [`attachments`]).
 //! - One error type, [`ClientError`], whose variants say what to do next.
 
 pub mod account;
 pub mod api;
+pub mod attachments;
 pub mod error;
 pub mod listen;
 pub mod messaging;
@@ -25,7 +28,7 @@ pub mod store;
 
 pub use api::{Api, Tls};
 pub use error::{ClientError, Result};
-pub use messaging::{Content, Me, Shown};
+pub use messaging::{Content, Me, Shown, ShownAttachment};
 pub use pins::{Pin, Pins, Trust};
 pub use session::Session;
 pub use store::Store;

@@ -6,8 +6,11 @@
 //! *pinned* signing key is used (pinned on first use if new); every failure becomes
 //! [`Content::Unverified`] with the reason, never text. A legacy v1 message (not
 //! key-committing) that verifies is shown but marked `legacy_v1`; a verified text that is
-//! empty or only whitespace (clients never send one) is marked `empty`. Only verified
-//! messages are acknowledged with receipts ([`Content::is_verified`]).
+//! empty or only whitespace (clients never send one) is marked `empty`. An attachment message
+//! (§11.4) that verifies carries its descriptors ([`ShownAttachment`]; the caption is its
+//! text); one whose content breaks a rule of §11.4 is [`Content::Unreadable`], shown flagged and
+//! never in part. Only verified messages are acknowledged with receipts
+//! ([`Content::is_verified`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,6 +20,7 @@ use uuid::Uuid;
 use super::error::{ClientError, Result};
 use super::pins::Pins;
 use super::session::Session;
+use courier_protocol::crypto::attachment::{AttachmentDescriptor, AttachmentMessage};
 use courier_protocol::crypto::{self, Header, OpenContext, UnlockedAccount};
 use courier_protocol::limits::TEXT_PLAIN;
 use courier_protocol::wire::{Conversation, MessageItem, Posted};
@@ -78,11 +82,12 @@ pub async fn send(
 ) -> Result<Posted> {
     let mut keys = member_keys(session, pins, me.id, conversation).await?;
     keys.push((me.id, me.account.enc_public_spki().to_vec()));
-    send_sealed(session, me, conversation.id, &keys, content_type, body).await
+    send_sealed(session, me, conversation.id, &keys, content_type, body, &[]).await
 }
 
 /// Seals and posts with keys the caller already checked (`send` checks them before asking for
-/// the password; the simulator caches them).
+/// the password; the simulator caches them). `attachment_ids` name the uploads an attachment
+/// message describes (§11.4: the same ids as in its content), empty for anything else.
 pub async fn send_sealed(
     session: &Session,
     me: &Me,
@@ -90,6 +95,7 @@ pub async fn send_sealed(
     keys: &[(Uuid, Vec<u8>)],
     content_type: &str,
     body: &[u8],
+    attachment_ids: &[Uuid],
 ) -> Result<Posted> {
     let header = Header::new(
         conversation,
@@ -108,7 +114,10 @@ pub async fn send_sealed(
     // A retry after a lost answer reposts the same message id: the server answers the same.
     let envelope = &envelope;
     session
-        .call(|api, t| async move { api.post_message(&t, conversation, envelope).await })
+        .call(|api, t| async move {
+            api.post_message(&t, conversation, envelope, attachment_ids)
+                .await
+        })
         .await
 }
 
@@ -129,11 +138,47 @@ pub enum Content {
         /// A text/plain message with no visible text: no Courier client sends one. Flagged.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         empty: bool,
+        /// The files an attachment message carries (then `text` is its caption, possibly
+        /// empty); empty for every other message.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<ShownAttachment>,
     },
     /// Anything that failed a check: shown as "could not verify", never as text.
     Unverified { reason: String },
+    /// Verified, but an attachment message whose content breaks a rule of §11.4: shown
+    /// flagged ("attachment message could not be read"), never partly, never acknowledged.
+    Unreadable { reason: String },
     /// Deleted for everyone by its sender.
     Deleted,
+}
+
+/// One attachment of a verified attachment message, as shown and as `download` needs it. Its
+/// JSON form leaves the file key and the hash out: output is for people and scripts, and the
+/// key stays in this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownAttachment {
+    /// 1-based position in the message (what `download --index` takes).
+    pub index: usize,
+    pub descriptor: AttachmentDescriptor,
+}
+
+impl Serialize for ShownAttachment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let d = &self.descriptor;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("index", &self.index)?;
+        map.serialize_entry("attachment_id", &d.attachment_id)?;
+        map.serialize_entry("name", &d.name)?;
+        map.serialize_entry("media_type", &d.media_type)?;
+        map.serialize_entry("size", &d.size)?;
+        if let Some(dim) = d.dimensions {
+            map.serialize_entry("width", &dim.width)?;
+            map.serialize_entry("height", &dim.height)?;
+        }
+        map.serialize_entry("thumbnail", &d.thumbnail.is_some())?;
+        map.end()
+    }
 }
 
 /// A message ready to show.
@@ -228,12 +273,34 @@ fn decode(opened: crypto::OpenedMessage) -> Content {
     let content_type = opened.header.content_type().to_owned();
     let sent_at = opened.header.sent_at();
     let (envelope_version, legacy_v1) = (opened.header.version(), opened.is_legacy());
+    let mut attachments = Vec::new();
     let text = if content_type == TEXT_PLAIN {
         match String::from_utf8(opened.plaintext) {
             Ok(t) => t,
             Err(_) => {
                 return Content::Unverified {
                     reason: "text/plain message is not UTF-8".into(),
+                }
+            }
+        }
+    } else if content_type == AttachmentMessage::CONTENT_TYPE {
+        // All or nothing (§11.4): one broken rule and nothing of the content is shown.
+        match AttachmentMessage::parse(&opened.plaintext) {
+            Ok(message) => {
+                attachments = message
+                    .attachments
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, descriptor)| ShownAttachment {
+                        index: i + 1,
+                        descriptor,
+                    })
+                    .collect();
+                message.text.unwrap_or_default()
+            }
+            Err(e) => {
+                return Content::Unreadable {
+                    reason: e.to_string(),
                 }
             }
         }
@@ -248,5 +315,6 @@ fn decode(opened: crypto::OpenedMessage) -> Content {
         envelope_version,
         legacy_v1,
         empty,
+        attachments,
     }
 }

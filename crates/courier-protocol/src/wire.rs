@@ -119,6 +119,19 @@ pub struct Posted {
     pub server_ts: i64,
 }
 
+/// An attachment upload as the server has it: the answer of `POST /api/attachments` and
+/// `PATCH /api/attachments/{id}` (docs/protocol.md §8.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    pub attachment_id: Uuid,
+    /// The declared `Upload-Length`: ciphertext bytes.
+    pub size: u64,
+    /// Bytes the server has committed: where the next `PATCH` starts.
+    pub offset: u64,
+    /// Every byte is in: a message may reference it now.
+    pub complete: bool,
+}
+
 /// One of the caller's sessions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionInfo {

@@ -26,7 +26,10 @@ use crate::{
     error::AppError,
     state::AppState,
 };
-use courier_protocol::ids::{AttachmentId, UserId};
+use courier_protocol::{
+    crypto::attachment::ciphertext_size,
+    ids::{AttachmentId, UserId},
+};
 
 /// An upload as the server has it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -153,10 +156,13 @@ pub async fn start_upload(
             "Upload-Length must be at least 1",
         ));
     }
-    let max = state.settings.attachment_max_bytes;
+    // The limit is on the file; its ciphertext is a little larger (§11.2), so a file of
+    // exactly the limit must still fit.
+    let max_file = state.settings.attachment_max_bytes;
+    let max = ciphertext_size(max_file).unwrap_or(u64::MAX);
     if size > max {
         return Err(AppError::TooLarge(format!(
-            "attachments are limited to {max} bytes"
+            "attachments are limited to files of {max_file} bytes ({max} bytes of ciphertext)"
         )));
     }
     check_body_type(&req, false)?;

@@ -235,7 +235,7 @@ async fn send_one(
     let envelope = &envelope;
     match sender
         .session
-        .call(|api, t| async move { api.post_message(&t, conv, envelope).await })
+        .call(|api, t| async move { api.post_message(&t, conv, envelope, &[]).await })
         .await
     {
         Ok(_) => {
