@@ -17,24 +17,8 @@ EXAMPLES="${SCHEMATHESIS_EXAMPLES:-25}"
 DIR="$DATA/schemathesis"
 VENV="${SCHEMATHESIS_VENV:-$DATA/schemathesis-venv}"
 
-# Python ≥ 3.12 when there is one: on 3.11.7 schemathesis' coverage phase dies inside CPython
-# ("SystemError: AST constructor recursion depth mismatch").
-pick_python() {
-  local p
-  for p in ${SCHEMATHESIS_PYTHON:-} python3.13 python3.12 "$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python3 python3; do
-    "$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$p"; return 0; }
-  done
-  command -v python3 || { apt_install python3 python3-venv; command -v python3; }
-}
-PYTHON="$(pick_python)"
-STAMP="schemathesis==$VERSION $("$PYTHON" -V 2>&1)"
-if [ "$(cat "$VENV/.courier-stamp" 2>/dev/null)" != "$STAMP" ]; then
-  log "installing $STAMP into ${VENV#$ROOT/}"
-  rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install -q "schemathesis==$VERSION"
-  echo "$STAMP" > "$VENV/.courier-stamp"
-fi
+# A venv with schemathesis, on Python ≥ 3.12 when there is one (scripts/lib/common.sh).
+ensure_venv "$VENV" "schemathesis==$VERSION" "schemathesis==$VERSION"
 
 ensure_database
 [ -x target/debug/courier ] && [ -x target/debug/courier-cli ] || cargo build --locked --workspace --bins

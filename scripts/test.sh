@@ -2,12 +2,14 @@
 # Runs every test of the project:
 #   1. Rust: unit tests, crypto known-answer vectors, API integration tests (real PostgreSQL,
 #      the real app over TLS), log hygiene, CLI tests, and the cluster tests (real nginx,
-#      Redis, several instances), the fuzz corpus replay; then schemathesis against the API;
+#      Redis, several instances, moto's S3 server), the fuzz corpus replay; then schemathesis
+#      against the API;
 #   2. the browser app: Vitest unit tests (incl. the shared vectors), type check, build;
 #   3. end to end: real Chromium (playwright-core) against the real server and PostgreSQL,
 #      browser ↔ browser and browser ↔ CLI.
 # Prepares what it needs like scripts/run.sh (PostgreSQL, nginx, Redis and Chromium from apt
-# when missing; a private cluster in .data/). One cargo profile (dev, optimised) for all of it.
+# when missing, venvs from PyPI for moto and schemathesis; a private cluster in .data/). One
+# cargo profile (dev, optimised) for all of it.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
@@ -28,6 +30,18 @@ ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 log "dropping databases left by earlier test runs"
 psql "$ADMIN_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'courier_test_%' OR datname LIKE 'courier_tpl_tmp_%'" |
   while read -r db; do [ -n "$db" ] && psql "$ADMIN_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
+
+# moto's S3 server (PyPI) for the cluster tests of attachments on S3. Under CI a failed install
+# fails the run; elsewhere those tests say SKIPPED with the reason (and every other test runs).
+log "moto's S3-compatible server for the cluster tests"
+if MOTO_SERVER="$(scripts/moto.sh)"; then
+  export COURIER_MOTO_SERVER="$MOTO_SERVER"
+elif [ -n "${CI:-}" ]; then
+  die "could not install moto's S3 server from PyPI (scripts/moto.sh): the S3 cluster tests need it"
+else
+  export COURIER_S3_UNAVAILABLE="scripts/moto.sh could not install moto from PyPI"
+  log "WARNING: $COURIER_S3_UNAVAILABLE; the attachment cluster tests on S3 will be skipped"
+fi
 
 log "Rust tests"
 cargo build --locked --workspace --bins

@@ -1,8 +1,12 @@
 //! Several real instances behind real nginx, on each bus: streams spread over the instances get
 //! everything; an instance killed (-9) or drained (SIGTERM), Redis restarted or PostgreSQL
 //! restarted while five senders send loses nothing and duplicates nothing (after the client's
-//! dedupe by id). Needs nginx and redis-server (apt) and PostgreSQL (scripts/test.sh).
+//! dedupe by id). Attachments on a shared S3-compatible store (`cluster/attachments.rs`). Needs
+//! nginx and redis-server (apt), PostgreSQL and moto's S3 server (PyPI; scripts/test.sh
+//! installs them all).
 
+#[path = "cluster/attachments.rs"]
+mod attachments;
 #[path = "cluster/harness.rs"]
 mod harness;
 #[path = "cluster/people.rs"]

@@ -115,6 +115,38 @@ start_test_server() {
   die "the $name server did not become ready"
 }
 
+# A Python for the tools installed from PyPI into venvs under .data/ (schemathesis, moto):
+# ≥ 3.12 when there is one (on 3.11.7 schemathesis' coverage phase dies inside CPython: "SystemError:
+# AST constructor recursion depth mismatch"), else python3. COURIER_PYTHON picks one by hand.
+pick_python() {
+  local p
+  for p in ${COURIER_PYTHON:-} ${SCHEMATHESIS_PYTHON:-} python3.13 python3.12 \
+           "$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python3; do
+    "$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$p"; return 0; }
+  done
+  command -v python3 || echo /usr/bin/python3
+}
+
+# ensure_venv DIR STAMP PIP-ARGS...: a venv in DIR with `pip install PIP-ARGS` done, made once
+# and made again when STAMP (what is pinned) changes or the venv no longer runs. On a fresh
+# Debian, python3 and python3-venv (ensurepip, which `python3 -m venv` needs) come from apt.
+ensure_venv() {
+  local dir="$1" stamp="$2"; shift 2
+  if [ "$(cat "$dir/.courier-stamp" 2>/dev/null)" = "$stamp" ] && "$dir/bin/python" -c '' 2>/dev/null; then
+    return 0
+  fi
+  local py; py="$(pick_python)"
+  log "installing $stamp into ${dir#"$ROOT"/} ($("$py" -V 2>&1 || echo "no $py yet"))"
+  rm -rf "$dir"
+  if ! "$py" -m venv "$dir" >/dev/null 2>&1; then
+    rm -rf "$dir"
+    apt_install python3 python3-venv
+    /usr/bin/python3 -m venv "$dir" || return 1
+  fi
+  "$dir/bin/pip" install -q --disable-pip-version-check "$@" || { rm -rf "$dir"; return 1; }
+  echo "$stamp" > "$dir/.courier-stamp"
+}
+
 ensure_node_modules() {
   local dir="$1"
   [ -f "$dir/package.json" ] || return 1

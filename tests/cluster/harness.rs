@@ -250,6 +250,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start(n: usize, database_url: String, bus: Option<String>) -> Self {
+        Self::start_with(n, database_url, bus, &[]).await
+    }
+
+    /// The same, with `extra` settings for every instance (they win over the defaults).
+    pub async fn start_with(n: usize, database_url: String, bus: Option<String>, extra: &[(String, String)]) -> Self {
         need(NGINX, "nginx");
         let dir = TempDir::new("nodes");
         let mut instances = Vec::new();
@@ -280,6 +285,7 @@ impl Cluster {
             if let Some(url) = &bus {
                 env.push(("BUS_URL".into(), url.clone()));
             }
+            env.extend(extra.iter().cloned());
             let mut inst = Instance { port, metrics_port, id: format!("node{i}"), proc: Proc(None), env, dir: dir.0.clone() };
             inst.spawn();
             instances.push(inst);
@@ -372,4 +378,123 @@ fn start_nginx(dir: &Path, instances: &[Instance]) -> (Nginx, u16) {
         .spawn()
         .expect("start nginx");
     (Nginx(Proc(Some(child))), port)
+}
+
+/// Where scripts/test.sh installs moto's S3 server (PyPI, pinned, in a venv under .data/);
+/// `COURIER_MOTO_SERVER` names another.
+fn moto_server() -> PathBuf {
+    std::env::var_os("COURIER_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".data/moto-venv/bin/moto_server"))
+}
+
+/// A private S3-compatible server (moto's) on a free port, with one bucket; killed on drop.
+/// It answers any credentials, and keeps objects in memory (spilling large ones to temp files).
+pub struct S3 {
+    pub port: u16,
+    pub bucket: String,
+    _proc: Proc,
+    _dir: TempDir,
+}
+
+impl S3 {
+    /// Starts it and makes the bucket. `None` (with a message on stderr) only where
+    /// scripts/test.sh reported that moto could not be installed on this machine
+    /// (`COURIER_S3_UNAVAILABLE`), and never under CI: anywhere else a missing server fails the
+    /// test, so the S3 path cannot go untested by accident.
+    pub async fn start() -> Option<Self> {
+        let binary = moto_server();
+        if !binary.exists() {
+            if let (Ok(why), None) = (std::env::var("COURIER_S3_UNAVAILABLE"), std::env::var_os("CI")) {
+                eprintln!("SKIPPED (no S3 server here: {why}): the attachment tests against S3");
+                return None;
+            }
+            panic!(
+                "{} is missing: `bash scripts/moto.sh` installs moto's S3 server (scripts/test.sh does), \
+                 or set COURIER_MOTO_SERVER",
+                binary.display()
+            );
+        }
+        let dir = TempDir::new("s3");
+        let port = free_port();
+        let log = std::fs::File::create(dir.0.join("moto.log")).unwrap();
+        let child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .current_dir(&dir.0)
+            // Large objects spill to temp files here, not wherever TMPDIR points.
+            .env("TMPDIR", &dir.0)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start moto_server");
+        let s3 = S3 { port, bucket: "courier-test".into(), _proc: Proc(Some(child)), _dir: dir };
+        let client = reqwest::Client::new();
+        let bucket_url = format!("{}/{}", s3.endpoint(), s3.bucket);
+        eventually("moto's S3 server up, with the bucket made", Duration::from_secs(60), || {
+            let (c, u) = (client.clone(), bucket_url.clone());
+            async move { c.put(&u).send().await.is_ok_and(|r| r.status().is_success()) }
+        })
+        .await;
+        Some(s3)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The settings that put an instance's attachments under `prefix` of the bucket: the
+    /// variables `object_store`'s `AmazonS3Builder::from_env` reads, as an operator sets them.
+    pub fn settings(&self, prefix: &str) -> Vec<(String, String)> {
+        [
+            ("ATTACHMENTS_URL", format!("s3://{}/{prefix}", self.bucket)),
+            ("AWS_ENDPOINT", self.endpoint()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "courier-test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "courier-test-secret".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// The bucket as the test sees it, to check what the instances left there.
+    pub fn store(&self) -> object_store::aws::AmazonS3 {
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(self.endpoint())
+            .with_allow_http(true)
+            .with_bucket_name(&self.bucket)
+            .with_region("us-east-1")
+            .with_access_key_id("courier-test")
+            .with_secret_access_key("courier-test-secret")
+            .build()
+            .unwrap()
+    }
+
+    /// Keys of the objects under `prefix`, sorted.
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+        use futures_util::TryStreamExt;
+        use object_store::ObjectStore;
+        let store = self.store();
+        let prefix = object_store::path::Path::from(prefix);
+        let mut keys: Vec<String> =
+            store.list(Some(&prefix)).map_ok(|m| m.location.to_string()).try_collect().await.unwrap();
+        keys.sort();
+        keys
+    }
+
+    /// Keys of the multipart uploads begun and neither completed nor aborted (a body being
+    /// streamed, or one left behind).
+    pub async fn uploads_in_progress(&self) -> Vec<String> {
+        // ListMultipartUploads; moto answers it unsigned.
+        let xml = reqwest::get(format!("{}/{}?uploads", self.endpoint(), self.bucket))
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        xml.split("<Key>").skip(1).filter_map(|s| s.split_once("</Key>")).map(|(k, _)| k.to_owned()).collect()
+    }
 }

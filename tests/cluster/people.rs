@@ -63,7 +63,7 @@ fn shared() -> &'static (PasswordKeys, AccountKeys) {
     })
 }
 
-async fn person(base: &str, prefix: &str) -> Person {
+pub async fn person(base: &str, prefix: &str) -> Person {
     let (password, keys) = shared();
     let username = format!("{prefix}_{}", &Uuid::new_v4().simple().to_string()[..12]);
     let material =
@@ -119,7 +119,7 @@ async fn read_forever(base: String, token: String, inbox: Arc<Mutex<Inbox>>) {
 }
 
 /// A well-formed envelope of random bytes: the server cannot tell.
-fn fake(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid]) -> Value {
+pub fn fake(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid]) -> Value {
     let header = json!({
         "content_type": "text/plain", "conversation_id": conversation, "message_id": message_id,
         "recipients": members, "sender_id": sender, "sent_at": chrono::Utc::now().timestamp_millis(), "v": 2,
