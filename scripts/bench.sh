@@ -2,7 +2,8 @@
 # scripts/bench.sh: builds --release, starts what it needs (private PostgreSQL, one instance,
 # then 3 instances behind nginx on each bus), runs the scenarios of issue 6 and writes
 # docs/bench/{results.md,raw.jsonl,*.svg}. Knobs (env): BENCH_STREAMS (19000), BENCH_RATES
-# (500,1000,2500,5000,10000), BENCH_SECS (10), BENCH_PAIRS (200), BENCH_SKIP_CLUSTER=1.
+# (500,1000,2500,5000,10000), BENCH_SECS (10), BENCH_PAIRS (200), BENCH_SKIP_CLUSTER=1,
+# BENCH_TELEMETRY_RATES (10000,20000,40000,80000 points/s), BENCH_TELEMETRY_SECS (60).
 set -euo pipefail
 source "$(dirname "$0")/lib/cluster.sh"
 
@@ -45,6 +46,14 @@ run streams --url "$URL" --label "1 instance" --server-pid "$PID" --total "$STRE
 stop_instance 1; start_instance "$SERVER" 1 "${COMMON[@]}"; wait_ready "$URL"
 run pairs --url "$URL" --label "1 instance" --pairs "$PAIRS" --rates "$RATES" --secs "$SECS"
 run fanout --url "$URL" --label "1 instance" --members 256
+# (f) telemetry (issue 13): one emitter, 10 viewers decrypting everything, rising rates until
+# p99 passes 1 s; the database growth per point is measured around it.
+db_bytes() { psql "$BENCH_DB" -tAc "SELECT pg_total_relation_size('messages') + pg_total_relation_size('message_keys') + pg_total_relation_size('events')"; }
+BEFORE=$(db_bytes)
+run telemetry --url "$URL" --label "1 instance" --server-pid "$PID" --viewers 10 --series 3 \
+  --rates "${BENCH_TELEMETRY_RATES:-10000,20000,40000,80000}" --secs "${BENCH_TELEMETRY_SECS:-60}"
+POINTS=$(grep '"scenario":"telemetry"' "$RAW" | node -e 'let n=0; require("fs").readFileSync(0,"utf8").trim().split("\n").forEach(l=>{n+=JSON.parse(l).points}); console.log(n)')
+echo "{\"scenario\":\"telemetry_storage\",\"points\":$POINTS,\"bytes\":$(( $(db_bytes) - BEFORE )),\"bytes_per_point\":$(( ($(db_bytes) - BEFORE) / (POINTS > 0 ? POINTS : 1) ))}" | tee -a "$RAW"
 stop_instance 1
 
 # --- (d): 3 instances behind nginx, on each bus ----------------------------------------------
