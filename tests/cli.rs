@@ -16,7 +16,7 @@ use std::{os::unix::fs::PermissionsExt, process::Stdio, time::Duration};
 use courier_protocol::crypto::{self, Header};
 use harness::*;
 use helpers::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_cli_users_chat_both_ways_and_listen_resumes_without_loss_or_duplicates() {
@@ -110,19 +110,8 @@ async fn the_cli_refuses_forged_replayed_and_altered_messages() {
     let (an, bn) = (unique_name("alice"), unique_name("bob"));
     let ((_alice_id, _), (bob_id, _)) = tokio::join!(alice.register(&an), bob.register(&bn));
 
-    // Mallory is a member who talks to bob through the API directly.
-    let mut mallory = TestUser::real("mallory");
-    let mallory_id = app.register(&mut mallory).await;
-    let ms = app.login(&mallory).await;
-    let created: Value = app
-        .post_auth("/api/conversations", &ms.access_token, &json!({"member_ids": [bob_id]}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let conv: Uuid = created["id"].as_str().unwrap().parse().unwrap();
-    let bob_keys: Value = app.get_auth(&format!("/api/users/{bob_id}"), &ms.access_token).await.json().await.unwrap();
-    let bob_enc = crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
+    // Mallory: a member who talks to bob through the API directly.
+    let Mallory { user: mallory, id: mallory_id, session: ms, conversation: conv, bob_enc } = Mallory::with(&app, bob_id).await;
     let members = [(mallory_id, mallory.material.account.enc_public_spki().to_vec()), (bob_id, bob_enc)];
     let post = |text: &str, signer: &courier_protocol::crypto::UnlockedAccount| {
         let header = Header::new(conv, Uuid::new_v4(), mallory_id, [bob_id], "text/plain", 1).unwrap();
@@ -355,15 +344,8 @@ async fn the_cli_acknowledges_only_verified_messages_and_marks_legacy_and_empty_
     let bob = Person::new(&app, "bob");
     let bn = unique_name("bob");
     let (bob_id, _) = bob.register(&bn).await;
-    // Mallory, a member who talks to bob through the API directly.
-    let mut mallory = TestUser::real("mallory");
-    let mallory_id = app.register(&mut mallory).await;
-    let ms = app.login(&mallory).await;
-    let created: Value =
-        app.post_auth("/api/conversations", &ms.access_token, &json!({"member_ids": [bob_id]})).await.json().await.unwrap();
-    let conv: Uuid = created["id"].as_str().unwrap().parse().unwrap();
-    let bob_keys: Value = app.get_auth(&format!("/api/users/{bob_id}"), &ms.access_token).await.json().await.unwrap();
-    let bob_enc = crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
+    // Mallory: a member who talks to bob through the API directly.
+    let Mallory { user: mallory, id: mallory_id, session: ms, conversation: conv, bob_enc } = Mallory::with(&app, bob_id).await;
     let members = [(mallory_id, mallory.material.account.enc_public_spki().to_vec()), (bob_id, bob_enc.clone())];
     let account = &mallory.material.account;
     let seal = |header: &Header, text: &str| crypto::seal_with(header, text.as_bytes(), account, &members, &[3; 32], &[4; 12]).unwrap();

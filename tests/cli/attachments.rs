@@ -15,7 +15,7 @@ use courier::config::AttachmentsUrl;
 use courier_client::attachments::{self, Step, Target, Transfer};
 use courier_client::{account, messaging, Api, ClientError, Content, Me, Pins, Store, Tls};
 use courier_protocol::crypto::{self, Header};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use uuid::Uuid;
@@ -286,15 +286,8 @@ async fn an_attachment_message_that_breaks_the_content_rules_is_flagged_never_sh
     let bob = Person::new(&app, "bob");
     let bn = unique_name("bob");
     let (bob_id, _) = bob.register(&bn).await;
-    // Mallory, a member who talks to bob through the API directly.
-    let mut mallory = TestUser::real("mallory");
-    let mallory_id = app.register(&mut mallory).await;
-    let ms = app.login(&mallory).await;
-    let created: Value =
-        app.post_auth("/api/conversations", &ms.access_token, &json!({"member_ids": [bob_id]})).await.json().await.unwrap();
-    let conv: Uuid = created["id"].as_str().unwrap().parse().unwrap();
-    let bob_keys: Value = app.get_auth(&format!("/api/users/{bob_id}"), &ms.access_token).await.json().await.unwrap();
-    let bob_enc = crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
+    // Mallory: a member who talks to bob through the API directly.
+    let Mallory { user: mallory, id: mallory_id, session: ms, conversation: conv, bob_enc } = Mallory::with(&app, bob_id).await;
     let members = [(mallory_id, mallory.material.account.enc_public_spki().to_vec()), (bob_id, bob_enc)];
     // A real descriptor's worth of content, but with whitespace: not canonical JSON (§11.4).
     let content = format!(

@@ -232,3 +232,34 @@ impl Restartable {
         *self = Restartable { app, handle };
     }
 }
+
+/// Mallory: a member of a direct conversation with bob who talks to the server through the API
+/// directly, so a test can post envelopes no honest client would make.
+pub struct Mallory {
+    pub user: crate::helpers::TestUser,
+    pub id: Uuid,
+    pub session: crate::helpers::Session,
+    pub conversation: Uuid,
+    /// Bob's encryption key as the server hands it out.
+    pub bob_enc: Vec<u8>,
+}
+
+impl Mallory {
+    pub async fn with(app: &TestApp, bob_id: Uuid) -> Self {
+        let mut user = crate::helpers::TestUser::real("mallory");
+        let id = app.register(&mut user).await;
+        let session = app.login(&user).await;
+        let created: Value = app
+            .post_auth("/api/conversations", &session.access_token, &serde_json::json!({"member_ids": [bob_id]}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let conversation = created["id"].as_str().unwrap().parse().unwrap();
+        let bob_keys: Value =
+            app.get_auth(&format!("/api/users/{bob_id}"), &session.access_token).await.json().await.unwrap();
+        let bob_enc =
+            courier_protocol::crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
+        Mallory { user, id, session, conversation, bob_enc }
+    }
+}

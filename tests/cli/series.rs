@@ -189,15 +189,8 @@ async fn forged_altered_and_malformed_batches_are_reported_and_never_printed() {
     let bn = unique_name("bob");
     let (bob_id, _) = bob.register(&bn).await;
 
-    // Mallory is a member who posts batches through the API directly.
-    let mut mallory = TestUser::real("mallory");
-    let mallory_id = app.register(&mut mallory).await;
-    let ms = app.login(&mallory).await;
-    let created: Value =
-        app.post_auth("/api/conversations", &ms.access_token, &json!({"member_ids": [bob_id]})).await.json().await.unwrap();
-    let conv: Uuid = created["id"].as_str().unwrap().parse().unwrap();
-    let bob_keys: Value = app.get_auth(&format!("/api/users/{bob_id}"), &ms.access_token).await.json().await.unwrap();
-    let bob_enc = crypto::b64::decode("enc", bob_keys["enc_public"].as_str().unwrap()).unwrap();
+    // Mallory: a member who talks to bob through the API directly.
+    let Mallory { user: mallory, id: mallory_id, session: ms, conversation: conv, bob_enc } = Mallory::with(&app, bob_id).await;
     let members = [(mallory_id, mallory.material.account.enc_public_spki().to_vec()), (bob_id, bob_enc)];
     let batch = |seq: u64, t: u64| {
         format!(r#"{{"points":[[{t},1,2]],"seq":{seq},"series":[{{"name":"a","unit":""}},{{"name":"b","unit":""}}],"stream":"s"}}"#)

@@ -192,6 +192,25 @@ pub async fn listen(
     token: &str,
     clock: Arc<Clock>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    on_messages(c, base, token, move |data| {
+        // Only the message id is needed; it sits near the start of the JSON.
+        if let Some(at) = data.find("\"message_id\":\"") {
+            if let Some(Ok(id)) = data.get(at + 14..at + 50).map(str::parse) {
+                clock.received(id);
+            }
+        }
+    })
+    .await
+}
+
+/// Opens one stream and hands every `message` event's data to `on_message` until the stream
+/// ends. Returns once the stream is open (the `ready` event came).
+pub async fn on_messages(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+    mut on_message: impl FnMut(&str) + Send + 'static,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let res = c
         .get(format!("{base}/api/events"))
         .bearer_auth(token)
@@ -217,15 +236,7 @@ pub async fn listen(
                             let _ = tx.send(());
                         }
                     }
-                    // Only the message id is needed; it sits near the start of the JSON.
-                    EventKind::Message => {
-                        let data = &ev.data;
-                        if let Some(at) = data.find("\"message_id\":\"") {
-                            if let Some(Ok(id)) = data.get(at + 14..at + 50).map(str::parse) {
-                                clock.received(id);
-                            }
-                        }
-                    }
+                    EventKind::Message => on_message(&ev.data),
                     _ => {}
                 }
             }

@@ -15,16 +15,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context};
-use futures_util::StreamExt;
+use anyhow::Context;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{client, conversation, percentile, users, User};
-use courier_client::{messaging::now_ms, sse::SseParser};
+use courier_client::messaging::now_ms;
 use courier_protocol::{
     crypto::{self, Header, OpenContext, UnlockedAccount},
-    events::EventKind,
     limits::{SERIES_CONTENT_TYPE, SERIES_FLUSH_MS},
     series::{BatchBuilder, Point, Series, SeriesBatch},
     wire::MessageItem,
@@ -60,70 +58,32 @@ async fn viewer(
     sender_sig: Arc<Vec<u8>>,
     seen: Arc<Mutex<Seen>>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let res = client(None)
-        .get(format!("{base}/api/events"))
-        .bearer_auth(&user.token)
-        .timeout(Duration::from_secs(86_400))
-        .send()
-        .await?;
-    if !res.status().is_success() {
-        bail!("stream: {}", res.status());
-    }
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let task = tokio::spawn(async move {
-        let mut body = res.bytes_stream();
-        let mut parser = SseParser::default();
-        let mut ready = Some(ready_tx);
-        while let Some(Ok(chunk)) = body.next().await {
-            if parser.feed(&chunk).is_err() {
-                return;
-            }
-            while let Some(ev) = parser.next_event() {
-                match EventKind::parse(&ev.event) {
-                    EventKind::Ready => {
-                        if let Some(tx) = ready.take() {
-                            let _ = tx.send(());
-                        }
-                    }
-                    EventKind::Message => {
-                        let opened =
-                            serde_json::from_str::<MessageItem>(&ev.data)
-                                .ok()
-                                .and_then(|item| {
-                                    let received = item.envelope()?.ok()?;
-                                    let context = OpenContext {
-                                        conversation_id: item.conversation_id,
-                                        sender_id: item.sender_id,
-                                        recipient_id: user.id,
-                                        message_id: Some(item.message_id),
-                                    };
-                                    let opened =
-                                        crypto::open(&received, &context, &sender_sig, &account)
-                                            .ok()?;
-                                    SeriesBatch::parse(&opened.plaintext).ok()
-                                });
-                        let now = now_ms();
-                        let mut seen = seen.lock().expect("seen");
-                        match opened {
-                            Some(batch) => {
-                                *seen.batches.entry((index, batch.seq)).or_default() += 1;
-                                seen.points += batch.points.len() as u64;
-                                for p in &batch.points {
-                                    seen.latencies.push(now.saturating_sub(p.t_ms) as f32);
-                                }
-                            }
-                            None => seen.refused += 1,
-                        }
-                    }
-                    _ => {}
+    crate::on_messages(&client(None), base, &user.token, move |data| {
+        let opened = serde_json::from_str::<MessageItem>(data).ok().and_then(|item| {
+            let received = item.envelope()?.ok()?;
+            let context = OpenContext {
+                conversation_id: item.conversation_id,
+                sender_id: item.sender_id,
+                recipient_id: user.id,
+                message_id: Some(item.message_id),
+            };
+            let opened = crypto::open(&received, &context, &sender_sig, &account).ok()?;
+            SeriesBatch::parse(&opened.plaintext).ok()
+        });
+        let now = now_ms();
+        let mut seen = seen.lock().expect("seen");
+        match opened {
+            Some(batch) => {
+                *seen.batches.entry((index, batch.seq)).or_default() += 1;
+                seen.points += batch.points.len() as u64;
+                for p in &batch.points {
+                    seen.latencies.push(now.saturating_sub(p.t_ms) as f32);
                 }
             }
+            None => seen.refused += 1,
         }
-    });
-    tokio::time::timeout(Duration::from_secs(60), ready_rx)
-        .await
-        .context("stream ready")??;
-    Ok(task)
+    })
+    .await
 }
 
 /// Runs the scenario at each rate in turn (see the module docs).
