@@ -15,7 +15,8 @@ use courier_protocol::ids::AttachmentId;
 
 #[utoipa::path(tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)), responses(
-    (status = 204), (status = 401, body = crate::error::ErrorBody),
+    (status = 204), (status = 400, description = "the id is not a UUID", body = crate::error::ErrorBody),
+    (status = 401, body = crate::error::ErrorBody),
     (status = 404, description = "no attachment of yours with this id", body = crate::error::ErrorBody)))]
 #[delete("/api/attachments/{id}")]
 pub async fn delete_attachment(

@@ -91,6 +91,7 @@ fn segments(parts: &[models::Part], range: &Range<u64>) -> Vec<(String, Range<u6
     responses(
     (status = 200, description = "the whole ciphertext", content_type = "application/octet-stream", body = super::upload::Ciphertext),
     (status = 206, description = "the requested range (`Content-Range`)", content_type = "application/octet-stream", body = super::upload::Ciphertext),
+    (status = 400, description = "the id is not a UUID", body = crate::error::ErrorBody),
     (status = 401, body = crate::error::ErrorBody),
     (status = 404, description = "missing, not complete, or not yours to fetch", body = crate::error::ErrorBody),
     (status = 416, description = "`range_not_satisfiable` (`Content-Range: bytes */size`)", body = crate::error::ErrorBody)))]

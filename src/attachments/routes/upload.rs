@@ -67,7 +67,9 @@ fn number_header(req: &HttpRequest, name: &str, code: &'static str) -> Result<u6
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty() && v.len() <= 19 && v.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|v| v.parse().ok())
+        // An int64, as documented: anything larger is malformed (400), not merely too large.
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(|v| v as u64)
         .ok_or_else(|| AppError::bad(code, format!("{name} must be a whole number of bytes")))
 }
 
@@ -193,8 +195,8 @@ pub async fn start_upload(
 #[utoipa::path(tag = "attachments", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid),
         ("Upload-Offset" = u64, Header, description = "where this body starts: the bytes received so far")),
-    request_body(content = Ciphertext, content_type = "application/offset+octet-stream",
-        description = "the next bytes (`application/octet-stream` is accepted too)"),
+    request_body(content = Ciphertext, content_type = "application/octet-stream",
+        description = "the next bytes (`application/offset+octet-stream`, tus's type, is accepted too)"),
     responses(
     (status = 200, body = UploadState, description = "appended; `complete` once every byte is in"),
     (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
@@ -242,6 +244,7 @@ pub async fn append_upload(
     responses(
     (status = 200, description = "`Upload-Offset`: bytes received; `Upload-Length`: declared size; no body",
         headers(("Upload-Offset" = u64), ("Upload-Length" = u64))),
+    (status = 400, description = "the id is not a UUID"),
     (status = 401, description = "not signed in"),
     (status = 404, description = "no upload of yours with this id")))]
 #[head("/api/attachments/{id}")]

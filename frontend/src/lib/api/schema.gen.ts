@@ -1151,7 +1151,7 @@ export interface operations {
                     "application/octet-stream": components["schemas"]["Ciphertext"];
                 };
             };
-            /** @description invalid input */
+            /** @description the id is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1223,7 +1223,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description invalid input */
+            /** @description the id is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1289,6 +1289,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description not signed in */
             401: {
                 headers: {
@@ -1317,10 +1324,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description the next bytes (`application/octet-stream` is accepted too) */
+        /** @description the next bytes (`application/offset+octet-stream`, tus's type, is accepted too) */
         requestBody: {
             content: {
-                "application/offset+octet-stream": components["schemas"]["Ciphertext"];
+                "application/octet-stream": components["schemas"]["Ciphertext"];
             };
         };
         responses: {
