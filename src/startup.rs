@@ -208,15 +208,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     // `courier serve` handles SIGTERM itself (`run_until_signalled`): actix's own handler
     // would wait for SSE streams that never end.
     .disable_signals()
-    .shutdown_timeout(settings.drain_timeout.as_secs())
-    // HTTP/2 flow control: how much of a request body a client may send before this side has
-    // read it (per stream, and per connection). actix's 1 / 2 MiB let a 1 GiB attachment upload
-    // stall on window updates whenever the two ends are scheduled a few ms late: 80–130 MB/s
-    // with curl, 200–320 with reqwest on the shared 2-core bench machine, against 270–530 with
-    // 4 / 8 MiB (docs/performance.md, "Attachments"). What a connection can make the server
-    // buffer grows with it, but only while a handler reads more slowly than the client sends.
-    .h2_initial_window_size(4 << 20)
-    .h2_initial_connection_window_size(8 << 20);
+    .shutdown_timeout(settings.drain_timeout.as_secs());
+    // HTTP/2 flow-control windows stay at actix's 1 MiB per stream / 2 MiB per connection:
+    // 4 MiB made HTTP/2 uploads faster on the loaded bench machine but let the server's RSS
+    // grow by up to 41 MiB during one (docs/performance.md, "Attachments").
 
     let server = match &settings.tls {
         Some(files) => server.listen_rustls_0_23(listener, crate::tls::server_config(files)?)?,
