@@ -209,6 +209,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     // would wait for SSE streams that never end.
     .disable_signals()
     .shutdown_timeout(settings.drain_timeout.as_secs());
+    // HTTP/2 flow-control windows stay at actix's 1 MiB per stream / 2 MiB per connection:
+    // 4 MiB made HTTP/2 uploads faster on the loaded bench machine but let the server's RSS
+    // grow by up to 41 MiB during one (docs/performance.md, "Attachments").
 
     let server = match &settings.tls {
         Some(files) => server.listen_rustls_0_23(listener, crate::tls::server_config(files)?)?,

@@ -3,6 +3,7 @@
 //! an SSE reader (the client library's parser) that timestamps every message it receives
 //! against the moment it was sent.
 
+pub mod attachments;
 pub mod report;
 pub mod scenarios;
 pub mod telemetry;

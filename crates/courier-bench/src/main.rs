@@ -95,6 +95,36 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         secs: u64,
     },
+    /// (e) One large attachment up and down through one server (TLS): MB/s each way and the
+    /// server's RSS growth.
+    Attachments {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "direct")]
+        label: String,
+        #[arg(long)]
+        server_pid: u32,
+        /// Plaintext bytes; the upload is the ciphertext size of that (docs/protocol.md §11).
+        #[arg(long, default_value_t = 1 << 30)]
+        size: u64,
+        /// Bytes per request: 0 = the whole body in the POST, else a POST and PATCHes of this.
+        #[arg(long, default_value_t = 0)]
+        piece: u64,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// HTTP/1.1 only (else whatever ALPN gives: HTTP/2 with a TLS server or nginx).
+        #[arg(long)]
+        http1: bool,
+    },
+    /// Render docs/bench/attachments.md from the `attachments` JSON lines.
+    ReportAttachments {
+        #[arg(long)]
+        raw: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value = "")]
+        commands: String,
+    },
     /// Render docs/bench/results.md and the plots from the collected JSON lines.
     Report {
         #[arg(long)]
@@ -161,6 +191,26 @@ fn main() -> anyhow::Result<()> {
                     &url, &label, server_pid, viewers, series, &rates, secs,
                 )
                 .await
+            }
+            Command::Attachments {
+                url,
+                label,
+                server_pid,
+                size,
+                piece,
+                rounds,
+                http1,
+            } => {
+                let opts = courier_bench::attachments::Options {
+                    size,
+                    piece,
+                    rounds,
+                    http1,
+                };
+                courier_bench::attachments::run(&url, &label, server_pid, opts).await
+            }
+            Command::ReportAttachments { raw, out, commands } => {
+                courier_bench::report::write_attachments(&raw, &out, &commands)
             }
             Command::Report { raw, out, commands } => {
                 courier_bench::report::write(&raw, &out, &commands)

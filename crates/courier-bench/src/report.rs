@@ -146,3 +146,63 @@ fn svg(title: &str, unit: &str, series: &[(String, Vec<(f64, f64)>)]) -> String 
     s.push_str("</svg>\n");
     s
 }
+
+/// `scripts/bench.sh attachments`: one row per setup, with the spread over its rounds.
+pub fn write_attachments(raw: &Path, out: &Path, commands: &str) -> anyhow::Result<()> {
+    let lines: Vec<Value> = std::fs::read_to_string(raw)?
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &Value| v["scenario"] == "attachments")
+        .collect();
+    let mut labels: Vec<&str> = Vec::new();
+    for v in &lines {
+        let label = v["label"].as_str().unwrap_or("");
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    // "median (min–max)" of a field over the rounds, with `digits` decimals.
+    let spread = |rows: &[&Value], k: &str, scale: f64, digits: usize| -> String {
+        let mut xs: Vec<f64> = rows.iter().map(|v| f(v, k) / scale).collect();
+        xs.sort_by(|a, b| a.total_cmp(b));
+        match xs.len() {
+            0 => "–".into(),
+            1 => format!("{:.digits$}", xs[0]),
+            n => format!(
+                "{:.digits$} ({:.digits$}–{:.digits$})",
+                xs[n / 2],
+                xs[0],
+                xs[n - 1]
+            ),
+        }
+    };
+    let mut md = String::from(
+        "# Attachment throughput\n\nMade by `scripts/bench.sh attachments` (raw lines: \
+         `attachments.jsonl`). MB = 10^6 bytes; RSS growth = the server's peak RSS during a \
+         transfer (VmHWM, reset before each transfer, and 5 ms samples) minus its RSS before \
+         the first. CPU = cores busy on average during the transfer (server / this client). \
+         Median (min–max) over the rounds.\n\n\
+         | setup | ciphertext bytes | rounds | upload MB/s | CPU up (server / client) | \
+         download MB/s | CPU down (server / client) | peak RSS growth MiB |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for label in labels {
+        let rows: Vec<&Value> = lines.iter().filter(|v| v["label"] == label).collect();
+        let _ = writeln!(
+            md,
+            "| {label} | {} | {} | {} | {} / {} | {} | {} / {} | {} |",
+            rows[0]["ciphertext_bytes"],
+            rows.len(),
+            spread(&rows, "upload_mb_s", 1.0, 0),
+            spread(&rows, "upload_server_cpu", 1.0, 2),
+            spread(&rows, "upload_client_cpu", 1.0, 2),
+            spread(&rows, "download_mb_s", 1.0, 0),
+            spread(&rows, "download_server_cpu", 1.0, 2),
+            spread(&rows, "download_client_cpu", 1.0, 2),
+            spread(&rows, "peak_growth_kib", 1024.0, 1),
+        );
+    }
+    let _ = write!(md, "\n## Commands\n\n```sh\n{commands}\n```\n");
+    std::fs::write(out, md)?;
+    Ok(())
+}
