@@ -53,6 +53,7 @@ fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
 async fn viewer(
     base: &str,
     index: usize,
+    stream: String,
     user: User,
     account: Arc<UnlockedAccount>,
     sender_sig: Arc<Vec<u8>>,
@@ -73,6 +74,8 @@ async fn viewer(
         let now = now_ms();
         let mut seen = seen.lock().expect("seen");
         match opened {
+            // A new stream replays the log: batches of earlier rates' streams are not this run's.
+            Some(batch) if batch.stream != stream => {}
             Some(batch) => {
                 *seen.batches.entry((index, batch.seq)).or_default() += 1;
                 seen.points += batch.points.len() as u64;
@@ -122,6 +125,7 @@ pub async fn telemetry(
                 viewer(
                     base,
                     i,
+                    stream.clone(),
                     u.clone(),
                     account.clone(),
                     sig.clone(),
