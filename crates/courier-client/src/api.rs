@@ -368,19 +368,8 @@ impl Api {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<MessageItem>> {
-        let mut query = vec![("limit", limit.to_string())];
-        if let Some(b) = before {
-            query.push(("before", b.to_string()));
-        }
-        let req = self
-            .request(
-                Method::GET,
-                &format!("/api/conversations/{conversation}/messages"),
-                Some(token),
-            )
-            .query(&query);
-        let page: History = self.json(req).await?;
-        Ok(page.messages)
+        let range = HistoryRange { before, since: None, until: None, limit };
+        self.history_range(token, conversation, &range).await
     }
 
     /// A history page by server time (`since`/`until`, ms) and/or position (`before`).
