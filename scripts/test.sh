@@ -67,12 +67,9 @@ trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
 export COURIER_URL="https://localhost:$E2E_PORT" DATABASE_URL="$E2E_URL" COURIER_CLI="$ROOT/target/debug/courier-cli" \
   ATTACHMENTS_DIR="$E2E_ATTACHMENTS"
 (cd frontend && npm run e2e --silent)
-if grep -q '"e2e:cli"' frontend/package.json; then
-  (cd frontend && npm run e2e:cli --silent)
-fi
-if grep -q '"e2e:telemetry"' frontend/package.json; then
-  (cd frontend && npm run e2e:telemetry --silent)
-fi
+(cd frontend && npm run e2e:cli --silent)
+(cd frontend && npm run e2e:telemetry --silent)
+(cd frontend && npm run e2e:reliability --silent)
 kill $SERVER_PID 2>/dev/null || true
 
 # Optional soak, not part of CI: COURIER_SOAK_SECS=600 [COURIER_SOAK_BUS=redis] scripts/test.sh
