@@ -6,7 +6,7 @@ import {
   MAX_THUMBNAIL_LEN,
 } from '@/lib/protocol/constants';
 import { AttachmentError, attachmentCiphertextSize } from './attachment';
-import { canonicalJson, type CanonicalValue } from './canonical';
+import { canonicalJson, parseCanonicalContent, type CanonicalValue } from './canonical';
 import { type Bytes, fromBase64, toBase64, utf8 } from './encoding';
 import { writableContentType } from './envelope';
 
@@ -71,15 +71,6 @@ export function isValidAttachmentName(name: string): boolean {
   const points = [...name].map((ch) => ch.codePointAt(0) as number);
   return points.length >= 1 && points.length <= MAX_ATTACHMENT_NAME_LEN && name !== '.' && name !== '..'
     && !points.some(forbiddenInName);
-}
-
-function hasLoneSurrogate(value: unknown): boolean {
-  if (typeof value === 'string') return LONE_SURROGATE_RE.test(value);
-  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
-  if (value && typeof value === 'object') {
-    return Object.entries(value).some(([k, v]) => LONE_SURROGATE_RE.test(k) || hasLoneSurrogate(v));
-  }
-  return false;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -161,24 +152,9 @@ export function parseAttachmentDescriptor(value: unknown): AttachmentDescriptor 
  */
 export function parseAttachmentMessage(plaintext: Uint8Array): AttachmentMessage {
   if (plaintext.length > MAX_PLAINTEXT_LEN) invalid('content longer than a message plaintext');
-  let text: string;
-  let value: unknown;
-  try {
-    // ignoreBOM keeps a leading U+FEFF in the text, so JSON.parse refuses it as Rust does.
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plaintext);
-    value = JSON.parse(text);
-  } catch {
-    invalid('content is not UTF-8 JSON');
-  }
-  let canonical: string | null;
-  try {
-    if (hasLoneSurrogate(value)) invalid('content is not JSON (lone surrogate)');
-    canonical = canonicalJson(value as CanonicalValue);
-  } catch (e) {
-    if (e instanceof AttachmentError) throw e;
-    canonical = null; // not serialisable (a float, a huge integer) or nested too deep to walk
-  }
-  if (canonical !== text) invalid('content is not canonical JSON');
+  const parsed = parseCanonicalContent(plaintext);
+  if (!parsed.ok) invalid(parsed.reason);
+  const value = parsed.value;
   if (!isRecord(value)) invalid('content is not an object');
   if (Object.keys(value).some((k) => k !== 'text' && k !== 'attachments')) invalid('unknown content field');
   const message: AttachmentMessage = { attachments: [] };

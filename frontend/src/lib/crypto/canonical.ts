@@ -39,3 +39,37 @@ export function parseCanonical(text: string): CanonicalValue | null {
     return null;
   }
 }
+
+const LONE_SURROGATE_RE = /\p{Surrogate}/u;
+
+/** Whether any string or key in `value` holds a lone surrogate (which Rust's JSON readers refuse). */
+export function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE_RE.test(value);
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => LONE_SURROGATE_RE.test(k) || hasLoneSurrogate(v));
+  return false;
+}
+
+/**
+ * The first checks of every structured content (§11.4, §12.1): strict UTF-8 (a leading BOM kept,
+ * so JSON.parse refuses it as the Rust readers do), JSON without lone surrogates, and canonical:
+ * re-serialising gives back exactly the text. Returns the parsed value, or why it was refused.
+ */
+export function parseCanonicalContent(plaintext: Uint8Array, options: CanonicalOptions = {}): { ok: true; value: unknown } | { ok: false; reason: string } {
+  let text: string;
+  let value: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plaintext);
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'content is not UTF-8 JSON' };
+  }
+  let canonical: string | null;
+  try {
+    if (hasLoneSurrogate(value)) return { ok: false, reason: 'content is not JSON (lone surrogate)' };
+    canonical = canonicalJson(value as CanonicalValue, options);
+  } catch {
+    canonical = null; // not serialisable (a float, a huge integer, Infinity) or nested too deep to walk
+  }
+  return canonical === text ? { ok: true, value } : { ok: false, reason: 'content is not canonical JSON' };
+}

@@ -3,7 +3,7 @@
 //! and writes it; the known answers in `tests/vectors/courier-series.json` bind the two.
 //! A batch that breaks any rule is refused whole: the message is flagged and nothing plotted.
 
-import { canonicalJson, type CanonicalValue } from '@/lib/crypto/canonical';
+import { canonicalJson, parseCanonicalContent, type CanonicalValue } from '@/lib/crypto/canonical';
 import {
   MAX_PLAINTEXT_LEN,
   MAX_POINTS_PER_BATCH,
@@ -97,22 +97,9 @@ function checkPoints(points: unknown, width: number): Point[] {
 /** Parses and checks a decrypted plaintext (§12.1); throws `SeriesError` for anything else. */
 export function parseSeriesBatch(plaintext: Uint8Array): SeriesBatch {
   if (plaintext.length > MAX_PLAINTEXT_LEN) invalid('content longer than a message plaintext');
-  let text: string;
-  let value: unknown;
-  try {
-    // ignoreBOM keeps a leading U+FEFF, so JSON.parse refuses it as the Rust reader does.
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plaintext);
-    value = JSON.parse(text);
-  } catch {
-    invalid('content is not UTF-8 JSON');
-  }
-  let canonical: string | null;
-  try {
-    canonical = canonicalJson(value as CanonicalValue, { numbers: 'ecmascript' });
-  } catch {
-    canonical = null; // Infinity from an overflowing literal, or nested too deep to walk
-  }
-  if (canonical !== text) invalid('content is not canonical JSON');
+  const parsed = parseCanonicalContent(plaintext, { numbers: 'ecmascript' });
+  if (!parsed.ok) invalid(parsed.reason);
+  const value = parsed.value;
   if (!isRecord(value)) invalid('content is not an object');
   const keys = Object.keys(value).sort().join(',');
   if (keys !== 'points,seq,series,stream') invalid('content must have exactly points, seq, series and stream');
