@@ -155,7 +155,9 @@ impl Emitter {
             let envelope = &p.envelope;
             let result = self
                 .session
-                .call(|api, t| async move { api.post_message(&t, conversation, envelope, &[]).await })
+                .call(
+                    |api, t| async move { api.post_message(&t, conversation, envelope, &[]).await },
+                )
                 .await;
             match result {
                 Ok(_) => {
