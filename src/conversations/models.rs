@@ -18,6 +18,7 @@ use crate::{
     db::schema::{conversations, former_members, members, message_keys, messages, users},
 };
 use courier_protocol::ids::{ConversationId, UserId};
+use courier_protocol::limits::SERIES_CONTENT_TYPE;
 
 /// The two kinds of conversation (the `kind` column).
 #[derive(
@@ -213,6 +214,9 @@ pub fn views(
             .filter(messages::position.gt(members::read_up_to))
             .filter(messages::sender_id.ne(me))
             .filter(messages::deleted_at.is_null())
+            // Telemetry batches (several a second) are data, not something to read: not counted.
+            // The header is canonical (checked on post), so its content type is an exact prefix.
+            .filter(messages::header.not_like(series_header_prefix()))
             .group_by(messages::conversation_id)
             .select((messages::conversation_id, diesel::dsl::count_star()))
             .load::<(ConversationId, i64)>(conn)?
@@ -311,4 +315,13 @@ pub fn list_for_member(
         .select(ConversationRow::as_select())
         .load(conn)?;
     views(conn, rows, Some(user))
+}
+
+/// The start of every canonical header of a telemetry batch (docs/protocol.md §5.1, §12), as a
+/// LIKE pattern (the content type holds no `%`, `_` is escaped).
+fn series_header_prefix() -> String {
+    format!(
+        "{{\"content_type\":\"{}\",%",
+        SERIES_CONTENT_TYPE.replace('_', "\\_")
+    )
 }

@@ -71,7 +71,7 @@ pub fn sealed(
     (message_id, serde_json::to_value(&envelope).unwrap())
 }
 
-pub use courier_test_support::envelope::fake;
+pub use courier_test_support::envelope::{fake, fake_typed};
 
 pub fn id_of(v: &Value) -> Uuid {
     v["id"].as_str().unwrap().parse().unwrap()

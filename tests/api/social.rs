@@ -11,6 +11,56 @@ use crate::{chat::*, helpers::*, sse};
 const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
+async fn telemetry_batches_and_deleted_messages_are_not_counted_as_unread() {
+    let app = spawn_app().await;
+    let (_a, a) = app.signed_in("emitter").await;
+    let (_b, b) = app.signed_in("viewer").await;
+    let cid = id_of(&app.conversation(&a, &[b.user_id], None).await);
+    let members = [a.user_id, b.user_id];
+    let series = courier_protocol::limits::SERIES_CONTENT_TYPE;
+    let mut texts = vec![];
+    for i in 0..5 {
+        let id = Uuid::new_v4();
+        let envelope = if i % 2 == 0 {
+            texts.push(id);
+            fake(cid, id, a.user_id, &members, 17)
+        } else {
+            fake_typed(cid, id, a.user_id, &members, 17, series)
+        };
+        created(app.post_envelope(&a, cid, &envelope).await).await;
+    }
+    assert_eq!(unread_of(&app, cid, &b).await, 3, "three texts; the two batches are not counted");
+    let res = app
+        .delete_auth(
+            &format!("/api/conversations/{cid}/messages/{}", texts[1]),
+            &a.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(unread_of(&app, cid, &b).await, 2, "a deleted message is not unread");
+    assert_eq!(unread_of(&app, cid, &a).await, 0, "one's own messages are never unread");
+}
+
+/// The caller's unread count of `cid`, the same in the conversation and in the list.
+async fn unread_of(app: &TestApp, cid: Uuid, s: &Session) -> i64 {
+    let view: Value = app
+        .get_auth(&format!("/api/conversations/{cid}"), &s.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed: Value = app
+        .get_auth("/api/conversations", &s.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["conversations"][0]["unread_count"], view["unread_count"]);
+    view["unread_count"].as_i64().unwrap()
+}
+
+#[tokio::test]
 async fn receipts_move_from_sent_to_delivered_to_read_and_never_back() {
     let app = spawn_app().await;
     let (_a, a) = app.signed_in("sender").await;

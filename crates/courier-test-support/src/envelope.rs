@@ -13,10 +13,15 @@ use uuid::Uuid;
 /// The posted envelope object: `size` random bytes of ciphertext, one random wrapped key per
 /// recipient (`members` plus the sender), sent now.
 pub fn fake(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid], size: usize) -> Value {
+    fake_typed(conversation, message_id, sender, members, size, TEXT_PLAIN)
+}
+
+/// [`fake`] with another content type in the header (e.g. a telemetry batch).
+pub fn fake_typed(conversation: Uuid, message_id: Uuid, sender: Uuid, members: &[Uuid], size: usize, content_type: &str) -> Value {
     let sent_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let header = Header::new(conversation, message_id, sender, members.iter().copied(), TEXT_PLAIN, sent_at)
+    let header = Header::new(conversation, message_id, sender, members.iter().copied(), content_type, sent_at)
         .expect("a valid header");
     let random = |n: usize| STANDARD.encode((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
     json!({
