@@ -8,7 +8,7 @@
 //! another user's records never open, and an altered or moved record does not open and is
 //! dropped. Bounded: the newest `MAX_MESSAGES` opened messages of the `MAX_CONVERSATIONS` most
 //! recently active conversations; telemetry batches only as their summary (never points).
-//! Written after changes, at most every `WRITE_DELAY_MS` (and when the page is hidden), only the
+//! Written after changes, at most every `WRITE_DELAY_MS`, and whenever the tab is hidden; only the
 //! conversations that changed.
 //!
 //! Consistency. Every record carries the event seq (docs/protocol.md §7.3) its snapshot reflects;
@@ -328,7 +328,8 @@ export class HistoryCache {
   }
 
   private onHidden = (): void => {
-    if (document.visibilityState === 'hidden' && this.timer) void this.flushNow();
+    // Leaving the tab is when a page is most likely closed: store everything now.
+    if (document.visibilityState === 'hidden') void this.flushNow();
   };
 
   private onPageHide = (): void => {
