@@ -3,13 +3,14 @@
 //! invalidated by a key change is dropped; a tombstone stays deleted; the stream resumes from the
 //! oldest seq the cache vouches for; and a copy of a message already opened is not opened again.
 import 'fake-indexeddb/auto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { importAesKey, randomBytes } from '@/lib/crypto';
 import type { Conversation } from '@/lib/api/types';
 import type { MessageObject } from '@/lib/events/decode';
 import { idbDeletePrefix, idbEntries, idbGet, idbKeys, idbSet } from '@/lib/storage/idb';
 import { initialState, type MessageContent } from '../model';
 import { MessengerStore } from '../store';
+import { clearUserData } from './persist';
 import { clearHistoryCache, HistoryCache, MAX_CONVERSATIONS, MAX_MESSAGES, openedBefore, previewStale } from './history-cache';
 
 const me = { id: 'me-1', username: 'me' };
@@ -248,5 +249,25 @@ describe('history cache', () => {
     await cache.flushNow();
     expect(await idbKeys(`history:${me.id}:`)).toEqual([]);
     expect(await idbKeys('history:someone-else:')).toEqual(['history:someone-else:list']);
+  });
+
+  it('is part of what sign-out and account deletion clear (clearUserData)', async () => {
+    const memory = () => {
+      const m = new Map<string, string>();
+      return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k), key: (i: number) => [...m.keys()][i] ?? null, get length() { return m.size; } };
+    };
+    vi.stubGlobal('localStorage', memory());
+    vi.stubGlobal('sessionStorage', memory());
+    try {
+      const { store, cache } = await session(key, [conv('c1', 1)]);
+      loaded(store, cache, 'c1', 1);
+      await cache.flushNow();
+      expect((await idbKeys(`history:${me.id}:`)).length).toBe(2);
+      clearUserData(me.id);
+      await cache.flushNow(); // a write after the clear stores nothing
+      await vi.waitFor(async () => expect(await idbKeys(`history:${me.id}:`)).toEqual([]));
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
