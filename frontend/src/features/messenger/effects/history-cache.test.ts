@@ -4,7 +4,7 @@
 //! oldest seq the cache vouches for; and a copy of a message already opened is not opened again.
 import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { importAesKey, randomBytes } from '@/lib/crypto';
+import { importAesKey, randomBytes, type AttachmentDescriptor } from '@/lib/crypto';
 import type { Conversation } from '@/lib/api/types';
 import type { MessageObject } from '@/lib/events/decode';
 import { idbDeletePrefix, idbEntries, idbGet, idbKeys, idbSet } from '@/lib/storage/idb';
@@ -38,6 +38,11 @@ function loaded(store: MessengerStore, cache: HistoryCache, convId: string, coun
   cache.verified(wires.map((w) => ({ messageId: w.message_id, senderId: w.sender_id })));
 }
 
+const photo: AttachmentDescriptor = {
+  attachmentId: 'att-1', key: randomBytes(32), sha256: randomBytes(32), name: 'a.png', mediaType: 'image/png', size: 10, ciphertextSize: 38,
+  width: 2, height: 2, thumbnail: { mediaType: 'image/png', bytes: randomBytes(8) },
+};
+
 const newStore = () => new MessengerStore(initialState(me, null, {}));
 
 async function session(key: CryptoKey, convs: Conversation[]) {
@@ -65,7 +70,7 @@ beforeEach(async () => {
 describe('history cache', () => {
   it('shows the list with previews and unread counts and each chat as opened, after a reload', async () => {
     const { store, cache } = await session(key, [conv('c1', 3), conv('c2', 1)]);
-    loaded(store, cache, 'c1', 3, (p) => (p === 2 ? { kind: 'attachments', text: 'look', attachments: [{ name: 'a.png' } as never] } : { kind: 'text', text: `hello ${p}` }));
+    loaded(store, cache, 'c1', 3, (p) => (p === 2 ? { kind: 'attachments', text: 'look', attachments: [photo] } : { kind: 'text', text: `hello ${p}` }));
     store.dispatch({ type: 'messages/arrived', conversationId: 'c2', wires: [wire('c2', 1)], source: 'history' }); // a preview only
     store.dispatch({ type: 'messages/opened', conversationId: 'c2', opened: [{ messageId: 'c2-m1', content: { kind: 'text', text: 'preview' }, sentAt: 5 }] });
     cache.verified([{ messageId: 'c2-m1', senderId: other.id }]);
@@ -79,7 +84,9 @@ describe('history cache', () => {
     expect(st.conversations.byId.c1.unread_count).toBe(2);
     const t1 = st.timelines.c1;
     expect(t1.loaded && t1.restored).toBe(true);
-    expect(t1.messages.map((m) => m.content)).toEqual([{ kind: 'text', text: 'hello 1' }, { kind: 'attachments', text: 'look', attachments: [{ name: 'a.png' }] }, { kind: 'text', text: 'hello 3' }]);
+    expect(t1.messages.map((m) => m.content)).toEqual([{ kind: 'text', text: 'hello 1' }, { kind: 'attachments', text: 'look', attachments: [photo] }, { kind: 'text', text: 'hello 3' }]);
+    const back = t1.messages[1].content;
+    expect(back.kind === 'attachments' && back.attachments[0].key).toBeInstanceOf(Uint8Array); // bytes stay bytes
     expect(t1.messages.every((m) => m.local === 'stored' && m.wire === undefined)).toBe(true);
     expect(t1.preview?.id).toBe('c1-m3');
     expect(st.timelines.c2.messages).toEqual([]);

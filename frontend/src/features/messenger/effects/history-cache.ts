@@ -24,6 +24,7 @@
 //! Sign-out and account deletion remove every record of the user (`clearHistoryCache`).
 import { idbDelete, idbDeletePrefix, idbEntries, idbGet, idbKeys, idbSet } from '@/lib/storage/idb';
 import { openJson, sealJson } from '@/lib/storage/sealed';
+import { fromBase64, toBase64 } from '@/lib/crypto';
 import type { Conversation } from '@/lib/api/types';
 import type { MessageObject } from '@/lib/events/decode';
 import type { ChatMessage, MessageContent, MessengerState, RestoredTimeline, Timeline } from '../model';
@@ -137,6 +138,30 @@ export function recordBody(t: Timeline, signerOf: (m: ChatMessage) => string | n
   return { v: 1, loaded: t.loaded && kept.length > 0, hasOlder: cut || t.hasOlder, messages: t.loaded ? kept : [], preview };
 }
 
+/**
+ * Records are JSON: bytes (an attachment's key, digest, thumbnail) travel as `{"$bytes": base64}`
+ * and come back as `Uint8Array`.
+ */
+export function encodeBytes(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { $bytes: toBase64(v) };
+  if (Array.isArray(v)) return v.map(encodeBytes);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encodeBytes(x)]));
+  return v;
+}
+
+export function decodeBytes(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(decodeBytes);
+  if (!isObj(v)) return v;
+  if (typeof v.$bytes === 'string' && Object.keys(v).length === 1) {
+    try {
+      return fromBase64(v.$bytes);
+    } catch {
+      return null; // not ours (it was sealed by us, so never expected)
+    }
+  }
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decodeBytes(x)]));
+}
+
 function chatMessage(convId: string, m: CachedMessage): ChatMessage {
   return { id: m.id, conversationId: convId, senderId: m.senderId, position: m.position, sentAt: m.sentAt, local: 'stored', content: m.content };
 }
@@ -247,7 +272,7 @@ export class HistoryCache {
       timelines[convId] = t;
       seq = Math.min(seq, validThrough(r, convId, list));
       const { seq: recordSeq, ...body } = r;
-      this.written.set(convId, { json: JSON.stringify(body), seq: recordSeq });
+      this.written.set(convId, { json: JSON.stringify(encodeBytes(body)), seq: recordSeq });
       for (const m of [...r.messages, ...(r.preview ? [r.preview] : [])]) if (m.signer) this.signers.set(m.id, m.signer);
     }
     this.store.dispatch({ type: 'history/restored', conversations: list.conversations, timelines });
@@ -269,7 +294,7 @@ export class HistoryCache {
     for (const [key, sealed] of await idbEntries<unknown>(prefix(this.userId))) {
       if (key === listKey(this.userId)) continue;
       const convId = key.slice(prefix(this.userId).length);
-      const r = listed.has(convId) ? await openJson<unknown>(this.userKey, convAad(this.userId, convId), sealed) : null;
+      const r = listed.has(convId) ? decodeBytes(await openJson<unknown>(this.userKey, convAad(this.userId, convId), sealed)) : null;
       const t = isConversationRecord(r) ? restoredTimeline(convId, r, this.pinOf) : null;
       if (t && isConversationRecord(r)) records.push([convId, r, t]);
       else await idbDelete(key); // altered, another key, not listed, or invalidated by a key change
@@ -372,7 +397,7 @@ export class HistoryCache {
         unvouched.add(id); // being opened right now: written next time
         continue;
       }
-      const body = recordBody(t, this.signerOf);
+      const body = encodeBytes(recordBody(t, this.signerOf)) as Record<string, unknown>;
       const json = JSON.stringify(body);
       if (this.written.get(id)?.json !== json) {
         const sealed = await sealJson(this.userKey, convAad(this.userId, id), { ...body, seq });
