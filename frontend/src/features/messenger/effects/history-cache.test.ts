@@ -277,4 +277,22 @@ describe('history cache', () => {
       vi.unstubAllGlobals();
     }
   });
+
+  it('a conversation with a message being opened is written later, not vouched for meanwhile, and never held back for good', async () => {
+    const { store, cache } = await session(key, [conv('c1', 3)]);
+    loaded(store, cache, 'c1', 2);
+    cache.processed(10);
+    await cache.flushNow();
+    store.dispatch({ type: 'messages/arrived', conversationId: 'c1', wires: [wire('c1', 3)], source: 'live' }); // pending
+    store.dispatch({ type: 'message/deleted', conversationId: 'c1', messageId: 'c1-m1' });
+    cache.processed(20);
+    await cache.flushNow();
+    expect((await reload(key, 30)).from).toBe(10); // the record (seq 10) lacks the deletion: replayed from 10
+    await cache.flushNow();
+    await cache.flushNow();
+    await cache.flushNow(); // still pending: written anyway, up to what is opened
+    const { store: s2, from } = await reload(key, 30);
+    expect(from).toBe(20);
+    expect(s2.get().timelines.c1.messages).toEqual([]); // the pending newest cuts the run: nothing older is kept
+  });
 });

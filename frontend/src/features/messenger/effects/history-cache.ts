@@ -34,6 +34,7 @@ export const MAX_MESSAGES = 100;
 export const MAX_CONVERSATIONS = 50;
 const MAX_LISTED = 300;
 const WRITE_DELAY_MS = 1500;
+const MAX_DEFERRALS = 3;
 /** A cache that cannot be read quickly is not worth delaying the network for. */
 const RESTORE_TIMEOUT_MS = 3000;
 
@@ -231,6 +232,8 @@ export class HistoryCache {
   /** conversation id → the body last written (JSON) and its record's seq. */
   private written = new Map<string, { json: string; seq: number }>();
   private seen = new Map<string, Timeline>();
+  /** conversation id → flushes in a row that left it for later (a message was being opened). */
+  private deferred = new Map<string, number>();
   private restoredConversations = new Map<string, Conversation>();
   private seq: number | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -393,10 +396,15 @@ export class HistoryCache {
     for (const id of kept) {
       const t = state.timelines[id];
       if (this.seen.get(id) === t) continue;
-      if (t.messages.some((m) => m.content.kind === 'pending' && m.position !== null)) {
-        unvouched.add(id); // being opened right now: written next time
+      // Being opened right now: written next time (the record would stop short of it); a
+      // message that stays unopened does not hold the record back for long, though.
+      const deferred = this.deferred.get(id) ?? 0;
+      if (deferred < MAX_DEFERRALS && t.messages.some((m) => m.content.kind === 'pending' && m.position !== null)) {
+        this.deferred.set(id, deferred + 1);
+        unvouched.add(id);
         continue;
       }
+      this.deferred.delete(id);
       const body = encodeBytes(recordBody(t, this.signerOf)) as Record<string, unknown>;
       const json = JSON.stringify(body);
       if (this.written.get(id)?.json !== json) {
