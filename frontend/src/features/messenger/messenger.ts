@@ -18,6 +18,7 @@ import { AttachmentEffects } from './effects/attachments';
 import { AttentionEffects } from './effects/attention';
 import { ContactBook } from './effects/contacts';
 import { DraftEffects } from './effects/drafts';
+import { HistoryCache, openedBefore, previewStale } from './effects/history-cache';
 import { decryptWire } from './effects/ingest';
 import { loadActiveConversation, loadLastEventId, loadReceipts, saveActiveConversation, saveLastEventId, saveReceipts } from './effects/persist';
 import { loadPrefs, savePrefs } from './effects/prefs';
@@ -56,11 +57,15 @@ export class Messenger {
   readonly drafts: DraftEffects;
   readonly attention: AttentionEffects;
   readonly attachments: AttachmentEffects;
+  readonly history: HistoryCache;
   private stream: EventStream;
   private tombstones = new Set<string>();
   private stopped = false;
+  private resumeFrom: number | null = null;
   private unsubscribe: (() => void) | null = null;
   private seriesListeners = new Set<SeriesListener>();
+  /** Events up to this seq were handled by an earlier page (replayed for the history cache). */
+  private replayedUpTo = 0;
 
   constructor(
     readonly me: UserRef,
@@ -75,11 +80,15 @@ export class Messenger {
     this.drafts = new DraftEffects(this.store, me.id, keys.userKey);
     this.attention = new AttentionEffects(this.store, (id) => void this.open(id));
     this.attachments = new AttachmentEffects(this.store);
+    this.history = new HistoryCache(this.store, me.id, keys.userKey, (id) => (id === me.id ? myFingerprint : (this.contacts.pins.get(id)?.fingerprint ?? null)));
     this.stream = new EventStream({
       getToken: () => tokens.getAccessToken(),
       refresh: () => tokens.refresh(),
-      loadLastId: () => loadLastEventId(me.id),
-      saveLastId: (id) => saveLastEventId(me.id, id),
+      loadLastId: () => this.resumeFrom,
+      saveLastId: (id) => {
+        saveLastEventId(me.id, id);
+        this.history.processed(id);
+      },
       onEvent: (e) => this.onEvent(e),
       onStatus: (status) => {
         this.store.dispatch({ type: 'connection', status });
@@ -99,9 +108,18 @@ export class Messenger {
       if (next.prefs !== prefs) savePrefs(this.me.id, (prefs = next.prefs));
     });
     this.attention.start();
-    this.stream.start();
-    void this.loadConversations();
-    void this.loadPresence();
+    // The history cache first (a few ms): what it shows is then synced by the stream, which
+    // resumes from the cache's seq when that is older than the saved one (history-cache.ts).
+    const saved = loadLastEventId(this.me.id);
+    this.replayedUpTo = saved ?? 0;
+    void this.history.restore(saved).then((from) => {
+      if (this.stopped) return;
+      this.resumeFrom = from;
+      this.history.start();
+      this.stream.start();
+      void this.loadConversations();
+      void this.loadPresence();
+    });
     document.addEventListener('visibilitychange', this.onVisibility);
     window.addEventListener('focus', this.onVisibility);
     this.typing.start();
@@ -116,6 +134,7 @@ export class Messenger {
     this.receipts.stop();
     this.attention.stop();
     this.attachments.stop();
+    this.history.stop();
     this.unsubscribe?.();
   }
 
@@ -139,12 +158,14 @@ export class Messenger {
     try {
       const list = await listConversations();
       this.store.dispatch({ type: 'conversations/listed', list });
+      this.history.reconcile(list);
       void this.checkContacts([...new Set(list.flatMap((c) => c.members.map((m) => m.id)))]);
       const active = this.store.get().conversations.activeId;
       if (active) void this.open(active);
       void this.loadPresence();
-      // Previews (and delivered receipts) for the most recent conversations.
-      for (const c of list.slice(0, 30)) if (c.last_position && c.id !== active) void this.loadPreview(c.id);
+      // Previews (and delivered receipts) for the most recent conversations, unless the cache had it.
+      const timelines = this.store.get().timelines;
+      for (const c of list.slice(0, 30)) if (c.id !== active && previewStale(timelines[c.id], c)) void this.loadPreview(c.id);
     } catch (e) {
       this.store.dispatch({ type: 'conversations/list-failed' });
       this.notify('error', describeError(e));
@@ -181,7 +202,8 @@ export class Messenger {
     const timeline = s.timelines[convId];
     if (!conv || !timeline) return;
     void Promise.all(conv.members.map((m) => this.contacts.refresh(m.id, 30_000)));
-    if (!timeline.loaded) {
+    // A chat restored from the cache still fetches its newest page: only what is new is opened.
+    if (!timeline.loaded || timeline.restored) {
       try {
         const page = await listMessages(convId, { limit: PAGE });
         this.store.dispatch({ type: 'history/loaded', conversationId: convId, hasOlder: page.length >= PAGE });
@@ -223,24 +245,33 @@ export class Messenger {
 
   // ---- messages -------------------------------------------------------------------------
 
-  /** Adds message objects (deduplicated), then opens them and reports what they hold. */
-  async ingest(wires: MessageObject[], source: 'history' | 'live'): Promise<void> {
+  /**
+   * Adds message objects (deduplicated), then opens them and reports what they hold. A message
+   * already opened here (e.g. from the history cache) keeps its content and is not decrypted
+   * again. `notify` false: replayed events an earlier page already told the user about.
+   */
+  async ingest(wires: MessageObject[], source: 'history' | 'live', notify = true): Promise<void> {
     if (wires.length === 0) return;
     const convId = wires[0].conversation_id;
     await this.ensureConversation(convId);
     const fresh = wires.map((w) => (this.tombstones.has(w.message_id) ? { ...w, deleted: true } : w));
+    const known = fresh.map((w) => openedBefore(this.store.get().timelines[convId], w));
+    const toOpen = fresh.filter((_, i) => !known[i]);
     this.store.dispatch({ type: 'messages/arrived', conversationId: convId, wires: fresh, source });
-    const results = await Promise.all(fresh.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
+    const decrypted = await Promise.all(toOpen.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
+    const byId = new Map(toOpen.map((w, i) => [w.message_id, decrypted[i]]));
+    const results = fresh.map((w, i) => byId.get(w.message_id) ?? { content: known[i]!.content, sentAt: known[i]!.sentAt });
     const opened: Opened[] = fresh.map((w, i) => ({ messageId: w.message_id, content: results[i].content, sentAt: results[i].sentAt }));
+    this.history.verified(toOpen.filter((w) => acknowledgeable(byId.get(w.message_id)!)).map((w) => ({ messageId: w.message_id, senderId: w.sender_id })));
     this.store.dispatch({ type: 'messages/opened', conversationId: convId, opened });
-    this.emitSeries(convId, seriesArrivals(fresh, results));
-    const failedSenders = new Set(fresh.filter((_, i) => results[i].content.kind === 'unverified').map((w) => w.sender_id));
+    this.emitSeries(convId, seriesArrivals(toOpen, decrypted));
+    const failedSenders = new Set(toOpen.filter((_, i) => decrypted[i].content.kind === 'unverified').map((w) => w.sender_id));
     for (const id of failedSenders) void this.contacts.refresh(id, 10_000); // a key change would explain it
     // Only what verified is acknowledged (see model/receipts.ts). Telemetry batches alone do not
     // prompt a receipt (several a second); the next one for a message covers them.
     if (fresh.some((w, i) => w.sender_id !== this.me.id && acknowledgeable(results[i]) && !isSeriesContent(results[i].content))) this.receipts.scheduleDelivered(convId);
     this.receipts.markRead(convId);
-    if (source === 'live') {
+    if (source === 'live' && notify) {
       const ids = new Set(fresh.map((w) => w.message_id));
       this.attention.arrived((this.store.get().timelines[convId]?.messages ?? []).filter((m) => ids.has(m.id)));
     }
@@ -253,6 +284,7 @@ export class Messenger {
       const wires = t.messages.flatMap((m) => (m.senderId === senderId && failed(m) && m.wire ? [m.wire] : []));
       if (!wires.length) continue;
       const results = await Promise.all(wires.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
+      this.history.verified(wires.filter((_, i) => acknowledgeable(results[i])).map((w) => ({ messageId: w.message_id, senderId: w.sender_id })));
       this.store.dispatch({ type: 'messages/opened', conversationId: convId, opened: wires.map((w, i) => ({ messageId: w.message_id, content: results[i].content, sentAt: results[i].sentAt })) });
       this.emitSeries(convId, seriesArrivals(wires, results));
     }
@@ -318,7 +350,7 @@ export class Messenger {
     this.store.dispatch({ type: 'stream', event: e, now: Date.now() });
     switch (e.type) {
       case 'message':
-        return this.ingest([e.message], 'live');
+        return this.ingest([e.message], 'live', raw.id === null || raw.id > this.replayedUpTo);
       case 'conversation':
         if (e.conversation && !(e.change === 'member_removed' && e.userId === this.me.id)) {
           void this.checkContacts(e.conversation.members.map((m) => m.id));

@@ -42,7 +42,9 @@ export class EventStream {
     this.lastId = opts.loadLastId();
   }
 
+  /** Resumes from the id `loadLastId` gives now (the owner may settle it after construction). */
   start(): void {
+    this.lastId = this.opts.loadLastId();
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.reconnectNow);
       window.addEventListener('offline', this.onOffline);

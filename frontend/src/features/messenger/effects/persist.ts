@@ -3,6 +3,7 @@
 //! members' receipt positions (the conversation object does not carry them).
 import type { ReceiptsState } from '../model';
 import { draftKeys } from './drafts';
+import { clearHistoryCache } from './history-cache';
 import { prefsKey } from './prefs';
 
 const lastKey = (userId: string) => `courier:last-event:${userId}`;
@@ -56,7 +57,9 @@ export function saveReceipts(userId: string, receipts: ReceiptsState): void {
   }
 }
 
+/** Sign-out, account deletion: everything this browser kept for the user (the history cache too). */
 export function clearUserData(userId: string): void {
+  void clearHistoryCache(userId);
   for (const k of [lastKey(userId), receiptsKey(userId), prefsKey(userId), ...draftKeys(localStorage, userId)]) localStorage.removeItem(k);
   sessionStorage.removeItem(`courier:active:${userId}`);
 }

@@ -32,6 +32,11 @@ export function applyConversations(s: ConversationsState, e: MessengerEvent, roo
       const activeId = s.activeId && byId[s.activeId] ? s.activeId : null;
       return { byId, listLoaded: true, activeId };
     }
+    case 'history/restored': {
+      // The server's list (or an event) is newer than the cache: it wins wherever both have one.
+      const byId = { ...Object.fromEntries(e.conversations.map((c) => [c.id, c])), ...s.byId };
+      return { ...s, byId, listLoaded: s.listLoaded || e.conversations.length > 0 };
+    }
     case 'conversations/list-failed':
       return s.listLoaded ? s : { ...s, listLoaded: true };
     case 'conversation/upserted':

@@ -6,7 +6,7 @@ import type { CourierEvent, MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
 import type { Prefs } from './attention';
 import type { DownloadItem, UploadItem } from './transfers';
-import type { ChatMessage, ContactView, MessageContent, Notice } from './types';
+import type { ChatMessage, ContactView, MessageContent, Notice, Timeline } from './types';
 
 /** What opening one message gave (content and the sender's signed clock). */
 export interface Opened {
@@ -14,6 +14,9 @@ export interface Opened {
   content: MessageContent;
   sentAt: number;
 }
+
+/** One conversation's messages as the history cache kept them (opened, stored, newest last). */
+export type RestoredTimeline = Pick<Timeline, 'messages' | 'preview' | 'loaded' | 'hasOlder'>;
 
 /** Stream events the model applies (`ready` and unknown types change nothing). */
 export type StreamModelEvent = Exclude<CourierEvent, { type: 'ready' } | { type: 'unknown' }>;
@@ -33,6 +36,8 @@ export type MessengerEvent =
   | { type: 'conversation/read-reverted'; conversationId: string; readUpTo: number }
   | { type: 'conversation/unread-cleared'; conversationId: string }
   | { type: 'history/loaded'; conversationId: string; hasOlder: boolean }
+  /** What this device's history cache held (effects/history-cache.ts), shown before the network answers. */
+  | { type: 'history/restored'; conversations: Conversation[]; timelines: Record<string, RestoredTimeline> }
   | { type: 'history/loading-older'; conversationId: string }
   | { type: 'history/older-done'; conversationId: string; hasOlder: boolean | null }
   /** Message objects arrived (placeholders until opened); `live` ones count as unread. */

@@ -48,7 +48,7 @@ export function applyEvent(s: MessengerState, e: MessengerEvent): MessengerState
   return same ? s : next;
 }
 
-export type { MessengerEvent, Opened, StreamModelEvent } from './events';
+export type { MessengerEvent, Opened, RestoredTimeline, StreamModelEvent } from './events';
 export * from './types';
 export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
 export { attachmentViews, type DownloadItem, type TransfersState, type UploadItem } from './transfers';

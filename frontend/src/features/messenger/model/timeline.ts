@@ -2,7 +2,7 @@
 //! stored last, in send order), deduplicated by message id, plus paging state and the preview.
 //! Pure: no I/O, no crypto, no timers.
 import type { MessageObject } from '@/lib/events/decode';
-import type { MessengerEvent } from './events';
+import type { MessengerEvent, RestoredTimeline } from './events';
 import type { ChatMessage, MessengerState, Timeline } from './types';
 
 export function emptyTimeline(): Timeline {
@@ -75,6 +75,19 @@ function arrived(t: Timeline, wires: MessageObject[], source: 'history' | 'live'
   return { ...t, messages, preview };
 }
 
+/** The cache's messages under what is already here; a timeline the network already loaded wins. */
+function restore(all: Record<string, Timeline>, cached: Record<string, RestoredTimeline>): Record<string, Timeline> {
+  const out = { ...all };
+  for (const [id, r] of Object.entries(cached)) {
+    const t = out[id] ?? emptyTimeline();
+    if (t.loaded) continue;
+    const messages = mergeMessages(r.messages, t.messages);
+    const preview = t.preview && r.preview && (t.preview.position ?? 0) >= (r.preview.position ?? 0) ? t.preview : (r.preview ?? t.preview);
+    out[id] = { ...t, messages, loaded: r.loaded, hasOlder: r.hasOlder, preview, restored: true };
+  }
+  return out;
+}
+
 function without(all: Record<string, Timeline>, id: string): Record<string, Timeline> {
   if (!(id in all)) return all;
   const { [id]: _gone, ...rest } = all;
@@ -102,7 +115,9 @@ export function applyTimelines(all: Record<string, Timeline>, e: MessengerEvent,
     case 'conversation/removed':
       return without(all, e.conversationId);
     case 'history/loaded':
-      return update(e.conversationId, (t) => ({ ...t, loaded: true, hasOlder: e.hasOlder }));
+      return update(e.conversationId, (t) => ({ ...t, loaded: true, hasOlder: e.hasOlder, restored: false }));
+    case 'history/restored':
+      return restore(ensure(all, e.conversations.map((c) => c.id)), e.timelines);
     case 'history/loading-older':
       return update(e.conversationId, (t) => ({ ...t, loadingOlder: true }));
     case 'history/older-done':

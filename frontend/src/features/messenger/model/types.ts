@@ -51,6 +51,8 @@ export interface Timeline {
   hasOlder: boolean;
   loadingOlder: boolean;
   preview: ChatMessage | null;
+  /** Shown from this device's history cache: the newest page is still to be fetched and merged. */
+  restored?: boolean;
 }
 
 /** Slice `conversations`: the conversation objects, the list's state and the open one. */
