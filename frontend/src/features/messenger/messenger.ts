@@ -2,8 +2,7 @@
 //! effects (loading, opening messages, receipts, typing). Every state change is an event
 //! dispatched to the pure model; stream events pass the one guarded decoder first.
 
-import { parseHeader, PinStore, type AccountKeys } from '@/lib/crypto';
-import { SERIES_CONTENT_TYPE } from '@/lib/protocol/constants';
+import { PinStore, type AccountKeys } from '@/lib/crypto';
 import { describeError } from '@/lib/api/errors';
 import type { TokenManager } from '@/lib/api/tokens';
 import type { UserRef } from '@/lib/api/types';
@@ -13,7 +12,7 @@ import type { SeriesBatch } from '@/lib/series/batch';
 import { getConversation, listConversations } from '@/features/conversations';
 import { listMessages } from '@/features/messages';
 import { getPresence } from '@/features/presence';
-import { acknowledgeable, initialState, isSeriesContent, type ChatMessage, type Opened } from './model';
+import { acknowledgeable, claimsSeries, initialState, isSeriesContent, type ChatMessage, type Opened } from './model';
 import { AttachmentEffects } from './effects/attachments';
 import { AttentionEffects } from './effects/attention';
 import { ContactBook } from './effects/contacts';
@@ -304,8 +303,7 @@ export class Messenger {
    */
   async openSeries(wires: MessageObject[]): Promise<SeriesArrival[]> {
     // Only what claims to be a batch is opened (the claim is checked when it opens).
-    const claimed = (w: MessageObject) => w.header !== undefined && parseHeader(w.header)?.content_type === SERIES_CONTENT_TYPE;
-    const live = wires.filter((w) => !w.deleted && !this.tombstones.has(w.message_id) && claimed(w));
+    const live = wires.filter((w) => !w.deleted && !this.tombstones.has(w.message_id) && claimsSeries(w));
     const results = await Promise.all(live.map((w) => decryptWire(w, { id: this.me.id, keys: this.keys }, this.contacts)));
     return seriesArrivals(live, results);
   }

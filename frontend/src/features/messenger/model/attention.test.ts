@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '@/lib/api/types';
 import type { MessageObject } from '@/lib/events/decode';
+import { SERIES_CONTENT_TYPE } from '@/lib/protocol/constants';
 import { applyEvent, documentTitle, initialState, notificationFor, readTarget, unreadDivider, unreadTotal, type ChatMessage, type MessengerEvent, type MessengerState } from '.';
 
 const me = { id: 'me', username: 'me' };
@@ -30,6 +31,16 @@ describe('the unread total in the tab title', () => {
     expect(unreadTotal(s)).toBe(2);
     s = run([{ type: 'conversation/muted', conversationId: 'g', muted: false }], s);
     expect(unreadTotal(s)).toBe(3);
+  });
+  it('does not count telemetry batches (claimed by the header, as the server does)', () => {
+    const batch = (position: number): MessageObject => ({
+      ...wire(position),
+      header: `{"content_type":"${SERIES_CONTENT_TYPE}","conversation_id":"00000000-0000-4000-8000-000000000001","message_id":"00000000-0000-4000-8000-00000000000${position}","recipients":["00000000-0000-4000-8000-000000000002"],"sender_id":"00000000-0000-4000-8000-000000000002","sent_at":1,"v":2}`,
+    });
+    const s = run([{ type: 'conversations/listed', list: [conv('c')] }, { type: 'history/loaded', conversationId: 'c', hasOlder: false }, arrive('c', wire(1), batch(2), batch(3), wire(4))]);
+    expect(unreadTotal(s)).toBe(2);
+    const t = s.timelines.c;
+    expect(unreadDivider(t, 0, 'me')).toEqual({ beforeId: 'c1', count: 2 });
   });
   it('reads "(3) Courier", or just "Courier"', () => {
     expect(documentTitle(3)).toBe('(3) Courier');

@@ -10,7 +10,7 @@ import { attachmentSummary } from '@/features/attachments';
 import type { MessengerEvent } from './events';
 import { acknowledgeable } from './receipts';
 import { newestFrom } from './timeline';
-import { conversationTitle, type ChatMessage, type MessengerState, type Timeline } from './types';
+import { claimsSeries, conversationTitle, isSeriesContent, type ChatMessage, type MessengerState, type Timeline } from './types';
 
 /** Per user, kept on this device only (effects/prefs.ts). */
 export interface Prefs {
@@ -94,8 +94,9 @@ function clip(text: string, max: number): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
-/** Messages from others that count as unread (deleted ones do not). */
+/** Messages from others that count as unread (deleted ones and telemetry batches do not). */
 function unreadFromOthers(m: ChatMessage, meId: string, readUpTo: number): boolean {
+  if (isSeriesContent(m.content) || (m.wire && claimsSeries(m.wire))) return false;
   return m.senderId !== meId && m.position !== null && m.position > readUpTo && m.content.kind !== 'deleted';
 }
 

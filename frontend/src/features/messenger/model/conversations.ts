@@ -4,7 +4,7 @@
 import type { Conversation } from '@/lib/api/types';
 import { unreadAfter } from './attention';
 import type { MessengerEvent } from './events';
-import type { ConversationsState, MessengerState } from './types';
+import { claimsSeries, type ConversationsState, type MessengerState } from './types';
 
 /** Event conversations lack the caller-specific fields (read_up_to, unread_count, …): keep ours. */
 function upsert(byId: Record<string, Conversation>, conv: Conversation): Record<string, Conversation> {
@@ -58,7 +58,7 @@ export function applyConversations(s: ConversationsState, e: MessengerEvent, roo
       const known = new Set(timeline.messages.map((m) => m.id));
       return patch(s, e.conversationId, (c) => {
         const lastPos = c.last_position ?? 0;
-        const fresh = e.wires.filter((w) => w.position > lastPos && w.sender_id !== root.me.id && !known.has(w.message_id));
+        const fresh = e.wires.filter((w) => w.position > lastPos && w.sender_id !== root.me.id && !known.has(w.message_id) && !claimsSeries(w));
         const newest = e.wires[e.wires.length - 1];
         return {
           ...c,

@@ -2,7 +2,8 @@
 //! the pure reducers of this folder (`applyEvent`), one slice each.
 import type { Delivery, MessageBody } from '@/features/messages';
 import type { Conversation, UserRef } from '@/lib/api/types';
-import type { ContactStatus, Envelope } from '@/lib/crypto';
+import { parseHeader, type ContactStatus, type Envelope } from '@/lib/crypto';
+import { SERIES_CONTENT_TYPE } from '@/lib/protocol/constants';
 import type { MessageObject } from '@/lib/events/decode';
 import type { StreamStatus } from '@/lib/events/event-stream';
 import type { Prefs } from './attention';
@@ -23,6 +24,14 @@ export type MessageContent = MessageBody | SeriesBody;
 
 export function isSeriesContent(c: MessageContent): c is SeriesBody {
   return c.kind === 'series' || c.kind === 'series-refused';
+}
+
+/**
+ * Whether a message object claims to be a telemetry batch: its header's content type (the server
+ * sees it too, and does not count batches as unread; the claim is checked when the batch opens).
+ */
+export function claimsSeries(w: MessageObject): boolean {
+  return w.header !== undefined && parseHeader(w.header)?.content_type === SERIES_CONTENT_TYPE;
 }
 
 export type { Delivery };
