@@ -122,7 +122,7 @@ export function App() {
       setActive(a);
       messenger.start();
       setScreen(next);
-      const settings = (await lockRef.current?.started(session.user.id, session.deviceSeal, lockOpts)) ?? null;
+      const settings = (await lockRef.current?.started(session.user.id, session.deviceSeal, lockOpts).catch(() => null)) ?? null;
       if (activeRef.current === a) setLockSettings(settings);
     },
     [teardown, forgetUser],
@@ -155,8 +155,9 @@ export function App() {
   const lock = useCallback(
     (reason: LockReason) => {
       const a = activeRef.current;
+      if (!a) return;
       // The recovery key is shown once: never hide it behind a lock.
-      if (!a || screenRef.current.name === 'recovery-key') return;
+      if (screenRef.current.name === 'recovery-key') return lockRef.current?.rearm();
       teardown();
       void lockRef.current?.lock(a.session.user.id, reason !== 'other-tab');
       setScreen({ name: 'unlock', device: a.session.device, notice: LOCKED[reason] });

@@ -47,14 +47,9 @@ export class LockController {
     this.ended();
     const settings = { ...loadLockSettings(userId), ...(opts.keepUnlocked === undefined ? {} : { keepUnlocked: opts.keepUnlocked }) };
     saveLockSettings(userId, settings);
-    const timer = new IdleTimer(idleLimitMs(settings), {
-      onIdle: () => this.events.idle(),
-      share: (at) => this.channel.post({ type: 'activity', userId, at }),
-      persist: (at) => {
-        if (this.current?.settings.keepUnlocked) void touchDeviceUnlock(userId, at).catch(() => {});
-      },
-    });
+    const timer = this.idleTimer(userId, settings);
     this.current = { userId, seal, settings, timer };
+    if (opts.keepUnlocked !== undefined) this.channel.post({ type: 'lock-settings', userId });
     if (opts.resumed) return settings;
     try {
       if (settings.keepUnlocked) {
@@ -67,6 +62,24 @@ export class LockController {
       // No IndexedDB (some private modes): the session works, reloads ask for the password.
     }
     return settings;
+  }
+
+  /** The idle lock was declined (the recovery key is on screen): count idle time from now again. */
+  rearm(): void {
+    const c = this.current;
+    if (!c) return;
+    c.timer.stop();
+    c.timer = this.idleTimer(c.userId, c.settings);
+  }
+
+  private idleTimer(userId: string, settings: LockSettings): IdleTimer {
+    return new IdleTimer(idleLimitMs(settings), {
+      onIdle: () => this.events.idle(),
+      share: (at) => this.channel.post({ type: 'activity', userId, at }),
+      persist: (at) => {
+        if (this.current?.settings.keepUnlocked) void touchDeviceUnlock(userId, at).catch(() => {});
+      },
+    });
   }
 
   /** The session is gone from memory (locked or signed out): no more idle timer. */
