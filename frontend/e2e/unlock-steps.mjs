@@ -223,7 +223,7 @@ export async function unlockSteps({ browser, base, alice, bob, problems }) {
       assert((await one.getByTestId('me').count()) === 0 && (await two.getByTestId('me').count()) === 0, 'no messenger left on screen');
       await two.getByRole('status').filter({ hasText: 'locked in another tab' }).waitFor();
       await waitUntil(async () => !(await hasRecord(one)), { message: 'the record deleted' });
-      await shot(two, '14-locked-from-another-tab.png');
+      await shot(two, 'unlock-locked-from-another-tab.png');
     });
 
     await step('unlocking in one tab (keep unlocked still chosen) reopens the other tab', async () => {
