@@ -137,8 +137,10 @@ export function App() {
         const r = await resumeOnDevice(device, idleLimitMs(loadLockSettings(device.user.id)), Date.now()).catch(() => ({ ok: false as const, why: 'invalid' as const }));
         if (r.ok) {
           if (!activeRef.current) await begin(r.session, { name: 'app' }, { resumed: true });
-        } else if (screenRef.current.name === 'opening') {
-          setScreen({ name: 'unlock', device, notice: NOT_RESUMED[r.why] });
+        } else {
+          // Past the idle time: a tab still open (its timer late in the background) locks too.
+          if (r.why === 'idle') void lockRef.current?.lock(device.user.id);
+          if (screenRef.current.name === 'opening') setScreen({ name: 'unlock', device, notice: NOT_RESUMED[r.why] });
         }
       } finally {
         resuming.current = false;
