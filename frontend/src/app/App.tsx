@@ -1,23 +1,48 @@
 //! The top level: which screen (sign in, register, recovery, unlock, messenger) and the life
-//! cycle of a signed-in session (token manager, messenger, sign-out and revocation).
+//! cycle of a signed-in session (token manager, messenger, lock, sign-out and revocation). What
+//! locking means for the device and the other tabs is the lock controller's (lock/controller.ts).
 
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { Spinner } from '@/components/ui/Spinner';
 import { setAuthProvider } from '@/lib/api/client';
 import { TokenManager } from '@/lib/api/tokens';
 import { fingerprint } from '@/lib/crypto';
-import { LoginForm, logout, RecoveryKeyNotice, RegisterForm, UnlockForm, type DeviceRecord, type Registration, type UnlockedSession } from '@/features/auth';
+import {
+  idleLimitMs, loadLockSettings, LoginForm, logout, RecoveryKeyNotice, RegisterForm, resumeOnDevice, UnlockForm,
+  type DeviceRecord, type LockSettings, type Registration, type ResumeRefusal, type UnlockedSession,
+} from '@/features/auth';
 import { RecoverForm } from '@/features/account';
 import { clearUserData, Messenger, MessengerActions, MessengerContext, type MessengerContextValue } from '@/features/messenger';
 import { clearDevice, loadDevice, saveDevice } from './device';
+import { DeviceSettings } from './DeviceSettings';
+import { LockController, type LockEvents } from './lock/controller';
 import { MessengerScreen } from './MessengerScreen';
 
 type Screen =
   | { name: 'login'; notice?: { tone: 'error' | 'info' | 'success'; text: string } }
   | { name: 'register' }
   | { name: 'recover' }
-  | { name: 'unlock'; device: DeviceRecord }
+  /** A known device: trying the device-unlock record before asking for the password. */
+  | { name: 'opening'; device: DeviceRecord }
+  | { name: 'unlock'; device: DeviceRecord; notice?: string | null }
   | { name: 'recovery-key'; registration: Registration }
   | { name: 'app' };
+
+type LockReason = 'idle' | 'manual' | 'other-tab';
+
+const LOCKED: Record<LockReason, string> = {
+  idle: 'Courier locked itself after a while without activity.',
+  manual: 'Courier is locked.',
+  'other-tab': 'Courier was locked in another tab.',
+};
+
+const NOT_RESUMED: Record<ResumeRefusal, string | null> = {
+  none: null,
+  idle: 'Courier locked itself after a while without activity.',
+  invalid: 'This device can no longer open your keys by itself. Enter your password.',
+  'session-ended': 'Your session has ended (signed out elsewhere, or your password was changed). Enter your password to sign in again.',
+  offline: 'Cannot reach the server. Check your connection, then unlock.',
+};
 
 export interface ActiveSession {
   session: UnlockedSession;
@@ -28,28 +53,57 @@ export interface ActiveSession {
 export function App() {
   const [screen, setScreen] = useState<Screen>(() => {
     const device = loadDevice();
-    return device ? { name: 'unlock', device } : { name: 'login' };
+    return device ? { name: 'opening', device } : { name: 'login' };
   });
   const [active, setActive] = useState<ActiveSession | null>(null);
+  const [lockSettings, setLockSettings] = useState<LockSettings | null>(null);
   const activeRef = useRef<ActiveSession | null>(null);
+  const screenRef = useRef(screen);
+  const lockRef = useRef<LockController | null>(null);
+  const events = useRef<LockEvents | null>(null);
+  const resuming = useRef(false);
+
+  useEffect(() => {
+    screenRef.current = screen;
+  }, [screen]);
 
   const teardown = useCallback(() => {
     const a = activeRef.current;
     activeRef.current = null;
+    lockRef.current?.ended();
     a?.ctx.messenger.stop();
     a?.tokens.dispose();
     setAuthProvider(null);
     setActive(null);
+    setLockSettings(null);
   }, []);
 
-  useEffect(() => teardown, [teardown]);
+  useEffect(() => {
+    const lock = new LockController({
+      idle: () => events.current?.idle(),
+      fromOtherTab: (m) => events.current?.fromOtherTab(m),
+      settingsChanged: (s) => events.current?.settingsChanged(s),
+    });
+    lockRef.current = lock;
+    return () => {
+      lock.dispose();
+      if (lockRef.current === lock) lockRef.current = null;
+      teardown();
+    };
+  }, [teardown]);
+
+  /** Signed out here, elsewhere, or the session ended: forget this user on this device. */
+  const forgetUser = useCallback((userId: string, announce: boolean) => {
+    clearDevice();
+    void lockRef.current?.signedOut(userId, announce);
+  }, []);
 
   const begin = useCallback(
-    async (session: UnlockedSession, next: Screen = { name: 'app' }) => {
+    async (session: UnlockedSession, next: Screen = { name: 'app' }, lockOpts: { keepUnlocked?: boolean; resumed?: boolean } = {}) => {
       teardown();
       const tokens = new TokenManager((reason) => {
         teardown();
-        clearDevice();
+        forgetUser(session.user.id, true);
         setScreen({
           name: 'login',
           notice: {
@@ -68,18 +122,80 @@ export function App() {
       setActive(a);
       messenger.start();
       setScreen(next);
+      const settings = (await lockRef.current?.started(session.user.id, session.deviceSeal, lockOpts).catch(() => null)) ?? null;
+      if (activeRef.current === a) setLockSettings(settings);
+    },
+    [teardown, forgetUser],
+  );
+
+  /** Opens from the device-unlock record when this browser keeps the device unlocked. */
+  const resume = useCallback(
+    async (device: DeviceRecord) => {
+      if (resuming.current || activeRef.current) return;
+      resuming.current = true;
+      try {
+        const r = await resumeOnDevice(device, idleLimitMs(loadLockSettings(device.user.id)), Date.now()).catch(() => ({ ok: false as const, why: 'invalid' as const }));
+        if (r.ok) {
+          if (!activeRef.current) await begin(r.session, { name: 'app' }, { resumed: true });
+        } else {
+          // Past the idle time: a tab still open (its timer late in the background) locks too.
+          if (r.why === 'idle') void lockRef.current?.lock(device.user.id);
+          if (screenRef.current.name === 'opening') setScreen({ name: 'unlock', device, notice: NOT_RESUMED[r.why] });
+        }
+      } finally {
+        resuming.current = false;
+      }
+    },
+    [begin],
+  );
+
+  useEffect(() => {
+    if (screen.name === 'opening') void resume(screen.device);
+  }, [screen, resume]);
+
+  /** Idle, "Lock now" or another tab: keys and messenger dropped, the password needed again. */
+  const lock = useCallback(
+    (reason: LockReason) => {
+      const a = activeRef.current;
+      if (!a) return;
+      // The recovery key is shown once: never hide it behind a lock.
+      if (screenRef.current.name === 'recovery-key') return lockRef.current?.rearm();
+      teardown();
+      void lockRef.current?.lock(a.session.user.id, reason !== 'other-tab');
+      setScreen({ name: 'unlock', device: a.session.device, notice: LOCKED[reason] });
     },
     [teardown],
   );
+
+  useEffect(() => {
+    events.current = {
+      idle: () => lock('idle'),
+      settingsChanged: setLockSettings,
+      fromOtherTab: (m) => {
+        const mine = activeRef.current?.session.user.id;
+        const shown = screenRef.current;
+        if (m.type === 'lock' && mine === m.userId) lock('other-tab');
+        if (m.type === 'signed-out' && (mine === m.userId || ((shown.name === 'unlock' || shown.name === 'opening') && shown.device.user.id === m.userId))) {
+          teardown();
+          setScreen({ name: 'login', notice: { tone: 'info', text: 'You are signed out.' } });
+        }
+        if (m.type === 'unlocked' && !mine && ['login', 'unlock', 'opening'].includes(shown.name)) {
+          const device = loadDevice();
+          if (device?.user.id === m.userId) void resume(device);
+        }
+      },
+    };
+  }, [lock, resume, teardown]);
 
   const signOut = useCallback(async () => {
     const a = activeRef.current;
     if (a) await logout().catch(() => {});
     if (a) clearUserData(a.session.user.id);
     teardown();
-    clearDevice();
+    if (a) forgetUser(a.session.user.id, true);
+    else clearDevice();
     setScreen({ name: 'login', notice: { tone: 'info', text: 'You are signed out.' } });
-  }, [teardown]);
+  }, [teardown, forgetUser]);
 
   const accountDeleted = useCallback(() => {
     const a = activeRef.current;
@@ -88,22 +204,33 @@ export function App() {
       localStorage.removeItem(`courier:pins:${a.session.user.id}`);
     }
     teardown();
-    clearDevice();
+    if (a) forgetUser(a.session.user.id, true);
+    else clearDevice();
     setScreen({ name: 'login', notice: { tone: 'info', text: 'Your account was deleted.' } });
-  }, [teardown]);
+  }, [teardown, forgetUser]);
 
   switch (screen.name) {
     case 'register':
       return <RegisterForm onSignIn={() => setScreen({ name: 'login' })} onRegistered={(r) => void begin(r.session, { name: 'recovery-key', registration: r })} />;
     case 'recover':
       return <RecoverForm onBack={() => setScreen({ name: 'login' })} onRecovered={() => setScreen({ name: 'login', notice: { tone: 'success', text: 'Your password was reset. Sign in with the new password.' } })} />;
+    case 'opening':
+      return (
+        <main className="flex min-h-dvh items-center justify-center bg-gradient-to-br from-indigo-50 via-white to-sky-100" aria-busy="true">
+          <Spinner className="h-8 w-8 text-indigo-600" />
+          <span className="sr-only">Opening Courier…</span>
+        </main>
+      );
     case 'unlock':
       return (
         <UnlockForm
+          key={screen.notice ?? ''}
           device={screen.device}
-          onUnlocked={(s) => void begin(s)}
+          notice={screen.notice}
+          defaultKeepUnlocked={loadLockSettings(screen.device.user.id).keepUnlocked}
+          onUnlocked={(s, keepUnlocked) => void begin(s, { name: 'app' }, { keepUnlocked })}
           onSwitchUser={() => {
-            clearDevice();
+            forgetUser(screen.device.user.id, false);
             setScreen({ name: 'login' });
           }}
         />
@@ -117,6 +244,8 @@ export function App() {
           <MessengerScreen
             session={active.session}
             onSignOut={signOut}
+            onLock={() => lock('manual')}
+            deviceSettings={lockSettings && <DeviceSettings settings={lockSettings} onChange={(next) => { setLockSettings(next); void lockRef.current?.change(next); }} />}
             onDeleted={accountDeleted}
             onPasswordChanged={(next) => {
               const d = { ...active.session.device, kdf: next.kdf, salt: next.salt, keys: { ...active.session.device.keys, wrapped_user_key: next.wrappedUserKey } };
@@ -130,7 +259,7 @@ export function App() {
       return (
         <LoginForm
           notice={screen.name === 'login' ? screen.notice : null}
-          onSignedIn={(s) => void begin(s)}
+          onSignedIn={(s, keepUnlocked) => void begin(s, { name: 'app' }, { keepUnlocked })}
           onRegister={() => setScreen({ name: 'register' })}
           onRecover={() => setScreen({ name: 'recover' })}
         />

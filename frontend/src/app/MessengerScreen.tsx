@@ -2,7 +2,7 @@
 //! screen), the connection banner, and the dialogs. Features are composed here, never inside
 //! each other. Each part selects only the state it shows.
 
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Alert } from '@/components/ui/Alert';
 import { Avatar } from '@/components/ui/Avatar';
 import { IconButton } from '@/components/ui/Button';
@@ -80,11 +80,15 @@ type DialogName = 'chat' | 'group' | 'settings' | null;
 export interface MessengerScreenProps {
   session: UnlockedSession;
   onSignOut: () => void;
+  /** Lock now: keys dropped from memory, every tab asks for the password. */
+  onLock: () => void;
+  /** Settings → This device (keep unlocked, idle lock), composed by the app. */
+  deviceSettings?: ReactNode;
   onDeleted: () => void;
   onPasswordChanged: (next: { kdf: KdfParams; salt: string; wrappedUserKey: string }) => void;
 }
 
-export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChanged }: MessengerScreenProps) {
+export function MessengerScreen({ session, onSignOut, onLock, deviceSettings, onDeleted, onPasswordChanged }: MessengerScreenProps) {
   const { messenger, actions } = useMessenger();
   const me = useMessengerSelector((s) => s.me);
   const items = useMessengerSelector(listItems, sameItems);
@@ -186,6 +190,8 @@ export function MessengerScreen({ session, onSignOut, onDeleted, onPasswordChang
           passwordContext={{ username: me.username, kdf: session.device.kdf, salt: session.device.salt, wrappedUserKey: session.device.keys.wrapped_user_key }}
           onPasswordChanged={onPasswordChanged}
           onLogout={onSignOut}
+          onLock={onLock}
+          device={deviceSettings}
           onDeleted={onDeleted}
           onClose={() => setDialog(null)}
           notifications={<NotificationSettings />}

@@ -14,6 +14,8 @@ import type { LoginResponse, UserRef } from '@/lib/api/types';
 import { login } from './api/login';
 import { prelogin } from './api/prelogin';
 import { register } from './api/register';
+import { forgetDeviceUnlock, loadDeviceUnlock, openDeviceSeal, sealForDevice, touchDeviceUnlock, type DeviceSeal } from './device-unlock';
+import { isIdleExpired } from './idle-policy';
 
 export function usernameProblem(name: string): string | null {
   return isValidUsername(name) ? null : 'Use 3–32 characters: letters, digits, “_”, “.” or “-”.';
@@ -37,6 +39,8 @@ export interface UnlockedSession {
   keys: AccountKeys;
   device: DeviceRecord;
   grant: TokenGrant;
+  /** The user key sealed for this browser (memory only until "keep this device unlocked" stores it). */
+  deviceSeal: DeviceSeal;
 }
 
 export class SignInError extends Error {
@@ -53,13 +57,24 @@ function wrongCredentials(e: unknown): never {
   throw e;
 }
 
+/** The last moment the raw user key exists: imported non-extractable, sealed for this device, zeroed. */
+async function takeUserKey(userKeyRaw: Uint8Array, wire: WireKeys, username: string): Promise<{ keys: AccountKeys; deviceSeal: DeviceSeal }> {
+  try {
+    const keys = await unlockAccountKeys(userKeyRaw, wire, username);
+    return { keys, deviceSeal: await sealForDevice(userKeyRaw, username) };
+  } finally {
+    userKeyRaw.fill(0);
+  }
+}
+
 async function finishLogin(res: LoginResponse, userKeyRaw: Uint8Array, device: Omit<DeviceRecord, 'keys' | 'user'>): Promise<UnlockedSession> {
-  const keys = await unlockAccountKeys(userKeyRaw, res.keys, res.user.username);
+  const { keys, deviceSeal } = await takeUserKey(userKeyRaw, res.keys, res.user.username);
   return {
     user: res.user,
     keys,
     device: { ...device, user: res.user, keys: res.keys },
     grant: { access_token: res.access_token, expires_in: res.expires_in },
+    deviceSeal,
   };
 }
 
@@ -97,13 +112,66 @@ export async function unlock(device: DeviceRecord, password: string): Promise<Un
   } finally {
     stretchKey.fill(0);
   }
-  const grant = await refreshWithCookie();
+  let grant: TokenGrant | null;
+  try {
+    grant = await refreshWithCookie();
+  } catch (e) {
+    userKey.fill(0);
+    throw e;
+  }
   if (!grant) {
-    const res = await login(device.user.username, toBase64(authKey)).catch(wrongCredentials);
+    const res = await login(device.user.username, toBase64(authKey)).catch((e: unknown) => {
+      userKey.fill(0);
+      return wrongCredentials(e);
+    });
     return finishLogin(res, userKey, device);
   }
-  const keys = await unlockAccountKeys(userKey, device.keys, device.user.username);
-  return { user: device.user, keys, device, grant };
+  const { keys, deviceSeal } = await takeUserKey(userKey, device.keys, device.user.username);
+  return { user: device.user, keys, device, grant, deviceSeal };
+}
+
+/** Why a resume from the device-unlock record did not open the session. */
+export type ResumeRefusal = 'none' | 'idle' | 'invalid' | 'session-ended' | 'offline';
+
+export type Resume = { ok: true; session: UnlockedSession } | { ok: false; why: ResumeRefusal };
+
+/**
+ * Opens without the password when this browser keeps the device unlocked: the stored seal gives
+ * the user key, which unlocks the remembered wrapped keys, and the cookie session resumes. The
+ * record is deleted when the idle time has passed (also while the browser was closed), when it
+ * does not open (altered, another key), and when the session has ended (signed out elsewhere,
+ * revoked, or the password was changed on another device, which ends every other session).
+ * Offline, the record is kept and the caller shows the normal unlock.
+ */
+export async function resumeOnDevice(device: DeviceRecord, idleLimit: number | null, now: number): Promise<Resume> {
+  const userId = device.user.id;
+  const record = await loadDeviceUnlock(userId).catch(() => null);
+  if (!record) return { ok: false, why: 'none' };
+  if (isIdleExpired(record.lastActive, now, idleLimit)) {
+    await forgetDeviceUnlock(userId);
+    return { ok: false, why: 'idle' };
+  }
+  let keys: AccountKeys;
+  try {
+    if (record.seal.username !== device.user.username) throw new UnlockError('record of another user');
+    const raw = await openDeviceSeal(record.seal);
+    keys = (await takeUserKey(raw, device.keys, device.user.username)).keys;
+  } catch {
+    await forgetDeviceUnlock(userId);
+    return { ok: false, why: 'invalid' };
+  }
+  let grant: TokenGrant | null;
+  try {
+    grant = await refreshWithCookie();
+  } catch {
+    return { ok: false, why: 'offline' };
+  }
+  if (!grant) {
+    await forgetDeviceUnlock(userId);
+    return { ok: false, why: 'session-ended' };
+  }
+  await touchDeviceUnlock(userId, now).catch(() => {});
+  return { ok: true, session: { user: device.user, keys, device, grant, deviceSeal: record.seal } };
 }
 
 export interface Registration {

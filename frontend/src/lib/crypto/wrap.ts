@@ -10,6 +10,8 @@ export const aad = {
   userKeyRecovery: (username: string) => `courier/v1/user-key-recovery|${username}`,
   encKey: (username: string) => `courier/v1/enc-key|${username}`,
   sigKey: (username: string) => `courier/v1/sig-key|${username}`,
+  /** Local only (never on the wire): the user key wrapped under this browser's device key. */
+  deviceUnlock: (username: string) => `courier/local/device-unlock|${username}`,
 };
 
 /** Imports raw bytes as a non-extractable AES-GCM key. */

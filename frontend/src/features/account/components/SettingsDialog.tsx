@@ -8,7 +8,7 @@ import type { KdfParams } from '@/lib/crypto';
 import { changeAccountPassword, deleteOwnAccount, type PasswordContext } from '../flows';
 import { SessionsList } from './SessionsList';
 
-type Tab = 'account' | 'notifications' | 'sessions' | 'danger';
+type Tab = 'account' | 'notifications' | 'device' | 'sessions' | 'danger';
 
 export interface SettingsDialogProps {
   username: string;
@@ -16,10 +16,14 @@ export interface SettingsDialogProps {
   passwordContext: PasswordContext;
   onPasswordChanged: (next: { kdf: KdfParams; salt: string; wrappedUserKey: string }) => void;
   onLogout: () => void;
+  /** Lock now (beside Sign out): the keys leave memory, every tab asks for the password. */
+  onLock?: () => void;
   onDeleted: () => void;
   onClose: () => void;
   /** This device's notification settings (composed by the app from the messenger). */
   notifications?: ReactNode;
+  /** This device's unlock settings: keep unlocked, idle lock (composed by the app). */
+  device?: ReactNode;
 }
 
 /** The dialog keeps the password context it was opened with up to date: after a password change
@@ -33,7 +37,13 @@ export function SettingsDialog(props: SettingsDialogProps) {
     props.onPasswordChanged(next);
   };
   const tabProps = { ...props, passwordContext, onPasswordChanged };
-  const tabs: [Tab, string][] = [['account', 'Account'], ...(props.notifications ? [['notifications', 'Notifications'] as [Tab, string]] : []), ['sessions', 'Sessions'], ['danger', 'Delete account']];
+  const tabs: [Tab, string][] = [
+    ['account', 'Account'],
+    ...(props.notifications ? [['notifications', 'Notifications'] as [Tab, string]] : []),
+    ...(props.device ? [['device', 'This device'] as [Tab, string]] : []),
+    ['sessions', 'Sessions'],
+    ['danger', 'Delete account'],
+  ];
   return (
     <Dialog title="Settings" onClose={props.onClose} wide>
       <div role="tablist" aria-label="Settings sections" className="mb-5 flex gap-1 rounded-lg bg-slate-100 p-1">
@@ -53,6 +63,7 @@ export function SettingsDialog(props: SettingsDialogProps) {
       <div role="tabpanel">
         {tab === 'account' && <AccountTab {...tabProps} />}
         {tab === 'notifications' && props.notifications}
+        {tab === 'device' && props.device}
         {tab === 'sessions' && <SessionsList />}
         {tab === 'danger' && <DeleteTab {...tabProps} />}
       </div>
@@ -60,7 +71,7 @@ export function SettingsDialog(props: SettingsDialogProps) {
   );
 }
 
-function AccountTab({ username, fingerprint, passwordContext, onPasswordChanged, onLogout }: SettingsDialogProps) {
+function AccountTab({ username, fingerprint, passwordContext, onPasswordChanged, onLogout, onLock }: SettingsDialogProps) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -96,9 +107,16 @@ function AccountTab({ username, fingerprint, passwordContext, onPasswordChanged,
         <p data-testid="my-fingerprint" className="mt-2 rounded-lg bg-slate-50 px-3 py-2 font-mono text-sm tracking-wider text-slate-800">
           {fingerprint}
         </p>
-        <Button variant="secondary" className="mt-3" onClick={onLogout}>
-          Sign out
-        </Button>
+        <div className="mt-3 flex flex-wrap gap-2">
+          {onLock && (
+            <Button variant="secondary" onClick={onLock}>
+              Lock now
+            </Button>
+          )}
+          <Button variant="secondary" onClick={onLogout}>
+            Sign out
+          </Button>
+        </div>
       </section>
       <form onSubmit={submit} className="space-y-3 border-t border-slate-100 pt-5" aria-labelledby="pw-heading">
         <h3 id="pw-heading" className="text-sm font-semibold text-slate-900">

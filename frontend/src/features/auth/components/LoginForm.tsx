@@ -6,9 +6,10 @@ import { describeError } from '@/lib/api/errors';
 import { signIn, type UnlockedSession } from '../flows';
 import { retryAfterOf, useRetryCountdown, waitMessage } from '../retry-countdown';
 import { AuthLayout, LinkButton } from '@/components/layouts/AuthLayout';
+import { KeepUnlockedField } from './KeepUnlockedField';
 
 export interface LoginFormProps {
-  onSignedIn: (session: UnlockedSession) => void;
+  onSignedIn: (session: UnlockedSession, keepUnlocked: boolean) => void;
   onRegister: () => void;
   onRecover: () => void;
   /** Why the user is here again (session revoked, account deleted …). */
@@ -18,6 +19,7 @@ export interface LoginFormProps {
 export function LoginForm({ onSignedIn, onRegister, onRecover, notice }: LoginFormProps) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  const [keepUnlocked, setKeepUnlocked] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   // Throttled by the server: submit stays disabled while the wait counts down.
@@ -29,7 +31,7 @@ export function LoginForm({ onSignedIn, onRegister, onRecover, notice }: LoginFo
     setBusy(true);
     setError(null);
     try {
-      onSignedIn(await signIn(username, password));
+      onSignedIn(await signIn(username, password), keepUnlocked);
     } catch (err) {
       const seconds = retryAfterOf(err);
       if (seconds) wait.start(seconds);
@@ -52,6 +54,7 @@ export function LoginForm({ onSignedIn, onRegister, onRecover, notice }: LoginFo
       <form onSubmit={submit} className="space-y-4" noValidate>
         <TextField label="Username" name="username" autoComplete="username" autoCapitalize="none" spellCheck={false} required value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
         <TextField label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        <KeepUnlockedField checked={keepUnlocked} onChange={setKeepUnlocked} />
         {error && <Alert>{error}</Alert>}
         {wait.left > 0 && <Alert tone="warning">{waitMessage(wait.left)}</Alert>}
         <Button type="submit" className="w-full" busy={busy} disabled={!username || !password || wait.left > 0}>

@@ -6,10 +6,22 @@ import { TextField } from '@/components/ui/TextField';
 import { describeError } from '@/lib/api/errors';
 import { unlock, type DeviceRecord, type UnlockedSession } from '../flows';
 import { AuthLayout, LinkButton } from '@/components/layouts/AuthLayout';
+import { KeepUnlockedField } from './KeepUnlockedField';
 
-/** After a reload the private keys are gone from memory: the password unlocks them again. */
-export function UnlockForm({ device, onUnlocked, onSwitchUser }: { device: DeviceRecord; onUnlocked: (s: UnlockedSession) => void; onSwitchUser: () => void }) {
+export interface UnlockFormProps {
+  device: DeviceRecord;
+  onUnlocked: (s: UnlockedSession, keepUnlocked: boolean) => void;
+  onSwitchUser: () => void;
+  /** The choice made last time on this device. */
+  defaultKeepUnlocked?: boolean;
+  /** Why the app is locked, when it locked itself (idle, another tab, session ended). */
+  notice?: string | null;
+}
+
+/** After a reload or a lock the private keys are gone from memory: the password unlocks them again. */
+export function UnlockForm({ device, onUnlocked, onSwitchUser, defaultKeepUnlocked = false, notice }: UnlockFormProps) {
   const [password, setPassword] = useState('');
+  const [keepUnlocked, setKeepUnlocked] = useState(defaultKeepUnlocked);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -18,7 +30,7 @@ export function UnlockForm({ device, onUnlocked, onSwitchUser }: { device: Devic
     setBusy(true);
     setError(null);
     try {
-      onUnlocked(await unlock(device, password));
+      onUnlocked(await unlock(device, password), keepUnlocked);
     } catch (err) {
       setError(describeError(err));
       setBusy(false);
@@ -42,9 +54,15 @@ export function UnlockForm({ device, onUnlocked, onSwitchUser }: { device: Devic
           <p className="text-xs text-slate-500">Locked</p>
         </div>
       </div>
+      {notice && !error && (
+        <Alert tone="info" className="mb-4">
+          {notice}
+        </Alert>
+      )}
       <form onSubmit={submit} className="space-y-4">
         <input type="text" name="username" autoComplete="username" value={device.user.username} readOnly hidden />
         <TextField label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />
+        <KeepUnlockedField checked={keepUnlocked} onChange={setKeepUnlocked} />
         {error && <Alert>{error}</Alert>}
         <Button type="submit" className="w-full" busy={busy} disabled={!password}>
           {busy ? 'Unlocking…' : 'Unlock'}
