@@ -246,7 +246,9 @@ export async function unlockSteps({ browser, base, alice, bob, problems }) {
       await context.clock.fastForward(MINUTES(31));
       await one.getByRole('heading', { name: 'Unlock Courier' }).waitFor({ timeout: 20_000 });
       await two.getByRole('heading', { name: 'Unlock Courier' }).waitFor({ timeout: 20_000 });
+      // Whichever tab's timer fired first, both say why.
       await one.getByRole('status').filter({ hasText: 'without activity' }).waitFor();
+      await two.getByRole('status').filter({ hasText: 'without activity' }).waitFor();
       await waitUntil(async () => !(await hasRecord(one)), { message: 'the record deleted' });
       await one.reload();
       await expectScreen(one, 'locked', 'a reload after the idle lock');

@@ -155,13 +155,13 @@ export function App() {
 
   /** Idle, "Lock now" or another tab: keys and messenger dropped, the password needed again. */
   const lock = useCallback(
-    (reason: LockReason) => {
+    (reason: LockReason, told = false) => {
       const a = activeRef.current;
       if (!a) return;
       // The recovery key is shown once: never hide it behind a lock.
       if (screenRef.current.name === 'recovery-key') return lockRef.current?.rearm();
       teardown();
-      void lockRef.current?.lock(a.session.user.id, reason !== 'other-tab');
+      void lockRef.current?.lock(a.session.user.id, !told, reason === 'idle');
       setScreen({ name: 'unlock', device: a.session.device, notice: LOCKED[reason] });
     },
     [teardown],
@@ -174,7 +174,8 @@ export function App() {
       fromOtherTab: (m) => {
         const mine = activeRef.current?.session.user.id;
         const shown = screenRef.current;
-        if (m.type === 'lock' && mine === m.userId) lock('other-tab');
+        // Every tab reaches the idle time together: whichever fired first, each says why.
+        if (m.type === 'lock' && mine === m.userId) lock(m.idle ? 'idle' : 'other-tab', true);
         if (m.type === 'signed-out' && (mine === m.userId || ((shown.name === 'unlock' || shown.name === 'opening') && shown.device.user.id === m.userId))) {
           teardown();
           setScreen({ name: 'login', notice: { tone: 'info', text: 'You are signed out.' } });

@@ -5,7 +5,7 @@
 //! that sent it. Other parts of the app may use the same channel: unknown messages are ignored.
 
 export type TabMessage =
-  | { type: 'lock'; userId: string }
+  | { type: 'lock'; userId: string; idle?: boolean }
   | { type: 'unlocked'; userId: string }
   | { type: 'signed-out'; userId: string }
   | { type: 'activity'; userId: string; at: number }
@@ -18,6 +18,7 @@ export function parseTabMessage(data: unknown): TabMessage | null {
   const m = data as Partial<TabMessage> | null;
   if (!m || typeof m !== 'object' || typeof m.type !== 'string' || !TYPES.has(m.type) || typeof m.userId !== 'string') return null;
   if (m.type === 'activity' && (typeof m.at !== 'number' || !Number.isFinite(m.at))) return null;
+  if (m.type === 'lock' && m.idle !== undefined && typeof m.idle !== 'boolean') return null;
   return m as TabMessage;
 }
 

@@ -105,10 +105,11 @@ export class LockController {
     this.channel.post({ type: 'lock-settings', userId: c.userId });
   }
 
-  /** Locks here and in every tab: the record is deleted, the password is needed again. */
-  async lock(userId: string, announce = true): Promise<void> {
+  /** Locks here and in every tab (saying whether it was the idle time): the record is deleted,
+   *  the password is needed again. */
+  async lock(userId: string, announce = true, idle = false): Promise<void> {
     this.ended();
-    if (announce) this.channel.post({ type: 'lock', userId });
+    if (announce) this.channel.post({ type: 'lock', userId, ...(idle ? { idle } : {}) });
     await forgetDeviceUnlock(userId).catch(() => {});
   }
 

@@ -35,6 +35,8 @@ describe('tab messages', () => {
     expect(parseTabMessage({ type: 'outbox', userId: 'u' })).toBeNull();
     expect(parseTabMessage({ type: 'lock' })).toBeNull();
     expect(parseTabMessage('lock')).toBeNull();
+    expect(parseTabMessage({ type: 'lock', userId: 'u', idle: true })).toEqual({ type: 'lock', userId: 'u', idle: true });
+    expect(parseTabMessage({ type: 'lock', userId: 'u', idle: 'yes' })).toBeNull();
     expect(parseTabMessage(null)).toBeNull();
   });
 });
