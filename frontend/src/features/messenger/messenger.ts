@@ -20,6 +20,7 @@ import { ContactBook } from './effects/contacts';
 import { DraftEffects } from './effects/drafts';
 import { decryptWire } from './effects/ingest';
 import { loadActiveConversation, loadLastEventId, loadReceipts, saveActiveConversation, saveLastEventId, saveReceipts } from './effects/persist';
+import { messengerDeps, OutboxEffects } from './effects/outbox';
 import { loadPrefs, savePrefs } from './effects/prefs';
 import { ReceiptEffects } from './effects/receipts';
 import { TypingEffects } from './effects/typing';
@@ -56,6 +57,7 @@ export class Messenger {
   readonly drafts: DraftEffects;
   readonly attention: AttentionEffects;
   readonly attachments: AttachmentEffects;
+  readonly outbox: OutboxEffects;
   private stream: EventStream;
   private tombstones = new Set<string>();
   private stopped = false;
@@ -75,6 +77,7 @@ export class Messenger {
     this.drafts = new DraftEffects(this.store, me.id, keys.userKey);
     this.attention = new AttentionEffects(this.store, (id) => void this.open(id));
     this.attachments = new AttachmentEffects(this.store);
+    this.outbox = new OutboxEffects(this.store, me.id, keys.userKey, messengerDeps(this));
     this.stream = new EventStream({
       getToken: () => tokens.getAccessToken(),
       refresh: () => tokens.refresh(),
@@ -99,6 +102,7 @@ export class Messenger {
       if (next.prefs !== prefs) savePrefs(this.me.id, (prefs = next.prefs));
     });
     this.attention.start();
+    this.outbox.start();
     this.stream.start();
     void this.loadConversations();
     void this.loadPresence();
@@ -116,6 +120,7 @@ export class Messenger {
     this.receipts.stop();
     this.attention.stop();
     this.attachments.stop();
+    this.outbox.stop();
     this.unsubscribe?.();
   }
 
@@ -290,7 +295,7 @@ export class Messenger {
   }
 
   /** A message going away takes its attachments' plaintext and object URLs with it. */
-  private forgetAttachments(convId: string, messageId: string): void {
+  forgetAttachments(convId: string, messageId: string): void {
     const m = this.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
     if (m?.content.kind === 'attachments') this.attachments.forget(m.content.attachments);
   }

@@ -3,6 +3,7 @@
 //! members' receipt positions (the conversation object does not carry them).
 import type { ReceiptsState } from '../model';
 import { draftKeys } from './drafts';
+import { clearOutbox } from './outbox';
 import { prefsKey } from './prefs';
 
 const lastKey = (userId: string) => `courier:last-event:${userId}`;
@@ -56,7 +57,12 @@ export function saveReceipts(userId: string, receipts: ReceiptsState): void {
   }
 }
 
-export function clearUserData(userId: string): void {
+/** Sign-out, account deletion: nothing of this user stays on the device (the outbox included;
+ *  resolves once IndexedDB let go of it). */
+export async function clearUserData(userId: string): Promise<void> {
   for (const k of [lastKey(userId), receiptsKey(userId), prefsKey(userId), ...draftKeys(localStorage, userId)]) localStorage.removeItem(k);
   sessionStorage.removeItem(`courier:active:${userId}`);
+  await clearOutbox(userId).catch(() => {
+    /* IndexedDB unavailable: nothing was stored there */
+  });
 }
