@@ -106,7 +106,7 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
   const shape = mine ? `bg-indigo-600 text-white ${firstOfRun ? 'rounded-2xl rounded-tr-md' : 'rounded-2xl'}` : `bg-white text-slate-900 ring-1 ring-slate-200 ${firstOfRun ? 'rounded-2xl rounded-tl-md' : 'rounded-2xl'}`;
   const failed = mine && msg.delivery === 'failed';
   const special = failed
-    ? 'bg-rose-50 text-slate-900 ring-2 ring-rose-600'
+    ? 'rounded-2xl bg-rose-50 text-slate-900 ring-2 ring-rose-600'
     : body.kind === 'unverified' || body.kind === 'empty' || body.kind === 'bad-content'
       ? 'bg-rose-50 text-rose-900 ring-1 ring-rose-200'
       : body.kind === 'deleted'

@@ -364,6 +364,8 @@ export class OutboxEffects {
       }
       const outcome = await this.sendOne(rec);
       if (outcome.kind === 'retry') {
+        // The rest waits too (in order): a clock on each, not "sending".
+        for (const r of recs) if (!r.failed && r.createdAt > rec.createdAt) this.patch(r.conversationId, r.messageId, { local: 'queued' });
         this.later(outcome.afterMs);
         return;
       }
@@ -386,6 +388,7 @@ export class OutboxEffects {
         const res = await this.deps.post(rec, envelope);
         this.patch(convId, messageId, { local: 'stored', position: res.position, envelope: undefined });
         this.clearNotice();
+        this.attempt = 0; // the server answers again: the next failure starts the backoff over
         await this.unstore(rec).catch(() => {}); // if this fails, a repeat post answers the same
         return { kind: 'sent' };
       } catch (e) {
