@@ -74,6 +74,17 @@ describe('OutboxStore', () => {
     expect((await box.list()).map((r) => r.messageId)).toEqual(['a', 'c']);
   });
 
+  it('keeps the bytes of attachment descriptors (keys, digests, thumbnails) as bytes', async () => {
+    const box = new OutboxStore(me.id, key);
+    const d = { attachmentId: 'a', key: randomBytes(32), sha256: randomBytes(32), name: 'p.png', mediaType: 'image/png', size: 9, ciphertextSize: 40, thumbnail: { mediaType: 'image/jpeg', bytes: new Uint8Array([0xff, 0xd8, 0xff, 1]) } };
+    await box.put({ ...rec('f', 1), content: { kind: 'attachments', text: 'cap', attachments: [d] } });
+    const [back] = await box.list();
+    expect(back.content).toEqual({ kind: 'attachments', text: 'cap', attachments: [d] });
+    const a = back.content.kind === 'attachments' ? back.content.attachments[0] : null;
+    expect(a?.key).toBeInstanceOf(Uint8Array);
+    expect(a?.thumbnail?.bytes).toBeInstanceOf(Uint8Array);
+  });
+
   it('opens nothing without the user key (and nothing moved to another record)', async () => {
     await new OutboxStore(me.id, key).put(rec('a', 1));
     expect(await new OutboxStore(me.id, await importAesKey(randomBytes(32))).list()).toEqual([]);

@@ -19,7 +19,7 @@
 //! the outbox afresh, so a record is never posted by two tabs at once; the timeline merges by
 //! message id, so a message another tab sent shows once.
 
-import { fromUtf8, sealMessage, type AttachmentDescriptor, type Envelope } from '@/lib/crypto';
+import { fromBase64, fromUtf8, sealMessage, toBase64, type AttachmentDescriptor, type Envelope } from '@/lib/crypto';
 import { ApiError, describeError } from '@/lib/api/errors';
 import { ATTACHMENT_CONTENT_TYPE, TEXT_PLAIN } from '@/lib/protocol/constants';
 import { idbDelete, idbDeletePrefix, idbEntries, idbKeys, idbSet } from '@/lib/storage/idb';
@@ -66,6 +66,24 @@ export const outboxPrefix = (userId: string) => `outbox:${userId}:`;
 export const outboxKey = (userId: string, rec: Pick<OutboxRecord, 'createdAt' | 'messageId'>) => `${outboxPrefix(userId)}${String(rec.createdAt).padStart(16, '0')}:${rec.messageId}`;
 const aadFor = (userId: string, messageId: string) => `courier/local/outbox|${userId}|${messageId}`;
 
+/** Bytes (attachment keys, digests, thumbnails) through JSON: `{ $bytes: base64 }` and back. */
+function packBytes(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { $bytes: toBase64(v) };
+  if (Array.isArray(v)) return v.map(packBytes);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, packBytes(x)]));
+  return v;
+}
+
+function unpackBytes(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unpackBytes);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.$bytes === 'string' && Object.keys(o).length === 1) return fromBase64(o.$bytes);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unpackBytes(x)]));
+  }
+  return v;
+}
+
 /** The outbox in IndexedDB: one sealed record per message, in key (= creation) order. */
 export class OutboxStore {
   constructor(
@@ -75,7 +93,7 @@ export class OutboxStore {
 
   /** `wanted`: checked once sealed, so a sign-out meanwhile (which empties the outbox) wins. */
   async put(rec: OutboxRecord, wanted: () => boolean = () => true): Promise<void> {
-    const sealed = await sealJson(this.userKey, aadFor(this.userId, rec.messageId), rec);
+    const sealed = await sealJson(this.userKey, aadFor(this.userId, rec.messageId), packBytes(rec));
     if (wanted()) await idbSet(outboxKey(this.userId, rec), sealed);
   }
 
@@ -88,7 +106,8 @@ export class OutboxStore {
     const out: OutboxRecord[] = [];
     for (const [key, sealed] of await idbEntries<unknown>(outboxPrefix(this.userId))) {
       const messageId = key.slice(key.lastIndexOf(':') + 1);
-      const rec = await openJson<OutboxRecord>(this.userKey, aadFor(this.userId, messageId), sealed);
+      const opened = await openJson<unknown>(this.userKey, aadFor(this.userId, messageId), sealed);
+      const rec = opened === null ? null : (unpackBytes(opened) as OutboxRecord);
       if (rec && rec.messageId === messageId && outboxKey(this.userId, rec) === key) out.push(rec);
       else await idbDelete(key).catch(() => {}); // not ours (another key), moved, or damaged
     }
