@@ -22,7 +22,7 @@ function outboxInPage(page) {
   return page.evaluate(
     () =>
       new Promise((resolve, reject) => {
-        const open = indexedDB.open('courier');
+        const open = globalThis.indexedDB.open('courier');
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const tx = open.result.transaction('kv', 'readonly');
@@ -32,7 +32,7 @@ function outboxInPage(page) {
           tx.oncomplete = () => {
             const out = [];
             keys.result.forEach((k, i) => {
-              if (String(k).startsWith('outbox:')) out.push({ key: String(k), text: values.result[i] instanceof Uint8Array ? new TextDecoder('latin1').decode(values.result[i]) : JSON.stringify(values.result[i]) });
+              if (String(k).startsWith('outbox:')) out.push({ key: String(k), text: values.result[i] instanceof Uint8Array ? new globalThis.TextDecoder('latin1').decode(values.result[i]) : JSON.stringify(values.result[i]) });
             });
             open.result.close();
             resolve(out);
