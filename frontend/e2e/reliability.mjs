@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { launch, onFailure, step, summary } from './harness.mjs';
 import { newUserPage, register, shot, startChat } from './app.mjs';
 import { cacheSteps } from './cache-steps.mjs';
+import { outboxSteps } from './outbox-steps.mjs';
 import { unlockSteps } from './unlock-steps.mjs';
 
 const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
@@ -18,7 +19,7 @@ const text = (label) => `${label} ${nonce}`;
 const problems = [];
 
 // Each area adds its module here: `export async function xSteps(ctx)`, run in this order.
-const areas = [cacheSteps, unlockSteps];
+const areas = [cacheSteps, outboxSteps, unlockSteps];
 
 console.log(`Courier reliability e2e against ${BASE} (run ${run})`);
 const browser = await launch();

@@ -191,8 +191,9 @@ export function App() {
   const signOut = useCallback(async () => {
     const a = activeRef.current;
     if (a) await logout().catch(() => {});
-    if (a) clearUserData(a.session.user.id);
+    const cleared = a ? clearUserData(a.session.user.id) : null;
     teardown();
+    await cleared;
     if (a) forgetUser(a.session.user.id, true);
     else clearDevice();
     setScreen({ name: 'login', notice: { tone: 'info', text: 'You are signed out.' } });
@@ -201,7 +202,7 @@ export function App() {
   const accountDeleted = useCallback(() => {
     const a = activeRef.current;
     if (a) {
-      clearUserData(a.session.user.id);
+      void clearUserData(a.session.user.id);
       localStorage.removeItem(`courier:pins:${a.session.user.id}`);
     }
     teardown();

@@ -105,6 +105,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
             body: m.content,
             time: m.sentAt,
             delivery: m.senderId === me ? deliveryOf(m, conv, me, receipts) : null,
+            ...(m.failure ? { failure: m.failure } : {}),
             ...(m.content.kind === 'attachments' ? { attachments: attachmentViews(m, transfers) } : {}),
           })),
     [timeline, me, names, conv, receipts, contacts, transfers],

@@ -20,6 +20,7 @@ import { DraftEffects } from './effects/drafts';
 import { HistoryCache, openedBefore, previewStale } from './effects/history-cache';
 import { decryptWire } from './effects/ingest';
 import { loadActiveConversation, loadLastEventId, loadReceipts, saveActiveConversation, saveLastEventId, saveReceipts } from './effects/persist';
+import { messengerDeps, OutboxEffects } from './effects/outbox';
 import { loadPrefs, savePrefs } from './effects/prefs';
 import { ReceiptEffects } from './effects/receipts';
 import { TypingEffects } from './effects/typing';
@@ -57,6 +58,7 @@ export class Messenger {
   readonly attention: AttentionEffects;
   readonly attachments: AttachmentEffects;
   readonly history: HistoryCache;
+  readonly outbox: OutboxEffects;
   private stream: EventStream;
   private tombstones = new Set<string>();
   private stopped = false;
@@ -80,6 +82,7 @@ export class Messenger {
     this.attention = new AttentionEffects(this.store, (id) => void this.open(id));
     this.attachments = new AttachmentEffects(this.store);
     this.history = new HistoryCache(this.store, me.id, keys.userKey, (id) => (id === me.id ? myFingerprint : (this.contacts.pins.get(id)?.fingerprint ?? null)));
+    this.outbox = new OutboxEffects(this.store, me.id, keys.userKey, messengerDeps(this));
     this.stream = new EventStream({
       getToken: () => tokens.getAccessToken(),
       refresh: () => tokens.refresh(),
@@ -109,12 +112,14 @@ export class Messenger {
     this.attention.start();
     // The history cache first (a few ms): what it shows is then synced by the stream, which
     // resumes from the cache's seq when that is older than the saved one (history-cache.ts).
+    // The outbox after it, so its queued messages join the restored timelines.
     const saved = loadLastEventId(this.me.id);
     this.replayedUpTo = saved ?? 0;
     void this.history.restore(saved).then((from) => {
       if (this.stopped) return;
       this.resumeFrom = from;
       this.history.start();
+      this.outbox.start();
       this.stream.start();
       void this.loadConversations();
       void this.loadPresence();
@@ -134,6 +139,7 @@ export class Messenger {
     this.attention.stop();
     this.attachments.stop();
     this.history.stop();
+    this.outbox.stop();
     this.unsubscribe?.();
   }
 
@@ -320,7 +326,7 @@ export class Messenger {
   }
 
   /** A message going away takes its attachments' plaintext and object URLs with it. */
-  private forgetAttachments(convId: string, messageId: string): void {
+  forgetAttachments(convId: string, messageId: string): void {
     const m = this.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
     if (m?.content.kind === 'attachments') this.attachments.forget(m.content.attachments);
   }

@@ -55,6 +55,8 @@ const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Fi
 
 export function ChatView(p: ChatViewProps) {
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
+  /** The message to delete never reached the server (waiting or refused). */
+  const unsent = ['queued', 'failed'].includes(p.messages.find((m) => m.id === confirmDelete)?.delivery ?? '');
   const [files, setFiles] = useState<PendingFile[]>([]);
   const [fileNotice, setFileNotice] = useState<string | null>(null);
   const [dropping, setDropping] = useState(false);
@@ -204,8 +206,8 @@ export function ChatView(p: ChatViewProps) {
           />
         ))}
       {confirmDelete && (
-        <Dialog title="Delete for everyone?" onClose={() => setConfirmDelete(null)}>
-          <p className="text-sm text-slate-600">The message will be removed for everyone in this conversation.</p>
+        <Dialog title={unsent ? 'Delete this message?' : 'Delete for everyone?'} onClose={() => setConfirmDelete(null)}>
+          <p className="text-sm text-slate-600">{unsent ? 'It was not sent: it is removed from this device.' : 'The message will be removed for everyone in this conversation.'}</p>
           <div className="mt-5 flex justify-end gap-2">
             <Button variant="secondary" onClick={() => setConfirmDelete(null)}>
               Cancel

@@ -37,6 +37,37 @@ describe('message bubbles', () => {
   });
 });
 
+describe('own messages not sent yet', () => {
+  const own = (delivery: 'queued' | 'failed', failure?: string) =>
+    renderToStaticMarkup(
+      createElement(MessageBubble, {
+        msg: { id: 'm1', mine: true, senderName: 'me', body: { kind: 'text', text: 'later' }, time: 0, delivery, ...(failure ? { failure } : {}) },
+        showSender: false,
+        firstOfRun: true,
+        onDelete: () => {},
+        onRetry: () => {},
+        onCopy: () => {},
+      }),
+    );
+
+  it('show a clock while waiting for the network, not a failure', () => {
+    const html = own('queued');
+    expect(html).toContain('data-delivery="queued"');
+    expect(html).toContain('Waiting to send');
+    expect(html).not.toContain('Not sent');
+  });
+
+  it('show a refused message clearly, with why, Retry and Delete', () => {
+    const html = own('failed', 'You may not post here.');
+    expect(html).toContain('data-testid="not-sent"');
+    expect(html).toContain('Not sent');
+    expect(html).toContain('You may not post here.');
+    expect(html).toMatch(/>Retry</);
+    expect(html).toMatch(/>Delete</);
+    expect(html).not.toContain('data-testid="ticks"'); // not the normal sent look
+  });
+});
+
 describe('attachment messages', () => {
   const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
   const d = (mediaType: string, name: string): AttachmentDescriptor => ({

@@ -31,6 +31,8 @@ export interface MessageItem {
   body: MessageBody;
   time: number;
   delivery: Delivery | null;
+  /** Why the server refused an own message (delivery `failed`). */
+  failure?: string;
   /** What each attachment shows (for `attachments` messages). */
   attachments?: AttachmentView[];
 }
@@ -51,6 +53,8 @@ export interface BubbleProps {
 export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, onCopy, onAttachment }: BubbleProps) {
   const { body, mine } = msg;
   const deletable = mine && body.kind !== 'deleted' && msg.delivery !== 'sending';
+  /** Never reached the server (waiting or refused): deleting it only takes it off this device. */
+  const unsent = msg.delivery === 'queued' || msg.delivery === 'failed';
   const [menuOpen, setMenuOpen] = useState(false);
   const opener = useRef<HTMLButtonElement>(null);
   const press = useRef<{ timer: ReturnType<typeof setTimeout>; x: number; y: number } | null>(null);
@@ -60,7 +64,7 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
     const caption = body.text;
     items.push({ label: 'Copy text', onSelect: () => onCopy(caption) });
   }
-  if (deletable) items.push({ label: 'Delete for everyone', danger: true, onSelect: () => onDelete(msg.id) });
+  if (deletable) items.push({ label: unsent ? 'Delete (not sent)' : 'Delete for everyone', danger: true, onSelect: () => onDelete(msg.id) });
   const hasMenu = items.length > 0;
   const closeMenu = useCallback((refocus: boolean) => {
     setMenuOpen(false);
@@ -100,8 +104,10 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
     </button>
   );
   const shape = mine ? `bg-indigo-600 text-white ${firstOfRun ? 'rounded-2xl rounded-tr-md' : 'rounded-2xl'}` : `bg-white text-slate-900 ring-1 ring-slate-200 ${firstOfRun ? 'rounded-2xl rounded-tl-md' : 'rounded-2xl'}`;
-  const special =
-    body.kind === 'unverified' || body.kind === 'empty' || body.kind === 'bad-content'
+  const failed = mine && msg.delivery === 'failed';
+  const special = failed
+    ? 'rounded-2xl bg-rose-50 text-slate-900 ring-2 ring-rose-600'
+    : body.kind === 'unverified' || body.kind === 'empty' || body.kind === 'bad-content'
       ? 'bg-rose-50 text-rose-900 ring-1 ring-rose-200'
       : body.kind === 'deleted'
         ? 'bg-transparent text-slate-400 ring-1 ring-slate-200 ring-dashed'
@@ -179,12 +185,26 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
         )}
         <p className={`mt-0.5 flex items-center justify-end gap-1 text-[11px] ${pad} ${mine && !special ? 'text-indigo-200' : 'text-slate-400'}`}>
           <time dateTime={new Date(msg.time).toISOString()}>{formatTime(msg.time)}</time>
-          {mine && msg.delivery && body.kind !== 'deleted' && <Ticks delivery={msg.delivery} />}
+          {mine && msg.delivery && body.kind !== 'deleted' && !failed && <Ticks delivery={msg.delivery} />}
         </p>
-        {msg.delivery === 'failed' && (
-          <button type="button" onClick={() => onRetry(msg.id)} className={`mt-1 text-xs font-semibold text-white underline underline-offset-2 ${pad}`}>
-            Retry
-          </button>
+        {failed && (
+          <div className={`mt-1.5 border-t border-rose-200 pt-1.5 ${pad}`} data-testid="not-sent">
+            <p className="flex items-start gap-1.5 text-sm font-semibold text-rose-800">
+              <AlertIcon className="mt-0.5 h-4 w-4 shrink-0" />
+              <span>
+                Not sent
+                {msg.failure && <span className="block text-xs font-normal text-rose-800">{msg.failure}</span>}
+              </span>
+            </p>
+            <div className="mt-1 flex justify-end gap-3 text-xs font-semibold">
+              <button type="button" onClick={() => onRetry(msg.id)} className="rounded px-1 text-indigo-700 underline underline-offset-2 hover:text-indigo-900 focus-visible:outline-2 focus-visible:outline-indigo-600">
+                Retry
+              </button>
+              <button type="button" onClick={() => onDelete(msg.id)} className="rounded px-1 text-rose-800 underline underline-offset-2 hover:text-rose-950 focus-visible:outline-2 focus-visible:outline-rose-600">
+                Delete
+              </button>
+            </div>
+          </div>
         )}
       </div>
       {!mine && menuButton}

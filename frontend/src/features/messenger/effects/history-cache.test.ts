@@ -270,7 +270,7 @@ describe('history cache', () => {
       loaded(store, cache, 'c1', 1);
       await cache.flushNow();
       expect((await idbKeys(`history:${me.id}:`)).length).toBe(2);
-      clearUserData(me.id);
+      await clearUserData(me.id);
       await cache.flushNow(); // a write after the clear stores nothing
       await vi.waitFor(async () => expect(await idbKeys(`history:${me.id}:`)).toEqual([]));
     } finally {

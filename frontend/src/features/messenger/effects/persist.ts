@@ -4,6 +4,7 @@
 import type { ReceiptsState } from '../model';
 import { draftKeys } from './drafts';
 import { clearHistoryCache } from './history-cache';
+import { clearOutbox } from './outbox';
 import { prefsKey } from './prefs';
 
 const lastKey = (userId: string) => `courier:last-event:${userId}`;
@@ -57,9 +58,12 @@ export function saveReceipts(userId: string, receipts: ReceiptsState): void {
   }
 }
 
-/** Sign-out, account deletion: everything this browser kept for the user (the history cache too). */
-export function clearUserData(userId: string): void {
-  void clearHistoryCache(userId);
+/** Sign-out, account deletion: nothing of this user stays on the device (the history cache and
+ *  the outbox included; resolves once IndexedDB let go of them). */
+export async function clearUserData(userId: string): Promise<void> {
   for (const k of [lastKey(userId), receiptsKey(userId), prefsKey(userId), ...draftKeys(localStorage, userId)]) localStorage.removeItem(k);
   sessionStorage.removeItem(`courier:active:${userId}`);
+  await Promise.all([clearHistoryCache(userId), clearOutbox(userId)]).catch(() => {
+    /* IndexedDB unavailable: nothing was stored there */
+  });
 }

@@ -1,17 +1,15 @@
-//! Effects of the user's actions: send (seal for every member with fresh, trusted keys), retry,
-//! delete for everyone, typing, starting chats and groups, trusting keys. Network and crypto
-//! here; every state change is an event for the model.
+//! Effects of the user's actions: send (through the outbox, effects/outbox.ts, which seals for
+//! every member with fresh, trusted keys and posts), retry, delete for everyone, typing, starting
+//! chats and groups, trusting keys. Network and crypto here; every state change is an event.
 
-import { fromUtf8, sealMessage, utf8, type AttachmentDescriptor } from '@/lib/crypto';
-import { ApiError, describeError } from '@/lib/api/errors';
+import { utf8, type AttachmentDescriptor } from '@/lib/crypto';
+import { describeError } from '@/lib/api/errors';
 import type { Conversation } from '@/lib/api/types';
-import { ATTACHMENT_CONTENT_TYPE, TEXT_PLAIN } from '@/lib/protocol/constants';
 import { admitFiles, fitContent, isInlineImage, type AttachmentAction } from '@/features/attachments';
 import { addMember, createConversation, removeMember } from '@/features/conversations';
-import { deleteMessage, MAX_MESSAGE_CHARS, messageLength, sendMessage } from '@/features/messages';
+import { deleteMessage, MAX_MESSAGE_CHARS, messageLength } from '@/features/messages';
 import { conversationTitle, type ChatMessage } from '../model';
 import type { Messenger } from '../messenger';
-import { SendBlockedError } from './contacts';
 
 export class MessengerActions {
   constructor(private readonly m: Messenger) {}
@@ -26,11 +24,13 @@ export class MessengerActions {
       .filter((id) => id !== s.me.id && ['changed', 'invalid'].includes(s.contacts[id]?.status?.kind ?? ''));
   }
 
+  /** Shows the message at once and puts it in the outbox (effects/outbox.ts), which sends it now
+   *  or, offline, once the connection is back: resolves once it is stored, not when it is sent. */
   async send(convId: string, text: string): Promise<void> {
     const body = text.trim();
     if (!body) return;
     if (messageLength(body) > MAX_MESSAGE_CHARS) throw new Error(`Messages are limited to ${MAX_MESSAGE_CHARS} characters.`);
-    const message: ChatMessage = {
+    const message: ChatMessage & { content: { kind: 'text'; text: string } } = {
       id: crypto.randomUUID(),
       conversationId: convId,
       senderId: this.m.me.id,
@@ -39,10 +39,9 @@ export class MessengerActions {
       local: 'sending',
       content: { kind: 'text', text: body },
     };
-    this.m.store.dispatch({ type: 'message/local', message });
     this.m.typing.sent(convId);
     this.m.drafts.clear(convId);
-    await this.deliver(message);
+    await this.m.outbox.add(message);
   }
 
   /**
@@ -85,7 +84,8 @@ export class MessengerActions {
     const content = { kind: 'attachments' as const, ...(text ? { text } : {}), attachments };
     this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId: message.id, patch: { content } });
     this.m.store.dispatch({ type: 'uploads/finished', messageId: message.id });
-    await this.deliver({ ...message, content });
+    // Only now, with every file uploaded, can the message be kept and sent again after a reload.
+    await this.m.outbox.add({ ...message, content });
   }
 
   /** What the person asked of one attachment of a message. */
@@ -101,61 +101,18 @@ export class MessengerActions {
     this.m.attachments.download(d, { save });
   }
 
+  /** Sends a refused message again, with the same message id. */
   async retry(convId: string, messageId: string): Promise<void> {
-    const msg = this.m.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
-    if (!msg || msg.local !== 'failed') return;
-    this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId, patch: { local: 'sending' } });
-    await this.deliver({ ...msg, local: 'sending' });
-  }
-
-  private async deliver(msg: ChatMessage): Promise<void> {
-    const convId = msg.conversationId;
-    const patch = (p: Partial<ChatMessage>) => this.m.store.dispatch({ type: 'message/patched', conversationId: convId, messageId: msg.id, patch: p });
-    try {
-      let envelope = msg.envelope;
-      const attachmentIds = msg.content.kind === 'attachments' ? msg.content.attachments.map((d) => d.attachmentId) : [];
-      if (!envelope) {
-        const body = plaintextOf(msg);
-        if (!body) return;
-        const conv = this.m.store.get().conversations.byId[convId];
-        if (!conv) throw new Error('This conversation is gone.');
-        const ids = conv.members.map((x) => x.id);
-        if (!ids.includes(this.m.me.id)) ids.push(this.m.me.id);
-        const keys = await this.m.contacts.encKeysForSending(ids);
-        const recipients = ids.flatMap((id) => {
-          const encPublic = keys.get(id);
-          return encPublic ? [{ userId: id, encPublic }] : [];
-        });
-        envelope = await sealMessage({
-          conversationId: convId,
-          messageId: msg.id,
-          senderId: this.m.me.id,
-          recipients,
-          plaintext: body.plaintext,
-          contentType: body.contentType,
-          sentAt: msg.sentAt,
-          signingKey: this.m.keys.sigPrivate,
-        });
-        patch({ envelope });
-      }
-      // A typing notification in flight must reach the server before the message (effects/typing.ts).
-      await this.m.typing.settled(convId);
-      const res = await sendMessage(convId, envelope, attachmentIds);
-      patch({ local: 'stored', position: res.position, envelope: undefined });
-    } catch (e) {
-      // Membership changed since sealing: the server refuses; seal again on retry.
-      const stale = e instanceof ApiError && (e.status === 400 || e.status === 409);
-      patch({ local: 'failed', ...(stale ? { envelope: undefined } : {}) });
-      if (e instanceof SendBlockedError) this.m.notify('error', e.message);
-      else this.m.notify('error', `Message not sent. ${describeError(e)}`);
-    }
+    await this.m.outbox.retry(convId, messageId);
   }
 
   async remove(convId: string, messageId: string): Promise<void> {
     const msg = this.m.store.get().timelines[convId]?.messages.find((x) => x.id === messageId);
     if (msg && msg.local !== 'stored') {
+      // Never stored on the server: it only leaves this device (uploads cancelled, outbox emptied).
       this.m.attachments.cancelMessage(messageId);
-      this.m.markDeleted(convId, messageId);
+      this.m.forgetAttachments(convId, messageId);
+      await this.m.outbox.discard(convId, messageId);
       return;
     }
     try {
@@ -214,15 +171,4 @@ export class MessengerActions {
   setVerified(userId: string, verified: boolean): void {
     this.m.contacts.setVerified(userId, verified);
   }
-}
-
-/** The plaintext and content type a message is sealed with (null: nothing to seal yet). */
-function plaintextOf(msg: ChatMessage): { plaintext: string; contentType: string } | null {
-  if (msg.content.kind === 'text') return { plaintext: msg.content.text, contentType: TEXT_PLAIN };
-  if (msg.content.kind === 'attachments' && msg.content.attachments.length) {
-    const { text, attachments } = msg.content;
-    const { bytes } = fitContent({ ...(text !== undefined ? { text } : {}), attachments });
-    return { plaintext: fromUtf8(bytes), contentType: ATTACHMENT_CONTENT_TYPE };
-  }
-  return null;
 }

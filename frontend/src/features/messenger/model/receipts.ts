@@ -16,6 +16,7 @@ type ConvReceipts = Record<string, ReceiptPositions>;
 
 export function deliveryOf(msg: ChatMessage, conv: Conversation, meId: string, receipts: ConvReceipts | undefined): Delivery {
   if (msg.local === 'sending') return 'sending';
+  if (msg.local === 'queued') return 'queued';
   if (msg.local === 'failed') return 'failed';
   if (msg.position === null) return 'sent';
   const others = conv.members.filter((m) => m.id !== meId);

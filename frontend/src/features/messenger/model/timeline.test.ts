@@ -21,4 +21,9 @@ describe('timeline', () => {
     const deleted = mergeMessages([m('y', 3, { content: { kind: 'deleted' } })], [m('y', 3, { content: { kind: 'text', text: 'resurrected' } })]);
     expect(deleted[0].content.kind).toBe('deleted');
   });
+
+  it('keeps a stored message stored when an outbox copy of it (queued) merges in', () => {
+    const [kept] = mergeMessages([m('z', 4, { content: { kind: 'text', text: 'once' } })], [m('z', null, { local: 'queued', content: { kind: 'text', text: 'once' } })]);
+    expect(kept).toMatchObject({ position: 4, local: 'stored' });
+  });
 });

@@ -44,7 +44,10 @@ export interface ChatMessage {
   position: number | null;
   /** The sender's clock (header sent_at) once verified, else the server's. */
   sentAt: number;
-  local: 'sending' | 'failed' | 'stored';
+  /** `queued`: in the outbox, waiting for the network (effects/outbox.ts); `failed`: refused. */
+  local: 'sending' | 'queued' | 'failed' | 'stored';
+  /** Why the server refused it (`failed` only). */
+  failure?: string;
   content: MessageContent;
   /** Kept to re-verify after a key change is accepted. */
   wire?: MessageObject;
