@@ -1,7 +1,7 @@
 // Minimal sequential test harness for the browser end-to-end run: named steps, polling waits,
 // a summary line "N passed, M failed" (the plain form CI reads), non-zero exit on failure.
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
@@ -77,4 +77,18 @@ export async function launch() {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--ignore-certificate-errors', '--disable-dev-shm-usage'],
   });
+}
+
+/** With COPY_SCREENSHOTS=1, copies these artifacts to docs/screenshots/ (the README's figures). */
+export function copyScreenshots(files) {
+  if (process.env.COPY_SCREENSHOTS !== '1') return;
+  const docs = new URL('../../docs/screenshots/', import.meta.url).pathname;
+  mkdirSync(docs, { recursive: true });
+  for (const f of files) {
+    try {
+      copyFileSync(`${ARTIFACTS}${f}`, docs + f);
+    } catch {
+      /* missing screenshot: its step failed */
+    }
+  }
 }

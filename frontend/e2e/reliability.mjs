@@ -3,7 +3,7 @@
 // (e2e/<area>-steps.mjs) and get the same people, pages and helpers:
 //   COURIER_URL=https://localhost:8443 DATABASE_URL=postgres://… npm run e2e:reliability
 import { randomBytes } from 'node:crypto';
-import { launch, onFailure, step, summary } from './harness.mjs';
+import { copyScreenshots, launch, onFailure, step, summary } from './harness.mjs';
 import { newUserPage, register, shot, startChat } from './app.mjs';
 import { cacheSteps } from './cache-steps.mjs';
 import { outboxSteps } from './outbox-steps.mjs';
@@ -41,4 +41,6 @@ try {
   await browser.close();
 }
 if (problems.length) console.log(`\nbrowser console:\n  ${problems.join('\n  ')}`);
-process.exit(summary() ? 0 : 1);
+const ok = summary();
+copyScreenshots(['outbox-01-queued-offline.png', 'outbox-02-not-sent.png', 'unlock-locked-from-another-tab.png']);
+process.exit(ok ? 0 : 1);

@@ -2,8 +2,7 @@
 //   COURIER_URL=https://localhost:8443 DATABASE_URL=postgres://… npm run e2e
 // Always against the real server and its PostgreSQL: there is no mock API.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { assert, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
+import { assert, copyScreenshots, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
 import { countMessages, deliveryOf, expectMessage, longPress, menuButton, message, newUserPage, openConversation, register, send, shot, signIn, startChat, unlock } from './app.mjs';
 import { dumpDatabase, plaintextFindings, substituteKeyInDb } from './db.mjs';
 import { substituteKeys } from './keys.mjs';
@@ -293,15 +292,5 @@ try {
 }
 
 const ok = summary();
-if (process.env.COPY_SCREENSHOTS === '1') {
-  const docs = new URL('../../docs/screenshots/', import.meta.url).pathname;
-  mkdirSync(docs, { recursive: true });
-  for (const f of ['02-chat.png', '03-safety-number.png', '05-mobile-chat.png', '07-key-change.png', '12-attachments.png', '13-image-viewer.png']) {
-    try {
-      copyFileSync(new URL(`./artifacts/${f}`, import.meta.url).pathname, docs + f);
-    } catch {
-      /* missing screenshot: its step failed */
-    }
-  }
-}
+copyScreenshots(['02-chat.png', '03-safety-number.png', '05-mobile-chat.png', '07-key-change.png', '12-attachments.png', '13-image-viewer.png']);
 process.exit(ok ? 0 : 1);

@@ -6,11 +6,11 @@
 // What is compared is what uPlot holds: the chart element's test hook `courierChart()` returns
 // uPlot's own data arrays (x in ms, one array per line), not a copy made for the test.
 import { spawn, execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { assert, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
+import { assert, copyScreenshots, launch, onFailure, step, summary, waitUntil } from './harness.mjs';
 import { expectMessage, newUserPage, openConversation, register, shot, unlock } from './app.mjs';
 import { psql } from './db.mjs';
 
@@ -243,5 +243,5 @@ try {
 }
 
 const ok = summary();
-if (process.env.COPY_SCREENSHOTS === '1') copyFileSync(new URL('./artifacts/14-telemetry-chart.png', import.meta.url).pathname, new URL('../../docs/screenshots/14-telemetry-chart.png', import.meta.url).pathname);
+copyScreenshots(['14-telemetry-chart.png']);
 process.exit(ok ? 0 : 1);
