@@ -28,6 +28,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const typing = useMessengerSelector((s) => s.typing[conversationId] ?? NO_TYPING);
   const receipts = useMessengerSelector((s) => s.receipts[conversationId]);
   const presence = useMessengerSelector((s) => s.presence);
+  const connected = useMessengerSelector((s) => s.connection === 'live');
   const contacts = useMessengerSelector((s) => s.contacts);
   const draftsReady = useMessengerSelector((s) => s.drafts !== null);
   const muted = useMessengerSelector((s) => !!s.prefs.muted[conversationId]);
@@ -124,7 +125,8 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
   const directStatus = direct ? contacts[direct.id]?.status : null;
   const verified = directStatus?.kind === 'trusted' && !!directStatus.pin?.verified;
   const onlineCount = others.filter((m) => presence[m.id]).length;
-  const status = isGroup ? `${conv.members.length} members${onlineCount ? ` · ${onlineCount} online` : ''}` : direct && presence[direct.id] ? 'online' : 'offline';
+  // While we are offline, nobody's presence is known: say nothing rather than something stale.
+  const status = isGroup ? `${conv.members.length} members${onlineCount ? ` · ${onlineCount} online` : ''}` : !connected ? '' : direct && presence[direct.id] ? 'online' : 'offline';
   const typingNames = Object.keys(typing).map((id) => names[id] ?? 'Someone');
 
   const safetyContact = safetyFor ? contacts[safetyFor] : null;
@@ -136,7 +138,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         conversationId={conv.id}
         title={title}
         isGroup={isGroup}
-        online={direct ? !!presence[direct.id] : undefined}
+        online={direct && connected ? !!presence[direct.id] : undefined}
         status={status}
         typingNames={typingNames}
         verified={verified}

@@ -60,7 +60,7 @@ function listItems(s: MessengerState): ConversationItem[] {
       id,
       title: conversationTitle(conv, s.me.id),
       isGroup: conv.kind === 'group',
-      online: conv.kind === 'direct' ? !!(others[0] && s.presence[others[0].id]) : undefined,
+      online: conv.kind === 'direct' && s.connection === 'live' ? !!(others[0] && s.presence[others[0].id]) : undefined,
       preview: previewText(preview, s),
       previewMine: preview?.senderId === s.me.id,
       time: preview?.sentAt ?? (Date.parse(conv.last_activity_at) || null),

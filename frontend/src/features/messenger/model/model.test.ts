@@ -107,6 +107,9 @@ describe('applyEvent', () => {
     expect(s.presence).toEqual({ bob: true });
     s = run([{ type: 'presence/loaded', online: ['carol'] }], s);
     expect(s.presence).toEqual({ carol: true });
+    // Our own stream dropped: nobody is known to be online any more.
+    s = run([{ type: 'connection', status: 'offline' }], s);
+    expect(s.presence).toEqual({});
   });
 
   it('marks read optimistically and reverts when the receipt fails', () => {
