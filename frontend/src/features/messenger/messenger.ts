@@ -236,6 +236,16 @@ export class Messenger {
     }
   }
 
+  /** The caller's view of a conversation again (unread count, read position) from the server. */
+  private async refreshConversation(id: string): Promise<void> {
+    try {
+      const conv = await getConversation(id);
+      if (this.store.get().conversations.byId[id]) this.store.dispatch({ type: 'conversation/upserted', conversation: conv });
+    } catch {
+      /* offline or no longer a member: the next list load corrects it */
+    }
+  }
+
   async ensureConversation(id: string): Promise<void> {
     if (this.store.get().conversations.byId[id]) return;
     try {
@@ -347,11 +357,15 @@ export class Messenger {
     }
     const e = decoded.value;
     if (e.type === 'ready' || e.type === 'unknown') return;
+    let unknownDeleted = false;
     if (e.type === 'message_deleted') {
       this.tombstones.add(e.messageId);
       this.forgetAttachments(e.conversationId, e.messageId);
+      unknownDeleted = !this.store.get().timelines[e.conversationId]?.messages.some((m) => m.id === e.messageId);
     }
     this.store.dispatch({ type: 'stream', event: e, now: Date.now() });
+    // A message we never loaded was deleted: only the server knows whether it was unread.
+    if (unknownDeleted && e.type === 'message_deleted') void this.refreshConversation(e.conversationId);
     switch (e.type) {
       case 'message':
         return this.ingest([e.message], 'live', raw.id === null || raw.id > this.replayedUpTo);

@@ -99,6 +99,17 @@ describe('the unread divider and read receipts', () => {
     expect(readTarget(t, 'me', 3)?.id).toBe('c2');
     expect(readTarget(t, 'me', 5)?.id).toBe('c4'); // the newest one is still being opened
   });
+  it('a deleted message stops counting as unread (but not one already read, nor one of ours)', () => {
+    const del = (position: number, sender = 'bob'): MessengerEvent => ({ type: 'stream', event: { type: 'message_deleted', conversationId: 'c', messageId: wire(position, sender).message_id }, now: 0 });
+    let s = run([{ type: 'conversations/listed', list: [conv('c')] }, { type: 'history/loaded', conversationId: 'c', hasOlder: false }, arrive('c', wire(1), wire(2), wire(3), { ...wire(4, 'me'), message_id: 'mine' })]);
+    expect(s.conversations.byId.c.unread_count).toBe(3);
+    s = run([{ type: 'conversation/read', conversationId: 'c', position: 1 }, del(2)], s);
+    expect(s.conversations.byId.c.unread_count).toBe(1);
+    expect(unreadTotal(s)).toBe(1);
+    s = run([del(1), del(2), { type: 'stream', event: { type: 'message_deleted', conversationId: 'c', messageId: 'mine' }, now: 0 }], s);
+    expect(s.conversations.byId.c.unread_count).toBe(1);
+    expect(unreadDivider(s.timelines.c, 1, 'me')).toEqual({ beforeId: 'c3', count: 1 });
+  });
   it('reading part of a chat leaves the rest unread', () => {
     let s = run([{ type: 'conversations/listed', list: [conv('c')] }, { type: 'history/loaded', conversationId: 'c', hasOlder: false }, arrive('c', wire(1), wire(2), wire(3), wire(4))]);
     expect(s.conversations.byId.c.unread_count).toBe(4);

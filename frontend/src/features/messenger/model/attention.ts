@@ -95,7 +95,7 @@ function clip(text: string, max: number): string {
 }
 
 /** Messages from others that count as unread (deleted ones and telemetry batches do not). */
-function unreadFromOthers(m: ChatMessage, meId: string, readUpTo: number): boolean {
+export function unreadFromOthers(m: ChatMessage, meId: string, readUpTo: number): boolean {
   if (isSeriesContent(m.content) || (m.wire && claimsSeries(m.wire))) return false;
   return m.senderId !== meId && m.position !== null && m.position > readUpTo && m.content.kind !== 'deleted';
 }

@@ -2,7 +2,7 @@
 //! loaded, and which one is open; unread counts and our read position follow messages and receipts.
 //! Pure: no I/O, no timers.
 import type { Conversation } from '@/lib/api/types';
-import { unreadAfter } from './attention';
+import { unreadAfter, unreadFromOthers } from './attention';
 import type { MessengerEvent } from './events';
 import { claimsSeries, type ConversationsState, type MessengerState } from './types';
 
@@ -70,6 +70,11 @@ export function applyConversations(s: ConversationsState, e: MessengerEvent, roo
     }
     case 'stream': {
       const ev = e.event;
+      if (ev.type === 'message_deleted') {
+        // A deleted message stops counting. One we never loaded: the messenger asks the server.
+        const m = root.timelines[ev.conversationId]?.messages.find((x) => x.id === ev.messageId);
+        return patch(s, ev.conversationId, (c) => (m && c.unread_count && unreadFromOthers(m, root.me.id, c.read_up_to ?? 0) ? { ...c, unread_count: c.unread_count - 1 } : c));
+      }
       if (ev.type === 'receipt') {
         if (ev.userId !== root.me.id || ev.status !== 'read') return s;
         return patch(s, ev.conversationId, (c) => {
