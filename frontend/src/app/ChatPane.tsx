@@ -9,7 +9,7 @@ import { IconButton } from '@/components/ui/Button';
 import { BellIcon, BellOffIcon, ShieldIcon, UsersIcon } from '@/components/ui/icons';
 import { ChatView, listMessages, type MessageBody, type MessageItem } from '@/features/messages';
 import {
-  attachmentViews, conversationTitle, deliveryOf, isSeriesContent, membershipNotice, otherMembers, seriesRunEnd, seriesSummary, shallowEqual, unreadDivider, useMessenger,
+  attachmentViews, conversationTitle, deliveryOf, isSeriesContent, memberNoteText, membershipNotice, otherMembers, seriesRunEnd, seriesSummary, shallowEqual, unreadDivider, useMessenger,
   useMessengerSelector, type ChatMessage,
 } from '@/features/messenger';
 import { TelemetryChart, TelemetrySummary, type SeriesSource } from '@/features/series';
@@ -188,6 +188,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         onRetry={(id) => void actions.retry(conv.id, id)}
         draft={draftsReady ? messenger.drafts.get(conv.id) : null}
         historyNotice={membershipNotice(conv, timeline, me, (id) => names[id] ?? contacts[id]?.username)}
+        memberLines={(timeline.memberNotes ?? []).map((n) => ({ key: n.key, afterId: n.afterId, text: memberNoteText(n, me, (id) => names[id] ?? contacts[id]?.username) }))}
         onDraftChange={(text) => messenger.drafts.set(conv.id, text)}
       />
       {safetyFor && (

@@ -6,5 +6,5 @@ export { clearUserData } from './effects/persist';
 export { notificationPermission, type Permission } from './effects/attention';
 export { MessengerContext, useMessenger, useMessengerSelector, shallowEqual, type MessengerContextValue } from './hooks';
 export {
-  applyEvent, attachmentViews, isSeriesContent, seriesRunEnd, seriesSummary, conversationTitle, deliveryOf, unreadDivider, membershipNotice, otherMembers, type ChatMessage, type SeriesBody, type ContactView, type MessengerState, type Prefs, type Timeline,
+  applyEvent, attachmentViews, isSeriesContent, seriesRunEnd, seriesSummary, conversationTitle, deliveryOf, unreadDivider, memberNoteText, membershipNotice, otherMembers, type ChatMessage, type SeriesBody, type ContactView, type MessengerState, type Prefs, type Timeline,
 } from './model';

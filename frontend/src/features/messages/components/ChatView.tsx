@@ -5,7 +5,7 @@ import { Dialog } from '@/components/ui/Dialog';
 import { BackIcon, PaperclipIcon, ShieldIcon } from '@/components/ui/icons';
 import { admitFiles, MAX_FILES, type AttachmentAction, type PendingFile } from '@/features/attachments';
 import { Composer } from './Composer';
-import { MessageList } from './MessageList';
+import { MessageList, type TimelineLine } from './MessageList';
 import type { MessageItem } from './MessageBubble';
 
 export interface ChatViewProps {
@@ -41,6 +41,8 @@ export interface ChatViewProps {
   historyNotice?: string | null;
   /** Where the "N unread messages" divider goes (fixed when the chat was opened). */
   unreadDivider?: { beforeId: string; count: number } | null;
+  /** "ben left", "ann added cat": where each happened. */
+  memberLines?: TimelineLine[];
   /** The newest message from someone else on screen (for read receipts). */
   onSeen?: (id: string) => void;
 }
@@ -173,6 +175,7 @@ export function ChatView(p: ChatViewProps) {
         onAttachment={p.onAttachment}
         notice={p.historyNotice}
         divider={p.unreadDivider}
+        lines={p.memberLines}
         onSeen={p.onSeen}
       />
       <div role="status" aria-live="polite" className="pointer-events-none relative">

@@ -21,8 +21,24 @@ export interface MessageListProps {
   notice?: string | null;
   /** "N unread messages" before this message; the list opens there instead of at the bottom. */
   divider?: { beforeId: string; count: number } | null;
+  /** Lines such as "ben left", each after the message it followed (null: before them all). */
+  lines?: TimelineLine[];
   /** The newest message from someone else that is on screen while the page is visible. */
   onSeen?: (id: string) => void;
+}
+
+export interface TimelineLine {
+  key: string;
+  afterId: string | null;
+  text: string;
+}
+
+function Line({ line }: { line: TimelineLine }) {
+  return (
+    <p data-testid="member-line" className="my-2 text-center text-xs text-slate-600">
+      {line.text}
+    </p>
+  );
 }
 
 /** A message counts as on screen when half of it, or half of the list's height, shows. */
@@ -39,7 +55,7 @@ const THRESHOLDS = Array.from({ length: 11 }, (_, i) => i / 10);
  * "New messages ↓" pill instead of moving the view. Reports which messages are really on screen
  * (IntersectionObserver), so that read receipts never name a message the reader has not seen.
  */
-export function MessageList({ conversationId, messages, isGroup, loaded, hasOlder, loadingOlder, onLoadOlder, onDelete, onRetry, onCopy, onAttachment, notice, divider, onSeen }: MessageListProps) {
+export function MessageList({ conversationId, messages, isGroup, loaded, hasOlder, loadingOlder, onLoadOlder, onDelete, onRetry, onCopy, onAttachment, notice, divider, lines = [], onSeen }: MessageListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const dividerRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -164,6 +180,9 @@ export function MessageList({ conversationId, messages, isGroup, loaded, hasOlde
               <Spinner label="Loading messages" />
             </div>
           )}
+          {lines.filter((l) => l.afterId === null || !messages.some((m) => m.id === l.afterId)).map((l) => (
+            <Line key={l.key} line={l} />
+          ))}
           {messages.map((m, i) => {
             const before = messages[i - 1];
             const newDay = !before || dayKey(before.time) !== dayKey(m.time);
@@ -185,6 +204,9 @@ export function MessageList({ conversationId, messages, isGroup, loaded, hasOlde
                   </div>
                 )}
                 <MessageBubble msg={m} showSender={isGroup && firstOfRun} firstOfRun={firstOfRun} onDelete={onDelete} onRetry={onRetry} onCopy={onCopy} onAttachment={onAttachment} />
+                {lines.filter((l) => l.afterId === m.id).map((l) => (
+                  <Line key={l.key} line={l} />
+                ))}
               </Fragment>
             );
           })}

@@ -54,5 +54,5 @@ export { deliveryOf, acknowledgeable, receiptTarget } from './receipts';
 export { attachmentViews, type DownloadItem, type TransfersState, type UploadItem } from './transfers';
 export { seriesRunEnd, seriesSummary, type SeriesSummary } from './series';
 export { TYPING_MS } from './typing';
-export { membershipNotice } from './membership';
+export { memberNoteText, membershipNotice } from './membership';
 export { defaultPrefs, documentTitle, notificationFor, readTarget, unreadAfter, unreadDivider, unreadTotal, type NotificationContent, type Prefs } from './attention';

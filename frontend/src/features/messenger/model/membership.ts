@@ -8,7 +8,7 @@
 //! The server records who added the reader (`added_by`); for memberships made before it did, the
 //! notice names the group's creator instead, never a guessed adder.
 import type { Conversation } from '@/lib/api/types';
-import type { Timeline } from './types';
+import type { MemberNote, Timeline } from './types';
 
 export function membershipNotice(conv: Conversation, t: Timeline, meId: string, nameOf: (userId: string) => string | undefined): string | null {
   if (conv.kind !== 'group' || !t.loaded || t.hasOlder) return null;
@@ -22,6 +22,17 @@ export function membershipNotice(conv: Conversation, t: Timeline, meId: string, 
   if (first === null ? last > 0 : first > 1) return `${added} after it started. Earlier messages are not available to you: ${why}`;
   if (positions.size < last) return `${added}. Messages sent while you were not a member are not available to you: ${why}`;
   return `${added}.`;
+}
+
+/** The line a change of members shows in the timeline ("ben left", "ann added cat", …). */
+export function memberNoteText(note: MemberNote, meId: string, nameOf: (userId: string) => string | undefined): string {
+  // Leading a sentence, or inside one.
+  const lead = (id: string) => (id === meId ? 'You' : (nameOf(id) ?? 'A former member'));
+  const inner = (id: string) => (id === meId ? 'you' : (nameOf(id) ?? 'a former member'));
+  const were = note.subject === meId ? 'were' : 'was';
+  if (note.change === 'member_added') return note.by ? `${lead(note.by)} added ${inner(note.subject)}` : `${lead(note.subject)} ${were} added`;
+  if (note.by === note.subject) return `${lead(note.subject)} left`;
+  return note.by ? `${lead(note.by)} removed ${inner(note.subject)}` : `${lead(note.subject)} ${were} removed`;
 }
 
 function creator(id: string, nameOf: (userId: string) => string | undefined): string {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '@/lib/api/types';
 import type { MessageObject } from '@/lib/events/decode';
-import { applyEvent, initialState, membershipNotice, TYPING_MS, type MessengerEvent, type MessengerState } from '.';
+import { applyEvent, initialState, memberNoteText, membershipNotice, TYPING_MS, type MessengerEvent, type MessengerState } from '.';
 
 const me = { id: 'me', username: 'me' };
 const conv = (id: string, extra: Partial<Conversation> = {}): Conversation => ({
@@ -127,6 +127,23 @@ describe('applyEvent', () => {
     s = run([{ type: 'draft/saved', conversationId: 'c', text: '' }, { type: 'conversation/removed', conversationId: 'd' }], s);
     expect(s.drafts).toEqual({});
     expect(applyEvent(s, { type: 'draft/saved', conversationId: 'c', text: '' })).toBe(s);
+  });
+
+  it('puts a line where members were added, removed or left, naming who did it', () => {
+    const carol = { id: 'carol', username: 'carol' };
+    const dan = { id: 'dan', username: 'dan' };
+    const group = conv('g', { kind: 'group', title: 'G', created_by: 'me', members: [me, carol] });
+    const change = (kind: 'member_added' | 'member_removed', userId: string, by: string | null, members = group.members): MessengerEvent => ({
+      type: 'stream', now: 0, event: { type: 'conversation', change: kind, userId, by, conversationId: 'g', conversation: { ...group, members } },
+    });
+    let s = run([{ type: 'conversations/listed', list: [group] }, { type: 'history/loaded', conversationId: 'g', hasOlder: false }, change('member_added', 'dan', 'carol', [me, carol, dan])]);
+    s = run([{ type: 'messages/arrived', conversationId: 'g', wires: [{ ...wire(1, 'dan'), conversation_id: 'g' }], source: 'live' }, change('member_removed', 'dan', 'dan'), change('member_removed', 'carol', null, [me]), change('member_added', 'me', 'carol')], s);
+    const notes = s.timelines.g.memberNotes ?? [];
+    expect(notes.map((n) => n.afterId)).toEqual([null, 'm1', 'm1']); // our own re-adding is the top notice's
+    const names = (id: string) => ({ carol: 'carol', dan: 'dan' })[id];
+    expect(notes.map((n) => memberNoteText(n, 'me', names))).toEqual(['carol added dan', 'dan left', 'carol was removed']);
+    expect(memberNoteText({ key: 'k', afterId: null, change: 'member_removed', subject: 'gone', by: 'me' }, 'me', names)).toBe('You removed a former member');
+    expect(memberNoteText({ key: 'k', afterId: null, change: 'member_added', subject: 'dan', by: null }, 'me', names)).toBe('dan was added');
   });
 
   it('tells a member added later why earlier messages are missing, naming the creator, never a guessed adder', () => {

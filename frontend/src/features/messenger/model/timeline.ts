@@ -154,7 +154,16 @@ export function applyTimelines(all: Record<string, Timeline>, e: MessengerEvent,
       }
       if (ev.type === 'conversation') {
         const removed = !ev.conversation || (ev.change === 'member_removed' && ev.userId === root.me.id);
-        return removed ? without(all, ev.conversationId) : ensure(all, [ev.conversationId]);
+        if (removed) return without(all, ev.conversationId);
+        const next = ensure(all, [ev.conversationId]);
+        const subject = ev.userId;
+        // Our own arrival is told by the membership notice at the top (membership.ts).
+        if (ev.change === 'created' || !subject || subject === root.me.id) return next;
+        const change = ev.change;
+        const t = next[ev.conversationId];
+        const notes = t.memberNotes ?? [];
+        const note = { key: `${change}:${subject}:${notes.length}`, afterId: t.messages.at(-1)?.id ?? null, change, subject, by: ev.by };
+        return { ...next, [ev.conversationId]: { ...t, memberNotes: [...notes, note] } };
       }
       return all;
     }

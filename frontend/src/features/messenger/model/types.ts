@@ -65,6 +65,18 @@ export interface Timeline {
   preview: ChatMessage | null;
   /** Shown from this device's history cache: the newest page is still to be fetched and merged. */
   restored?: boolean;
+  /** Changes of members seen live, each shown as a line where it happened. */
+  memberNotes?: MemberNote[];
+}
+
+/** Someone was added, removed, or left (`by` = `subject`), after message `afterId` (null: before all). */
+export interface MemberNote {
+  key: string;
+  afterId: string | null;
+  change: 'member_added' | 'member_removed';
+  subject: string;
+  /** Who made the change; null from servers that do not say. */
+  by: string | null;
 }
 
 /** Slice `conversations`: the conversation objects, the list's state and the open one. */
