@@ -138,6 +138,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
         conversationId={conv.id}
         title={title}
         isGroup={isGroup}
+        avatarSeed={direct?.id ?? conv.id}
         online={direct && connected ? !!presence[direct.id] : undefined}
         status={status}
         typingNames={typingNames}

@@ -60,6 +60,7 @@ function listItems(s: MessengerState): ConversationItem[] {
       id,
       title: conversationTitle(conv, s.me.id),
       isGroup: conv.kind === 'group',
+      avatarSeed: conv.kind === 'direct' ? (others[0]?.id ?? id) : id,
       online: conv.kind === 'direct' && s.connection === 'live' ? !!(others[0] && s.presence[others[0].id]) : undefined,
       preview: previewText(preview, s),
       previewMine: preview?.senderId === s.me.id,

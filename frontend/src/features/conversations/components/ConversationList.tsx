@@ -8,6 +8,8 @@ export interface ConversationItem {
   id: string;
   title: string;
   isGroup: boolean;
+  /** The avatar's colour: the other person's id in a direct chat (the same colour everywhere). */
+  avatarSeed: string;
   /** Direct chats: whether the other person is online. */
   online?: boolean;
   preview: string;
@@ -82,7 +84,7 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                     c.id === activeId ? 'bg-indigo-50' : 'hover:bg-slate-50'
                   }`}
                 >
-                  <Avatar name={c.title} seed={c.id} online={c.isGroup ? undefined : c.online} group={c.isGroup} />
+                  <Avatar name={c.title} seed={c.avatarSeed} online={c.isGroup ? undefined : c.online} group={c.isGroup} />
                   <span className="min-w-0 flex-1">
                     <span className="flex items-baseline justify-between gap-2">
                       <span className={`truncate text-sm ${c.unread ? 'font-bold text-slate-900' : 'font-semibold text-slate-800'}`}>{c.title}</span>

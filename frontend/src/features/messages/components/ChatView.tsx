@@ -12,6 +12,8 @@ export interface ChatViewProps {
   conversationId: string;
   title: string;
   isGroup: boolean;
+  /** The avatar's colour: the other person's id in a direct chat (the same colour everywhere). */
+  avatarSeed: string;
   online?: boolean;
   /** Status line under the title (online, members…), replaced by typing. */
   status: string;
@@ -143,7 +145,7 @@ export function ChatView(p: ChatViewProps) {
         <IconButton label="Back to conversations" onClick={p.onBack} className="md:hidden">
           <BackIcon className="h-5 w-5" />
         </IconButton>
-        <Avatar name={p.title} seed={p.conversationId} online={p.isGroup ? undefined : p.online} group={p.isGroup} />
+        <Avatar name={p.title} seed={p.avatarSeed} online={p.isGroup ? undefined : p.online} group={p.isGroup} />
         <div className="min-w-0 flex-1 pl-1">
           <h2 className="flex items-center gap-1.5 truncate text-base font-semibold text-slate-900">
             <span className="truncate" data-testid="chat-title">{p.title}</span>
