@@ -28,7 +28,8 @@ export async function register(page, username, password, screenshot) {
   await key.waitFor({ timeout: 90_000 });
   const recoveryKey = (await key.textContent()).trim();
   if (screenshot) await shot(page, screenshot);
-  await page.getByLabel('I have saved my recovery key somewhere safe.').check();
+  // The confirmation step: the last group typed back (lowercase, as a person might).
+  await page.getByLabel('Type the last group of your recovery key').fill(recoveryKey.split('-').at(-1).toLowerCase());
   await page.getByRole('button', { name: 'Continue to Courier' }).click();
   await page.getByTestId('me').waitFor({ timeout: 30_000 });
   return recoveryKey;

@@ -169,7 +169,7 @@ pub async fn recover(
 ) -> Result<()> {
     let name = username(name)?;
     let recovery = RecoveryKey::parse(recovery_key)
-        .map_err(|_| ClientError::Usage("the recovery key is 44 characters of base64".into()))?;
+        .map_err(|_| ClientError::Usage("that is not a recovery code: 52 letters and digits in groups of 4 (or the 44 characters of base64 of older accounts)".into()))?;
     let proof = b64::encode(recovery.auth_key());
     let wrapped = api
         .recover_challenge(&name, &proof)

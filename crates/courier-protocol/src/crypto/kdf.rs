@@ -197,8 +197,10 @@ impl fmt::Debug for PasswordKeys {
 
 /// The optional recovery key: 32 random bytes shown to the user once.
 ///
-/// Shown to a human as standard padded base64 (44 characters, e.g. to write down or keep in a
-/// password manager); [`RecoveryKey::parse`] reads that back, ignoring surrounding whitespace.
+/// Shown to a human as a *recovery code* (docs/protocol.md §2.3): Crockford base32, 52 symbols
+/// in 13 groups of 4, with no letters that look like digits, so it can be written down by hand
+/// and typed back. [`RecoveryKey::parse`] reads that back (any case, `-` and spaces anywhere,
+/// `O` as `0`, `I`/`L` as `1`) and the earlier form, standard padded base64 (44 characters).
 #[derive(Clone)]
 pub struct RecoveryKey([u8; KEY_LEN]);
 
@@ -213,14 +215,22 @@ impl RecoveryKey {
         Self(bytes)
     }
 
-    /// Reads the human form (base64) back.
+    /// Reads a recovery code (or the earlier base64 form) back.
     pub fn parse(text: &str) -> Result<Self> {
-        b64::decode_array("recovery_key", text.trim()).map(Self)
+        let text = text.trim();
+        if text.len() == 44 && text.ends_with('=') {
+            return b64::decode_array("recovery_key", text).map(Self);
+        }
+        recovery_code::decode(text)
+            .map(Self)
+            .ok_or(CryptoError::Base64 {
+                field: "recovery_key",
+            })
     }
 
-    /// The human form: standard padded base64.
+    /// The human form: the recovery code, e.g. `7ZQ4-…` (13 groups of 4).
     pub fn display(&self) -> String {
-        b64::encode(self.0)
+        recovery_code::encode(&self.0)
     }
 
     /// The raw bytes.
@@ -248,6 +258,75 @@ impl Drop for RecoveryKey {
 impl fmt::Debug for RecoveryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RecoveryKey(***)")
+    }
+}
+
+/// The recovery code: Crockford base32 of the 32 key bytes, most significant bit first, the last
+/// symbol padded with 4 zero bits (260 bits, 52 symbols), uppercase, in groups of 4 joined by `-`.
+mod recovery_code {
+    use super::KEY_LEN;
+
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    const SYMBOLS: usize = (KEY_LEN * 8).div_ceil(5);
+
+    pub fn encode(key: &[u8; KEY_LEN]) -> String {
+        let mut out = String::with_capacity(SYMBOLS + SYMBOLS / 4);
+        let (mut acc, mut bits) = (0u32, 0u32);
+        let symbol = |v: u32, out: &mut String| {
+            if !out.is_empty() && out.len() % 5 == 4 {
+                out.push('-');
+            }
+            out.push(ALPHABET[v as usize] as char);
+        };
+        for &b in key {
+            acc = (acc << 8) | u32::from(b);
+            bits += 8;
+            while bits >= 5 {
+                bits -= 5;
+                symbol((acc >> bits) & 31, &mut out);
+            }
+        }
+        if bits > 0 {
+            symbol((acc << (5 - bits)) & 31, &mut out);
+        }
+        out
+    }
+
+    fn value(c: char) -> Option<u32> {
+        let c = match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        ALPHABET
+            .iter()
+            .position(|&a| a as char == c)
+            .map(|p| p as u32)
+    }
+
+    pub fn decode(text: &str) -> Option<[u8; KEY_LEN]> {
+        let symbols: Vec<u32> = text
+            .chars()
+            .filter(|c| *c != '-' && !c.is_whitespace())
+            .map(value)
+            .collect::<Option<_>>()?;
+        if symbols.len() != SYMBOLS {
+            return None;
+        }
+        let mut out = [0u8; KEY_LEN];
+        let (mut acc, mut bits, mut n) = (0u32, 0u32, 0usize);
+        for v in symbols {
+            acc = (acc << 5) | v;
+            bits += 5;
+            if bits >= 8 {
+                bits -= 8;
+                *out.get_mut(n)? = (acc >> bits) as u8;
+                n += 1;
+            }
+            acc &= (1 << bits) - 1;
+        }
+        // The padding bits of the last symbol must be zero: one key, one code.
+        (n == KEY_LEN && acc == 0).then_some(out)
     }
 }
 
@@ -322,10 +401,54 @@ mod tests {
     fn a_recovery_key_survives_its_human_form() {
         let key = RecoveryKey::generate().unwrap();
         let shown = key.display();
-        assert_eq!(shown.len(), 44);
+        assert_eq!(shown.len(), 64, "{shown}");
+        assert_eq!(shown.split('-').count(), 13);
         let back = RecoveryKey::parse(&format!("  {shown}\n")).unwrap();
         assert_eq!(back.as_bytes(), key.as_bytes());
+        // Typed by hand: lowercase, other spacing, look-alike letters.
+        let typed = shown
+            .to_lowercase()
+            .replace('-', " ")
+            .replace('0', "o")
+            .replace('1', "l");
+        assert_eq!(
+            RecoveryKey::parse(&typed).unwrap().as_bytes(),
+            key.as_bytes()
+        );
+        // The earlier form still opens.
+        let b64_form = b64::encode(key.as_bytes());
+        assert_eq!(
+            RecoveryKey::parse(&b64_form).unwrap().as_bytes(),
+            key.as_bytes()
+        );
         assert!(RecoveryKey::parse("not base64").is_err());
+        assert!(
+            RecoveryKey::parse(&shown[..shown.len() - 1]).is_err(),
+            "a symbol short"
+        );
+        assert!(
+            RecoveryKey::parse(&format!("{shown}0")).is_err(),
+            "a symbol more"
+        );
+        assert!(
+            RecoveryKey::parse(&shown.replace('-', "U")).is_err(),
+            "U is not a symbol"
+        );
         assert!(format!("{key:?}").contains("***"));
+    }
+
+    #[test]
+    fn the_recovery_code_has_a_known_answer_and_zero_padding() {
+        // The same answer is checked by the browser's tests (frontend/src/lib/crypto/crypto.test.ts), and by
+        // Python: RFC 4648 base32 of bytes 0..31 mapped to the Crockford alphabet.
+        let key = RecoveryKey::from_bytes(std::array::from_fn(|i| i as u8));
+        assert_eq!(
+            key.display(),
+            "000G-40R4-0M30-E209-185G-R38E-1W81-24GK-2GAH-C5RR-34D1-P70X-3RFG"
+        );
+        // The last symbol carries one bit and four zero bits: a nonzero padding is refused.
+        let shown = key.display();
+        let bad = format!("{}1", &shown[..shown.len() - 1]);
+        assert!(RecoveryKey::parse(&bad).is_err());
     }
 }

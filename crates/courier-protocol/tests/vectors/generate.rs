@@ -214,7 +214,7 @@ fn generate_vectors() {
             "auth_key": b64::encode(auth), "stretch_key": b64::encode(stretch),
         },
         "recovery": {
-            "recovery_key": recovery.display(), "auth_key": b64::encode(recovery.auth_key()),
+            "recovery_key": b64::encode(recovery.as_bytes()), "auth_key": b64::encode(recovery.auth_key()),
             "wrap_key": b64::encode(recovery.wrap_key()),
         },
         "wraps": wraps,

@@ -118,11 +118,23 @@ describe('wraps and account keys', () => {
     await importSigPublic(fromBase64(alice.publicUser.sig_public));
   });
 
+  it('shows the recovery code the Rust client shows (a known answer)', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const shown = formatRecoveryKey(key);
+    expect(shown).toBe('000G-40R4-0M30-E209-185G-R38E-1W81-24GK-2GAH-C5RR-34D1-P70X-3RFG'); // as courier-protocol's kdf.rs test
+    expect(parseRecoveryKey(shown)).toEqual(key);
+    expect(() => parseRecoveryKey(`${shown.slice(0, -1)}H`)).toThrow(); // nonzero padding bits
+  });
+
   it('round-trips the recovery key display form', async () => {
     const key = newRecoveryKey();
     const shown = formatRecoveryKey(key);
-    expect(shown).toBe(toBase64(key));
+    expect(shown).toMatch(/^([0-9A-HJKMNP-TV-Z]{4}-){12}[0-9A-HJKMNP-TV-Z]{4}$/);
     expect(parseRecoveryKey(` ${shown}\n`)).toEqual(key);
+    expect(parseRecoveryKey(shown.toLowerCase().replace(/-/g, ' ').replace(/0/g, 'o').replace(/1/g, 'l'))).toEqual(key);
+    expect(parseRecoveryKey(toBase64(key))).toEqual(key); // the earlier form
+    expect(() => parseRecoveryKey(shown.slice(0, -1))).toThrow();
+    expect(() => parseRecoveryKey(shown.replace(/-/g, 'U'))).toThrow();
     const hex = Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('');
     expect(parseRecoveryKey(hex.toUpperCase())).toEqual(key);
     expect(() => parseRecoveryKey('abcd')).toThrow();
