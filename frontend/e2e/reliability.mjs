@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { copyScreenshots, launch, onFailure, step, summary } from './harness.mjs';
 import { newUserPage, register, shot, startChat } from './app.mjs';
 import { cacheSteps } from './cache-steps.mjs';
+import { defectsSteps } from './defects-steps.mjs';
 import { outboxSteps } from './outbox-steps.mjs';
 import { unlockSteps } from './unlock-steps.mjs';
 
@@ -19,7 +20,7 @@ const text = (label) => `${label} ${nonce}`;
 const problems = [];
 
 // Each area adds its module here: `export async function xSteps(ctx)`, run in this order.
-const areas = [cacheSteps, outboxSteps, unlockSteps];
+const areas = [cacheSteps, outboxSteps, unlockSteps, defectsSteps];
 
 console.log(`Courier reliability e2e against ${BASE} (run ${run})`);
 const browser = await launch();
@@ -42,5 +43,5 @@ try {
 }
 if (problems.length) console.log(`\nbrowser console:\n  ${problems.join('\n  ')}`);
 const ok = summary();
-copyScreenshots(['outbox-01-queued-offline.png', 'outbox-02-not-sent.png', 'unlock-locked-from-another-tab.png']);
+copyScreenshots(['outbox-01-queued-offline.png', 'outbox-02-not-sent.png', 'unlock-locked-from-another-tab.png', 'defects-01-recovery-code.png', 'defects-02-member-lines.png']);
 process.exit(ok ? 0 : 1);

@@ -14,9 +14,9 @@ export function Avatar({ name, seed, online, size = 'md', group }: { name: strin
   const initials = group ? '#' : name.replace(/[^a-z0-9]/gi, '').slice(0, 2).toUpperCase() || '?';
   return (
     <span className="relative inline-flex shrink-0" aria-hidden="true">
-      <span className={`inline-flex items-center justify-center rounded-full font-semibold text-white ${dims} ${palette[hash(seed) % palette.length]}`}>{initials}</span>
+      <span data-testid="avatar" className={`inline-flex items-center justify-center rounded-full font-semibold text-white ${dims} ${palette[hash(seed) % palette.length]}`}>{initials}</span>
       {online !== undefined && (
-        <span className={`absolute right-0 bottom-0 block h-3 w-3 rounded-full ring-2 ring-white ${online ? 'bg-emerald-500' : 'bg-slate-300'}`} />
+        <span data-testid="presence-dot" className={`absolute right-0 bottom-0 block h-3 w-3 rounded-full ring-2 ring-white ${online ? 'bg-emerald-500' : 'bg-slate-300'}`} />
       )}
     </span>
   );
