@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { launch, onFailure, step, summary } from './harness.mjs';
 import { newUserPage, register, shot, startChat } from './app.mjs';
+import { a11ySteps } from './a11y-steps.mjs';
 
 const BASE = (process.env.COURIER_URL ?? 'https://localhost:8443').replace(/\/$/, '');
 const DB = process.env.DATABASE_URL;
@@ -16,7 +17,7 @@ const text = (label) => `${label} ${nonce}`;
 const problems = [];
 
 // Each area adds its module here: `export async function xSteps(ctx)`, run in this order.
-const areas = [];
+const areas = [a11ySteps];
 
 console.log(`Courier reliability e2e against ${BASE} (run ${run})`);
 const browser = await launch();

@@ -76,7 +76,6 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                   data-testid="conversation"
                   data-title={c.title}
                   aria-current={c.id === activeId ? 'true' : undefined}
-                  aria-label={`${c.title}${c.unread ? `, ${c.unread} unread` : ''}${c.muted ? ', muted' : ''}${c.online ? ', online' : ''}`}
                   onClick={() => onSelect(c.id)}
                   className={`flex w-full items-center gap-3 rounded-xl px-3 py-2.5 text-left transition-colors focus-visible:outline-2 focus-visible:outline-indigo-600 ${
                     c.id === activeId ? 'bg-indigo-50' : 'hover:bg-slate-50'
@@ -85,7 +84,11 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                   <Avatar name={c.title} seed={c.id} online={c.isGroup ? undefined : c.online} group={c.isGroup} />
                   <span className="min-w-0 flex-1">
                     <span className="flex items-baseline justify-between gap-2">
-                      <span className={`truncate text-sm ${c.unread ? 'font-bold text-slate-900' : 'font-semibold text-slate-800'}`}>{c.title}</span>
+                      <span className={`truncate text-sm ${c.unread ? 'font-bold text-slate-900' : 'font-semibold text-slate-800'}`}>
+                        {c.title}
+                        {/* The row's name is what it shows (WCAG 2.5.3), plus what only the avatar and icons show. */}
+                        <span className="sr-only">{`${c.online ? ', online' : ''}${c.muted ? ', muted' : ''}`}</span>
+                      </span>
                       {c.time && <span className={`shrink-0 text-xs ${c.unread ? 'font-semibold text-indigo-700' : 'text-slate-600'}`}>{formatListTime(c.time)}</span>}
                     </span>
                     <span className="mt-0.5 flex items-center justify-between gap-2">
@@ -108,6 +111,7 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                           {c.unread > 99 ? '99+' : c.unread}
                         </span>
                       )}
+                      {c.unread > 0 && <span className="sr-only"> unread</span>}
                     </span>
                   </span>
                 </button>
