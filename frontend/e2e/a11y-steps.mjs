@@ -1,8 +1,8 @@
 // Accessibility (WCAG 2.1 AA) in real Chromium against the real server: axe-core finds no
 // serious or critical violation on the sign-in screen, the messenger with an open chat (own and
-// received messages, ticks) and a dialog, in the light and the dark colour scheme; focus comes
-// back to the opener when a dialog closes and lands in the app after sign-in; each message in a
-// 1:1 chat names its sender to a screen reader.
+// received messages, ticks), a dialog and the offline banner, in the light and the dark colour
+// scheme; focus comes back to the opener when a dialog closes and lands in the app after
+// sign-in; each message in a 1:1 chat names its sender to a screen reader.
 //
 // axe is injected as a script tag, which the server's CSP (no inline or foreign scripts) refuses:
 // the checks run in a browser context of their own with `bypassCSP`, signed in as ann on a
@@ -101,6 +101,16 @@ export async function a11ySteps({ base, browser, alice, bob, A, B, text, problem
       await dialog.getByRole('button', { name: 'Close' }).click();
       await dialog.waitFor({ state: 'detached' });
       await waitUntil(async () => opener.evaluate((e) => e === globalThis.document.activeElement), { timeout: 5_000, message: `focus back on Settings (now ${await focusedLabel(C.page)})` });
+    });
+
+    await step('axe: the offline banner has no serious or critical violations (light and dark)', async () => {
+      await C.context.setOffline(true);
+      try {
+        await C.page.getByTestId('connection-banner').waitFor({ timeout: 60_000 });
+        await expectAccessible(C.page, 'the offline banner');
+      } finally {
+        await C.context.setOffline(false);
+      }
     });
 
     await step('a dialog closed with Escape gives focus back to its opener too (New chat)', async () => {
