@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyScreenshots, launch, onFailure, step, summary } from './harness.mjs';
 import { newUserPage, register, shot, startChat } from './app.mjs';
+import { a11ySteps } from './a11y-steps.mjs';
 import { cacheSteps } from './cache-steps.mjs';
 import { defectsSteps } from './defects-steps.mjs';
 import { outboxSteps } from './outbox-steps.mjs';
@@ -20,7 +21,7 @@ const text = (label) => `${label} ${nonce}`;
 const problems = [];
 
 // Each area adds its module here: `export async function xSteps(ctx)`, run in this order.
-const areas = [cacheSteps, outboxSteps, unlockSteps, defectsSteps];
+const areas = [cacheSteps, outboxSteps, unlockSteps, defectsSteps, a11ySteps];
 
 console.log(`Courier reliability e2e against ${BASE} (run ${run})`);
 const browser = await launch();

@@ -174,7 +174,7 @@ export function ChatPane({ conversationId }: { conversationId: string }) {
                 <UsersIcon className="h-5 w-5" />
               </IconButton>
             ) : direct ? (
-              <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-600' : ''}>
+              <IconButton label="View safety number" onClick={() => setSafetyFor(direct.id)} className={verified ? 'text-emerald-700' : ''}>
                 <ShieldIcon className="h-5 w-5" />
               </IconButton>
             ) : null}

@@ -59,9 +59,9 @@ export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { con
             <li key={m.id} className="flex items-center gap-3 py-2">
               <Avatar name={m.username} seed={m.id} size="sm" online={!!presence[m.id] || me} />
               <span className="flex-1 text-sm font-medium text-slate-800">
-                {m.username} {me && <span className="text-slate-400">(you)</span>}
-                {st?.kind === 'trusted' && st.pin?.verified && <span className="ml-2 text-xs font-semibold text-emerald-600">Verified</span>}
-                {(st?.kind === 'changed' || st?.kind === 'invalid') && <span className="ml-2 text-xs font-semibold text-amber-600">Key changed</span>}
+                {m.username} {me && <span className="text-slate-500">(you)</span>}
+                {st?.kind === 'trusted' && st.pin?.verified && <span className="ml-2 text-xs font-semibold text-emerald-700">Verified</span>}
+                {(st?.kind === 'changed' || st?.kind === 'invalid') && <span className="ml-2 text-xs font-semibold text-amber-700">Key changed</span>}
               </span>
               {!me && (
                 <Button size="sm" variant="secondary" onClick={() => onShowSafety(m.id)}>

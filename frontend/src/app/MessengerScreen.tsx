@@ -2,7 +2,7 @@
 //! screen), the connection banner, and the dialogs. Features are composed here, never inside
 //! each other. Each part selects only the state it shows.
 
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Alert } from '@/components/ui/Alert';
 import { Avatar } from '@/components/ui/Avatar';
 import { IconButton } from '@/components/ui/Button';
@@ -101,10 +101,17 @@ export function MessengerScreen({ session, onSignOut, onLock, deviceSettings, on
   const [dialog, setDialog] = useState<DialogName>(null);
   const offline = connection === 'offline';
 
+  // After sign-in or unlock the form that had focus is gone: focus lands in the app instead of
+  // on the page (WCAG 2.4.3): the open chat's composer, else the conversation filter.
+  useEffect(() => {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    (document.getElementById('composer') ?? document.getElementById('conv-filter'))?.focus();
+  }, []);
+
   return (
     <div className="flex h-dvh flex-col bg-slate-100">
       {offline && (
-        <div role="status" data-testid="connection-banner" className="bg-amber-500 px-4 py-1.5 text-center text-sm font-medium text-white">
+        <div role="status" data-testid="connection-banner" className="bg-amber-800 px-4 py-1.5 text-center text-sm font-medium text-white">
           Connection lost. Reconnecting… Messages you missed will appear when you are back online.
         </div>
       )}

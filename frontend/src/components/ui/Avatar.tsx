@@ -1,6 +1,7 @@
+/** Fills dark enough for white initials at 4.5:1 (and, mirrored in dark mode, light enough for dark ones). */
 const palette = [
-  'bg-indigo-500', 'bg-sky-500', 'bg-emerald-500', 'bg-amber-500', 'bg-rose-500',
-  'bg-violet-500', 'bg-teal-500', 'bg-fuchsia-500', 'bg-orange-500', 'bg-cyan-600',
+  'bg-indigo-600', 'bg-sky-700', 'bg-emerald-700', 'bg-amber-700', 'bg-rose-700',
+  'bg-violet-600', 'bg-teal-700', 'bg-fuchsia-700', 'bg-orange-700', 'bg-cyan-700',
 ];
 
 function hash(s: string): number {
@@ -16,7 +17,7 @@ export function Avatar({ name, seed, online, size = 'md', group }: { name: strin
     <span className="relative inline-flex shrink-0" aria-hidden="true">
       <span data-testid="avatar" className={`inline-flex items-center justify-center rounded-full font-semibold text-white ${dims} ${palette[hash(seed) % palette.length]}`}>{initials}</span>
       {online !== undefined && (
-        <span data-testid="presence-dot" className={`absolute right-0 bottom-0 block h-3 w-3 rounded-full ring-2 ring-white ${online ? 'bg-emerald-500' : 'bg-slate-300'}`} />
+        <span data-testid="presence-dot" className={`absolute right-0 bottom-0 block h-3 w-3 rounded-full ring-2 ring-white ${online ? 'bg-emerald-600' : 'bg-slate-400'}`} />
       )}
     </span>
   );

@@ -8,7 +8,7 @@ const variants: Record<Variant, string> = {
   secondary: 'bg-white text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 focus-visible:outline-indigo-600',
   ghost: 'text-slate-600 hover:bg-slate-100 hover:text-slate-900 focus-visible:outline-indigo-600',
   danger: 'bg-rose-600 text-white hover:bg-rose-500 focus-visible:outline-rose-600 shadow-sm',
-  warning: 'bg-amber-500 text-white hover:bg-amber-400 focus-visible:outline-amber-600 shadow-sm',
+  warning: 'bg-amber-700 text-white hover:bg-amber-800 focus-visible:outline-amber-700 shadow-sm',
 };
 
 export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {

@@ -20,7 +20,7 @@ export function TextField({ label, hint, error, className = '', id, ...rest }: T
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy}
         {...rest}
-        className={`mt-1 block w-full rounded-lg border-0 bg-white px-3 py-2 text-slate-900 shadow-sm ring-1 ring-inset placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:outline-none sm:text-sm ${
+        className={`mt-1 block w-full rounded-lg border-0 bg-white px-3 py-2 text-slate-900 shadow-sm ring-1 ring-inset placeholder:text-slate-500 focus:ring-2 focus:ring-inset focus:outline-none sm:text-sm ${
           error ? 'ring-rose-400 focus:ring-rose-500' : 'ring-slate-300 focus:ring-indigo-600'
         }`}
       />

@@ -146,7 +146,7 @@ function ImageAttachment({ view, small, onAction }: { view: AttachmentView; smal
       ) : view.thumbnail ? (
         <img src={thumbnailSrc(view.thumbnail)} alt={`Preview of ${view.name}`} data-testid="attachment-thumbnail" className="h-full w-full object-cover" draggable={false} />
       ) : (
-        <div className="flex h-full w-full items-center justify-center text-slate-400">
+        <div className="flex h-full w-full items-center justify-center text-slate-500">
           <ImageIcon className="h-8 w-8" />
         </div>
       )}

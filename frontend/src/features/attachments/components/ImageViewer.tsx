@@ -1,28 +1,17 @@
-//! The full-size viewer of a verified image: a modal on the native <dialog> (focus kept inside,
-//! Escape closes, focus goes back to the image that opened it), with Save and Close.
-import { useEffect, useId, useRef } from 'react';
+//! The full-size viewer of a verified image: a full-screen modal (components/ui/Dialog's
+//! ModalShell: focus kept inside, Escape closes, focus goes back to the image that opened it),
+//! with Save and Close.
+import { useId } from 'react';
+import { ModalShell } from '@/components/ui/Dialog';
 import { CloseIcon, DownloadIcon } from '@/components/ui/icons';
 
 export function ImageViewer({ url, name, onSave, onClose }: { url: string; name: string; onSave: () => void; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
   return (
-    <dialog
-      ref={ref}
+    <ModalShell
+      onClose={onClose}
       aria-labelledby={titleId}
       data-testid="image-viewer"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-      onClick={(e) => {
-        if (e.target === ref.current) onClose();
-      }}
       // Rendered inside a message bubble's tree: its long press and context menu must not see these.
       onPointerDown={(e) => e.stopPropagation()}
       onContextMenu={(e) => e.stopPropagation()}
@@ -49,6 +38,6 @@ export function ImageViewer({ url, name, onSave, onClose }: { url: string; name:
           <img src={url} alt={name} data-testid="viewer-image" className="max-h-full max-w-full object-contain" />
         </div>
       </div>
-    </dialog>
+    </ModalShell>
   );
 }

@@ -42,14 +42,14 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
           Search conversations
         </label>
         <div className="relative">
-          <SearchIcon className="pointer-events-none absolute top-2.5 left-3 h-4 w-4 text-slate-400" />
+          <SearchIcon className="pointer-events-none absolute top-2.5 left-3 h-4 w-4 text-slate-500" />
           <input
             id="conv-filter"
             type="search"
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
             placeholder="Search"
-            className="w-full rounded-full border-0 bg-slate-100 py-2 pr-3 pl-9 text-sm text-slate-900 placeholder:text-slate-400 focus:bg-white focus:ring-2 focus:ring-indigo-600 focus:outline-none"
+            className="w-full rounded-full border-0 bg-slate-100 py-2 pr-3 pl-9 text-sm text-slate-900 placeholder:text-slate-600 focus:bg-white focus:ring-2 focus:ring-indigo-600 focus:outline-none"
           />
         </div>
       </div>
@@ -78,7 +78,6 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                   data-testid="conversation"
                   data-title={c.title}
                   aria-current={c.id === activeId ? 'true' : undefined}
-                  aria-label={`${c.title}${c.unread ? `, ${c.unread} unread` : ''}${c.muted ? ', muted' : ''}${c.online ? ', online' : ''}`}
                   onClick={() => onSelect(c.id)}
                   className={`flex w-full items-center gap-3 rounded-xl px-3 py-2.5 text-left transition-colors focus-visible:outline-2 focus-visible:outline-indigo-600 ${
                     c.id === activeId ? 'bg-indigo-50' : 'hover:bg-slate-50'
@@ -87,12 +86,16 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                   <Avatar name={c.title} seed={c.avatarSeed} online={c.isGroup ? undefined : c.online} group={c.isGroup} />
                   <span className="min-w-0 flex-1">
                     <span className="flex items-baseline justify-between gap-2">
-                      <span className={`truncate text-sm ${c.unread ? 'font-bold text-slate-900' : 'font-semibold text-slate-800'}`}>{c.title}</span>
-                      {c.time && <span className={`shrink-0 text-xs ${c.unread ? 'font-semibold text-indigo-600' : 'text-slate-400'}`}>{formatListTime(c.time)}</span>}
+                      <span className={`truncate text-sm ${c.unread ? 'font-bold text-slate-900' : 'font-semibold text-slate-800'}`}>
+                        {c.title}
+                        {/* The row's name is what it shows (WCAG 2.5.3), plus what only the avatar and icons show. */}
+                        <span className="sr-only">{`${c.online ? ', online' : ''}${c.muted ? ', muted' : ''}`}</span>
+                      </span>
+                      {c.time && <span className={`shrink-0 text-xs ${c.unread ? 'font-semibold text-indigo-700' : 'text-slate-600'}`}>{formatListTime(c.time)}</span>}
                     </span>
                     <span className="mt-0.5 flex items-center justify-between gap-2">
-                      <span className={`truncate text-sm ${c.typing ? 'text-indigo-600 italic' : c.unread ? 'text-slate-700' : 'text-slate-500'}`}>
-                        {c.keyWarning && <AlertIcon className="mr-1 inline h-3.5 w-3.5 text-amber-500" aria-label="Security key changed" />}
+                      <span className={`truncate text-sm ${c.typing ? 'text-indigo-600 italic' : c.unread ? 'text-slate-700' : 'text-slate-600'}`}>
+                        {c.keyWarning && <AlertIcon className="mr-1 inline h-3.5 w-3.5 text-amber-700" aria-label="Security key changed" />}
                         {c.typing ? (
                           `${c.typing} is typing…`
                         ) : c.draft ? (
@@ -106,10 +109,11 @@ export function ConversationList({ items, activeId, loading, onSelect, onNewChat
                       </span>
                       {c.muted && <BellOffIcon className="h-3.5 w-3.5 shrink-0 text-slate-500" data-testid="muted-mark" />}
                       {c.unread > 0 && (
-                        <span data-testid="unread-badge" className={`inline-flex min-w-5 shrink-0 items-center justify-center rounded-full px-1.5 py-0.5 text-xs font-bold text-white ${c.muted ? 'bg-slate-500' : 'bg-indigo-600'}`}>
+                        <span data-testid="unread-badge" className={`inline-flex min-w-5 shrink-0 items-center justify-center rounded-full px-1.5 py-0.5 text-xs font-bold text-white ${c.muted ? 'bg-slate-600' : 'bg-indigo-600'}`}>
                           {c.unread > 99 ? '99+' : c.unread}
                         </span>
                       )}
+                      {c.unread > 0 && <span className="sr-only"> unread</span>}
                     </span>
                   </span>
                 </button>

@@ -110,7 +110,7 @@ export function Composer({ onSend, onTyping, initialText = '', onTextChange, dis
           }}
           onKeyDown={onKeyDown}
           onPaste={onPaste}
-          className={`field-sizing-content max-h-40 min-h-10 flex-1 resize-none rounded-2xl border-0 bg-slate-100 px-4 py-2.5 text-[15px] text-slate-900 placeholder:text-slate-400 focus:bg-white focus:ring-2 focus:outline-none disabled:cursor-not-allowed ${
+          className={`field-sizing-content max-h-40 min-h-10 flex-1 resize-none rounded-2xl border-0 bg-slate-100 px-4 py-2.5 text-[15px] text-slate-900 placeholder:text-slate-600 focus:bg-white focus:ring-2 focus:outline-none disabled:cursor-not-allowed ${
             length.tooLong ? 'ring-2 ring-rose-500 focus:ring-rose-600' : 'focus:ring-indigo-600'
           }`}
         />

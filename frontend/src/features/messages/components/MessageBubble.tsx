@@ -110,7 +110,7 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
     : body.kind === 'unverified' || body.kind === 'empty' || body.kind === 'bad-content'
       ? 'bg-rose-50 text-rose-900 ring-1 ring-rose-200'
       : body.kind === 'deleted'
-        ? 'bg-transparent text-slate-400 ring-1 ring-slate-200 ring-dashed'
+        ? 'bg-transparent text-slate-600 ring-1 ring-slate-300 ring-dashed'
         : '';
   const legacy = (body.kind === 'text' || body.kind === 'empty') && body.legacy;
   /** Attachments run to the bubble's edge; the text around them keeps the usual inset. */
@@ -136,7 +136,15 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
         data-message-id={msg.id}
         className={`max-w-[85%] ${body.kind === 'attachments' ? 'px-1.5 pt-1.5 pb-1.5' : 'px-3.5 py-2'} shadow-sm [-webkit-touch-callout:none] pointer-coarse:select-none sm:max-w-[70%] ${special || shape}`}
       >
-        {showSender && !mine && <p className={`mb-0.5 text-xs font-semibold text-indigo-600 ${pad}`}>{msg.senderName}</p>}
+        {/* Who wrote it, for screen readers in every chat (the visible name is for groups only). */}
+        <span className="sr-only" data-testid="message-sender">
+          {mine ? 'You' : msg.senderName}:{' '}
+        </span>
+        {showSender && !mine && (
+          <p aria-hidden="true" className={`mb-0.5 text-xs font-semibold text-indigo-700 ${pad}`}>
+            {msg.senderName}
+          </p>
+        )}
         {body.kind === 'text' && <p className="text-[15px] leading-snug break-words whitespace-pre-wrap">{body.text}</p>}
         {body.kind === 'attachments' && (
           <>
@@ -167,11 +175,11 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
           </p>
         )}
         {legacy && (
-          <p data-testid="legacy-marker" title="Sent with the old v1 envelope: other recipients could have been shown different text." className={`mt-0.5 text-[11px] italic ${mine && !special ? 'text-indigo-200' : 'text-amber-700'}`}>
+          <p data-testid="legacy-marker" title="Sent with the old v1 envelope: other recipients could have been shown different text." className={`mt-0.5 text-[11px] italic ${mine && !special ? 'text-indigo-100' : 'text-amber-800'}`}>
             legacy v1 — not key-committing
           </p>
         )}
-        {body.kind === 'pending' && <p className="text-sm text-slate-400 italic">Decrypting…</p>}
+        {body.kind === 'pending' && <p className="text-sm text-slate-500 italic">Decrypting…</p>}
         {body.kind === 'deleted' && <p className="text-sm italic">This message was deleted</p>}
         {body.kind === 'unsupported' && <p className="text-sm italic opacity-80">Unsupported message type ({body.contentType})</p>}
         {body.kind === 'unverified' && (
@@ -183,7 +191,7 @@ export function MessageBubble({ msg, showSender, firstOfRun, onDelete, onRetry, 
             </span>
           </p>
         )}
-        <p className={`mt-0.5 flex items-center justify-end gap-1 text-[11px] ${pad} ${mine && !special ? 'text-indigo-200' : 'text-slate-400'}`}>
+        <p className={`mt-0.5 flex items-center justify-end gap-1 text-[11px] ${pad} ${mine && !special ? 'text-indigo-100' : 'text-slate-600'}`}>
           <time dateTime={new Date(msg.time).toISOString()}>{formatTime(msg.time)}</time>
           {mine && msg.delivery && body.kind !== 'deleted' && !failed && <Ticks delivery={msg.delivery} />}
         </p>

@@ -18,8 +18,15 @@ import type { Gap, LineInfo, LineStats } from '../model/streams';
 import { DEFAULT_SPAN_MS, pan, selection, SPANS, zoom, type ViewMode } from '../model/view';
 
 const COLORS = ['#4f46e5', '#059669', '#dc2626', '#d97706', '#0891b2', '#7c3aed', '#db2777', '#65a30d'];
+/** The lines, axes and grid on a dark background (the canvas does not see the CSS palette). */
+const DARK_COLORS = ['#818cf8', '#34d399', '#f87171', '#fbbf24', '#22d3ee', '#a78bfa', '#f472b6', '#a3e635'];
+const AXES = { light: { stroke: '#475569', grid: '#e2e8f0' }, dark: { stroke: '#cbd5e1', grid: '#334155' } };
+const prefersDark = () => typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
 /** The same colours as classes (no inline styles under the CSP). */
-const SWATCHES = ['bg-[#4f46e5]', 'bg-[#059669]', 'bg-[#dc2626]', 'bg-[#d97706]', 'bg-[#0891b2]', 'bg-[#7c3aed]', 'bg-[#db2777]', 'bg-[#65a30d]'];
+const SWATCHES = [
+  'bg-[#4f46e5] dark:bg-[#818cf8]', 'bg-[#059669] dark:bg-[#34d399]', 'bg-[#dc2626] dark:bg-[#f87171]', 'bg-[#d97706] dark:bg-[#fbbf24]',
+  'bg-[#0891b2] dark:bg-[#22d3ee]', 'bg-[#7c3aed] dark:bg-[#a78bfa]', 'bg-[#db2777] dark:bg-[#f472b6]', 'bg-[#65a30d] dark:bg-[#a3e635]',
+];
 const HEIGHT = 240;
 
 export interface TelemetryChartProps {
@@ -80,7 +87,10 @@ export function TelemetryChart({ source, senderName }: TelemetryChartProps) {
       const range = feed.range();
       const data = feed.model.chartData(range);
       const many = new Set(data.lines.map((l) => `${l.senderId}\n${l.stream}`)).size > 1;
-      const sig = data.lines.map((l) => `${l.id}\t${l.unit}`).join('\n') + String(many);
+      const dark = prefersDark();
+      const colors = dark ? DARK_COLORS : COLORS;
+      const ax = dark ? AXES.dark : AXES.light;
+      const sig = data.lines.map((l) => `${l.id}\t${l.unit}`).join('\n') + String(many) + String(dark);
       if (!plot.current || plotLines.current !== sig) {
         plot.current?.destroy();
         plotLines.current = sig;
@@ -96,13 +106,13 @@ export function TelemetryChart({ source, senderName }: TelemetryChartProps) {
               {},
               ...data.lines.map((l, i) => ({
                 label: `${labelOf(l, many)}${l.unit ? ` (${l.unit})` : ''}`,
-                stroke: COLORS[i % COLORS.length],
+                stroke: colors[i % colors.length],
                 width: 1.5,
                 spanGaps: false,
                 points: { show: false },
               })),
             ],
-            axes: [{ stroke: '#64748b', grid: { stroke: '#e2e8f0' } }, { stroke: '#64748b', grid: { stroke: '#e2e8f0' }, size: 56 }],
+            axes: [{ stroke: ax.stroke, grid: { stroke: ax.grid } }, { stroke: ax.stroke, grid: { stroke: ax.grid }, size: 56 }],
             hooks: {
               setSelect: [
                 (u) => {

@@ -13,7 +13,7 @@ export function KeyChangeBanner({ problems, onReview }: { problems: KeyProblem[]
     <div role="alert" data-testid="key-change-warning" className="border-t border-amber-200 bg-amber-50 px-4 py-3">
       {problems.map((p) => (
         <div key={p.userId} className="flex flex-col gap-2 sm:flex-row sm:items-center">
-          <AlertIcon className="hidden h-5 w-5 shrink-0 text-amber-600 sm:block" />
+          <AlertIcon className="hidden h-5 w-5 shrink-0 text-amber-700 sm:block" />
           <p className="flex-1 text-sm text-amber-900">
             {p.kind === 'changed' ? (
               <>
