@@ -26,10 +26,11 @@ async function axeProblems(page, scheme) {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-async function expectAccessible(page, what) {
+async function expectAccessible(page, what, darkShot = null) {
   const found = [];
   for (const scheme of ['light', 'dark']) {
     for (const v of await axeProblems(page, scheme)) found.push(`[${scheme}] ${v.impact} ${v.id} (${v.help})\n          ${v.nodes.join('\n          ')}`);
+    if (scheme === 'dark' && darkShot) await shot(page, darkShot);
   }
   await page.emulateMedia({ colorScheme: 'light' });
   if (found.length) await shot(page, `a11y-${what.replace(/\W+/g, '-')}.png`);
@@ -68,7 +69,7 @@ export async function a11ySteps({ base, browser, alice, bob, A, B, text, problem
       await expectMessage(B.page, hello);
       const mine = C.page.getByTestId('message').filter({ hasText: hello });
       await waitUntil(async () => ['delivered', 'read'].includes(await mine.getByTestId('ticks').getAttribute('data-delivery')), { message: 'ticks on the own message' });
-      await expectAccessible(C.page, 'the messenger with an open chat');
+      await expectAccessible(C.page, 'the messenger with an open chat', 'a11y-dark-chat.png');
     });
 
     await step('each message in a 1:1 chat names its sender to a screen reader ("You" for your own)', async () => {

@@ -44,5 +44,5 @@ try {
 }
 if (problems.length) console.log(`\nbrowser console:\n  ${problems.join('\n  ')}`);
 const ok = summary();
-copyScreenshots(['outbox-01-queued-offline.png', 'outbox-02-not-sent.png', 'unlock-locked-from-another-tab.png', 'defects-01-recovery-code.png', 'defects-02-member-lines.png']);
+copyScreenshots(['outbox-01-queued-offline.png', 'outbox-02-not-sent.png', 'unlock-locked-from-another-tab.png', 'defects-01-recovery-code.png', 'defects-02-member-lines.png', 'a11y-dark-chat.png']);
 process.exit(ok ? 0 : 1);
