@@ -13,7 +13,7 @@ export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { con
   const meId = useMessengerSelector((s) => s.me.id);
   const contacts = useMessengerSelector((s) => s.contacts);
   const presence = useMessengerSelector((s) => s.presence);
-  // We are online only while our own stream is live (as in the header, MessengerScreen).
+  // Presence is known only while our own stream is live: no dot at all otherwise (as in the list).
   const live = useMessengerSelector((s) => s.connection === 'live');
   const [username, setUsername] = useState('');
   const [busy, setBusy] = useState(false);
@@ -59,7 +59,7 @@ export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { con
           const me = m.id === meId;
           return (
             <li key={m.id} className="flex items-center gap-3 py-2">
-              <Avatar name={m.username} seed={m.id} size="sm" online={me ? live : !!presence[m.id]} />
+              <Avatar name={m.username} seed={m.id} size="sm" online={live ? me || !!presence[m.id] : undefined} />
               <span className="flex-1 text-sm font-medium text-slate-800">
                 {m.username} {me && <span className="text-slate-400">(you)</span>}
                 {st?.kind === 'trusted' && st.pin?.verified && <span className="ml-2 text-xs font-semibold text-emerald-600">Verified</span>}
