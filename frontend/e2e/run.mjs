@@ -40,7 +40,8 @@ try {
 
   await step('two people register and are shown their recovery key once', async () => {
     const [ka, kb] = await Promise.all([register(A.page, alice.username, alice.password, '01-recovery-key.png'), register(B.page, bob.username, bob.password)]);
-    assert(/^[A-Za-z0-9+/]{43}=$/.test(ka) && ka !== kb, 'recovery keys are 32 bytes of base64');
+    // A recovery code (docs/protocol.md §2.3): Crockford base32, 13 groups of 4, no I, L, O or U.
+    assert(/^(?:[0-9A-HJKMNP-TV-Z]{4}-){12}[0-9A-HJKMNP-TV-Z]{4}$/.test(ka) && ka !== kb, `recovery keys are recovery codes (${ka})`);
   }, { critical: true });
 
   await step('alice finds bob by exact username and messages him; bob gets it live', async () => {
