@@ -94,12 +94,15 @@ export async function defectsSteps({ base, browser, alice, bob, A, B, text, prob
     assert(inList === inHeader && inHeader === inMembers, `the same colour everywhere (${inList}, ${inHeader}, ${inMembers})`);
   });
 
-  await step('a deleted unread message stops counting in the badge', async () => {
+  await step('a deleted unread message stops counting in the badge and the tab title', async () => {
     // ann has the group open: what ben sends in their direct chat is unread.
     const gone = text('Sent then deleted');
     await openConversation(B.page, alice.username);
     await send(B.page, gone);
     await waitUntil(async () => (await row(A.page, bob.username).getByTestId('unread-badge').textContent().catch(() => '')) === '1', { message: 'unread 1 at ann' });
+    const unreadInTitle = async () => Number(/^\((\d+)\) /.exec(await A.page.title())?.[1] ?? 0);
+    await waitUntil(async () => (await unreadInTitle()) >= 1, { message: 'counted in the title at ann' });
+    const before = await unreadInTitle();
     const bubble = message(B.page, gone).first();
     await waitUntil(async () => (await bubble.getAttribute('data-message-id')) !== null, { message: 'stored' });
     const id = await bubble.getAttribute('data-message-id');
@@ -108,6 +111,7 @@ export async function defectsSteps({ base, browser, alice, bob, A, B, text, prob
     await B.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
     await B.page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await row(A.page, bob.username).getByTestId('unread-badge').waitFor({ state: 'detached', timeout: 20_000 });
+    await waitUntil(async () => (await unreadInTitle()) === before - 1, { message: `the title counts one fewer than ${before}` });
   });
 
   await step('while ann is offline nobody shows online; back online, ben does again', async () => {
@@ -117,6 +121,13 @@ export async function defectsSteps({ base, browser, alice, bob, A, B, text, prob
     await A.context.setOffline(true);
     await waitUntil(async () => (await status.textContent()) !== 'online', { message: 'not "online" while offline' });
     assert((await row(A.page, bob.username).getByTestId('presence-dot').count()) === 0, 'no presence dot in the list while offline');
+    await openConversation(A.page, group);
+    await A.page.getByRole('button', { name: 'Group members and safety numbers' }).click();
+    const dialog = A.page.getByRole('dialog');
+    await dialog.locator('li').filter({ hasText: bob.username }).waitFor();
+    assert((await dialog.getByTestId('presence-dot').count()) === 0, 'no presence dot in the member list while offline (not even our own)');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await openConversation(A.page, bob.username);
     await A.context.setOffline(false);
     await waitUntil(async () => (await status.textContent()) === 'online', { timeout: 40_000, message: 'online again after reconnecting' });
   });

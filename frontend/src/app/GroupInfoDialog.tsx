@@ -13,6 +13,8 @@ export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { con
   const meId = useMessengerSelector((s) => s.me.id);
   const contacts = useMessengerSelector((s) => s.contacts);
   const presence = useMessengerSelector((s) => s.presence);
+  // Presence is known only while our own stream is live: no dot at all otherwise (as in the list).
+  const live = useMessengerSelector((s) => s.connection === 'live');
   const [username, setUsername] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -57,7 +59,7 @@ export function GroupInfoDialog({ conversationId, onClose, onShowSafety }: { con
           const me = m.id === meId;
           return (
             <li key={m.id} className="flex items-center gap-3 py-2">
-              <Avatar name={m.username} seed={m.id} size="sm" online={!!presence[m.id] || me} />
+              <Avatar name={m.username} seed={m.id} size="sm" online={live ? me || !!presence[m.id] : undefined} />
               <span className="flex-1 text-sm font-medium text-slate-800">
                 {m.username} {me && <span className="text-slate-500">(you)</span>}
                 {st?.kind === 'trusted' && st.pin?.verified && <span className="ml-2 text-xs font-semibold text-emerald-700">Verified</span>}
