@@ -99,3 +99,13 @@ export async function longPress(page, bubble) {
 export async function deliveryOf(page, text) {
   return message(page, text).first().getByTestId('ticks').getAttribute('data-delivery');
 }
+
+/** A hidden (or visible again) tab, as the page sees it: visibilityState overridden, the event fired. */
+export async function setVisible(page, visible) {
+  await page.evaluate((v) => {
+    const d = globalThis.document;
+    Object.defineProperty(d, 'visibilityState', { configurable: true, get: () => (v ? 'visible' : 'hidden') });
+    Object.defineProperty(d, 'hidden', { configurable: true, get: () => !v });
+    d.dispatchEvent(new globalThis.Event('visibilitychange'));
+  }, visible);
+}

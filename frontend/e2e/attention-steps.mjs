@@ -6,7 +6,7 @@
 // A hidden tab is simulated by overriding document.visibilityState in the page and firing
 // `visibilitychange` (headless Chromium keeps every page visible); the app reads exactly that.
 import { assert, step, waitUntil } from './harness.mjs';
-import { deliveryOf, expectMessage, message, openConversation, send, shot } from './app.mjs';
+import { deliveryOf, expectMessage, message, openConversation, send, setVisible, shot } from './app.mjs';
 
 /** Records every notification the page creates (after the real constructor accepted it). */
 async function watchNotifications(page) {
@@ -25,15 +25,6 @@ async function watchNotifications(page) {
 }
 
 const notes = (page) => page.evaluate(() => globalThis.__notes);
-
-async function setVisible(page, visible) {
-  await page.evaluate((v) => {
-    const d = globalThis.document;
-    Object.defineProperty(d, 'visibilityState', { configurable: true, get: () => (v ? 'visible' : 'hidden') });
-    Object.defineProperty(d, 'hidden', { configurable: true, get: () => !v });
-    d.dispatchEvent(new globalThis.Event('visibilitychange'));
-  }, visible);
-}
 
 function unreadInTitle(title) {
   const m = /^(?:\((\d+)\) )?Courier$/.exec(title);

@@ -8,19 +8,10 @@
 // attention-steps.mjs does: document.visibilityState overridden, `visibilitychange` fired) and
 // waiting for the sealed list record to change is the condition that it holds what is on screen.
 import { assert, step, waitUntil } from './harness.mjs';
-import { countMessages, expectMessage, openConversation, send, unlock } from './app.mjs';
+import { countMessages, expectMessage, openConversation, send, setVisible, unlock } from './app.mjs';
 
 const BLOCKED = /\/api\/(conversations|events)(\/|\?|$)/;
 const HISTORY = /\/api\/conversations\/[^/]+\/messages/;
-
-async function setVisible(page, visible) {
-  await page.evaluate((v) => {
-    const d = globalThis.document;
-    Object.defineProperty(d, 'visibilityState', { configurable: true, get: () => (v ? 'visible' : 'hidden') });
-    Object.defineProperty(d, 'hidden', { configurable: true, get: () => !v });
-    d.dispatchEvent(new globalThis.Event('visibilitychange'));
-  }, visible);
-}
 
 /** The history cache's records (key → sealed bytes as hex); none before the database exists. */
 function cacheRecords(page) {
