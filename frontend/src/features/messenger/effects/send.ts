@@ -24,21 +24,18 @@ export class MessengerActions {
       .filter((id) => id !== s.me.id && ['changed', 'invalid'].includes(s.contacts[id]?.status?.kind ?? ''));
   }
 
+  /** A new message of ours, not yet stored: a fresh id (the idempotency key) and our clock. */
+  private draftMessage<C extends ChatMessage['content']>(convId: string, content: C): ChatMessage & { content: C } {
+    return { id: crypto.randomUUID(), conversationId: convId, senderId: this.m.me.id, position: null, sentAt: Date.now(), local: 'sending', content };
+  }
+
   /** Shows the message at once and puts it in the outbox (effects/outbox.ts), which sends it now
    *  or, offline, once the connection is back: resolves once it is stored, not when it is sent. */
   async send(convId: string, text: string): Promise<void> {
     const body = text.trim();
     if (!body) return;
     if (messageLength(body) > MAX_MESSAGE_CHARS) throw new Error(`Messages are limited to ${MAX_MESSAGE_CHARS} characters.`);
-    const message: ChatMessage & { content: { kind: 'text'; text: string } } = {
-      id: crypto.randomUUID(),
-      conversationId: convId,
-      senderId: this.m.me.id,
-      position: null,
-      sentAt: Date.now(),
-      local: 'sending',
-      content: { kind: 'text', text: body },
-    };
+    const message = this.draftMessage(convId, { kind: 'text' as const, text: body });
     this.m.typing.sent(convId);
     this.m.drafts.clear(convId);
     await this.m.outbox.add(message);
@@ -55,15 +52,7 @@ export class MessengerActions {
     if (!files.length) return this.send(convId, caption);
     if (messageLength(text) > MAX_MESSAGE_CHARS) throw new Error(`Captions are limited to ${MAX_MESSAGE_CHARS} characters.`);
     const admitted = admitFiles([], files).files;
-    const message: ChatMessage = {
-      id: crypto.randomUUID(),
-      conversationId: convId,
-      senderId: this.m.me.id,
-      position: null,
-      sentAt: Date.now(),
-      local: 'sending',
-      content: { kind: 'attachments', ...(text ? { text } : {}), attachments: [] },
-    };
+    const message: ChatMessage = this.draftMessage(convId, { kind: 'attachments', ...(text ? { text } : {}), attachments: [] });
     this.m.store.dispatch({ type: 'message/local', message });
     this.m.typing.sent(convId);
     this.m.drafts.clear(convId);
